@@ -1,0 +1,119 @@
+//! Diagnostics: what went wrong in the user's input, where, and what would be valid.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A position in a source file (1-based line and column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+}
+
+/// Where a diagnostic points: a file, optionally a document in it and a position.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Location {
+    /// The file as the user named it (or as found under the inventory directory).
+    pub file: PathBuf,
+    /// Position in the file, when known.
+    pub pos: Option<Pos>,
+    /// 1-based index of the YAML document in a multi-document file, when the file has several.
+    pub document: Option<usize>,
+}
+
+impl Location {
+    /// A location that names only a file.
+    pub fn file(path: &Path) -> Self {
+        Location {
+            file: path.to_path_buf(),
+            pos: None,
+            document: None,
+        }
+    }
+}
+
+/// One problem found in the input, with enough facts for a person to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    /// Where the problem is.
+    pub location: Location,
+    /// The field path inside the document, e.g. `spec.tenants[0].namespace`.
+    pub field: String,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// A new diagnostic.
+    pub fn new(location: Location, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            location,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.location.file.display())?;
+        if let Some(pos) = self.location.pos {
+            write!(f, ":{}:{}", pos.line, pos.col)?;
+        }
+        write!(f, ": ")?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(doc) = self.location.document {
+            write!(f, " (document {doc})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found in the input, sorted by file and position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Add one diagnostic.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    /// True when no problem was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Number of problems.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Sort by file, position and field, and drop exact duplicates.
+    pub fn sorted(mut self) -> Self {
+        self.0.sort();
+        self.0.dedup();
+        self
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "error: {d}")?;
+        }
+        let n = self.0.len();
+        write!(
+            f,
+            "{n} error{} found; nothing was written",
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl std::error::Error for Diagnostics {}

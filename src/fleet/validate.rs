@@ -1,0 +1,527 @@
+//! Validate stage: everything a platform engineer would otherwise find out in production.
+//!
+//! Every rule runs; all findings are returned together, sorted by file and line.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::rules;
+use super::wire::{
+    Document, FleetSpec, NetworkSpec, Subnet, TeamRepo, Tenant, WorkloadAccountSpec,
+};
+use super::{Inventory, Sourced};
+use crate::blueprint::catalog::Catalog;
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::network;
+
+/// Namespaces eksvend and EKS own; tenants may not claim them.
+const RESERVED_NAMESPACES: &[&str] = &[
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "argocd",
+    "flux-system",
+    "karpenter",
+];
+
+/// Collects findings against one document.
+struct Check<'a, T> {
+    src: &'a Sourced<T>,
+    diags: &'a mut Diagnostics,
+}
+
+impl<T> Check<'_, T> {
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::new(self.src.at(field), field, message));
+    }
+
+    /// Report `value` at `field` when `rule` rejects it.
+    fn rule(&mut self, field: &str, value: &str, rule: impl Fn(&str) -> Result<(), String>) {
+        if let Err(expected) = rule(value) {
+            let message = if expected.starts_with("is ") {
+                format!("{value:?} {expected}")
+            } else {
+                format!("{value:?} is not valid: {expected}")
+            };
+            self.error(field, message);
+        }
+    }
+}
+
+/// Validate the whole inventory against itself and the blueprint catalog.
+pub fn validate(
+    inv: &Inventory,
+    catalog: &Catalog,
+    inventory_path: &std::path::Path,
+) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    check_fleet_count(inv, inventory_path, &mut diags);
+    for fleet in &inv.fleets {
+        check_fleet(fleet, !inv.accounts.is_empty(), &mut diags);
+    }
+    let mut networks = HashMap::new();
+    for net in &inv.networks {
+        check_network(net, &mut diags);
+        unique(
+            &mut networks,
+            &net.doc.metadata.name,
+            net,
+            "metadata.name",
+            "Network",
+            &mut diags,
+        );
+    }
+    let mut names = HashMap::new();
+    let mut clusters = HashMap::new();
+    let mut accounts = HashMap::new();
+    for acct in &inv.accounts {
+        let spec = &acct.doc.spec;
+        unique(
+            &mut names,
+            &acct.doc.metadata.name,
+            acct,
+            "metadata.name",
+            "WorkloadAccount",
+            &mut diags,
+        );
+        let cluster = spec
+            .cluster
+            .name
+            .as_deref()
+            .unwrap_or(&acct.doc.metadata.name);
+        unique(
+            &mut clusters,
+            cluster,
+            acct,
+            "spec.cluster.name",
+            "cluster name",
+            &mut diags,
+        );
+        unique(
+            &mut accounts,
+            &spec.account_id,
+            acct,
+            "spec.accountId",
+            "WorkloadAccount accountId",
+            &mut diags,
+        );
+        check_account(acct, inv, catalog, &mut diags);
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(diags.sorted())
+    }
+}
+
+/// Record `key` as seen; report a second document using the same key.
+fn unique<'a, T>(
+    seen: &mut HashMap<String, &'a Sourced<T>>,
+    key: &str,
+    src: &'a Sourced<T>,
+    field: &str,
+    what: &str,
+    diags: &mut Diagnostics,
+) {
+    if let Some(first) = seen.get(key) {
+        let first_at = first.at(field);
+        let line = first_at
+            .pos
+            .map(|p| format!(":{}", p.line))
+            .unwrap_or_default();
+        diags.push(Diagnostic::new(
+            src.at(field),
+            field,
+            format!(
+                "duplicate {what} {key:?}: already used at {}{line}; each must be unique",
+                first_at.file.display()
+            ),
+        ));
+    } else {
+        seen.insert(key.to_string(), src);
+    }
+}
+
+fn check_fleet_count(inv: &Inventory, path: &std::path::Path, diags: &mut Diagnostics) {
+    if inv.fleets.is_empty() {
+        diags.push(Diagnostic::new(
+            Location::file(path),
+            "",
+            "the inventory has no `kind: Fleet` document; exactly one is required",
+        ));
+    }
+    for extra in inv.fleets.iter().skip(1) {
+        diags.push(Diagnostic::new(
+            extra.at("kind"),
+            "kind",
+            format!(
+                "a second Fleet document; exactly one is allowed (the first is in {})",
+                inv.fleets[0].location.file.display()
+            ),
+        ));
+    }
+}
+
+fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &mut Diagnostics) {
+    let mut c = Check { src, diags };
+    let spec = &src.doc.spec;
+    match &spec.git.remote {
+        Some(remote) => c.rule("spec.git.remote", &remote.replace("{account}", "x"), rules::git_url),
+        None if has_accounts => c.error(
+            "spec.git",
+            "spec.git.remote is required: Argo CD and Flux read each account's repository from it, e.g. \"https://git.acme.example/platform/eks-{account}.git\"",
+        ),
+        None => {}
+    }
+    c.rule("spec.git.branch", &spec.git.branch, rules::git_revision);
+    if !spec.git.author.email.contains('@') || spec.git.author.email.contains(['<', '>', '\n']) {
+        c.error(
+            "spec.git.author.email",
+            format!("{:?} is not an e-mail address", spec.git.author.email),
+        );
+    }
+    if spec.git.author.name.trim().is_empty() || spec.git.author.name.contains(['<', '>', '\n']) {
+        c.error(
+            "spec.git.author.name",
+            "expected a non-empty name without '<', '>' or newlines",
+        );
+    }
+    if let Some(v) = &spec.defaults.kubernetes_version {
+        c.rule(
+            "spec.defaults.kubernetesVersion",
+            v,
+            rules::kubernetes_version,
+        );
+    }
+}
+
+fn check_network(src: &Sourced<Document<NetworkSpec>>, diags: &mut Diagnostics) {
+    let mut c = Check { src, diags };
+    let spec = &src.doc.spec;
+    c.rule("metadata.name", &src.doc.metadata.name, rules::dns_label);
+    c.rule("spec.accountId", &spec.account_id, rules::account_id);
+    let region = network::region(&spec.region);
+    if region.is_none() {
+        c.error("spec.region", unknown_region(&spec.region));
+    }
+    if !network::is_resource_id(&spec.vpc_id, "vpc") {
+        c.error(
+            "spec.vpcId",
+            format!(
+                "{:?} is not a VPC ID: expected vpc- followed by 8 or 17 lowercase hex digits",
+                spec.vpc_id
+            ),
+        );
+    }
+    c.rule("spec.ramShareArn", &spec.ram_share_arn, |s| {
+        rules::ram_share_arn(s, &spec.region, &spec.account_id)
+    });
+    let mut seen = BTreeSet::new();
+    for (tier, subnets) in [
+        ("private", &spec.subnets.private),
+        ("public", &spec.subnets.public),
+    ] {
+        for (i, subnet) in subnets.iter().enumerate() {
+            check_subnet(
+                &mut c,
+                &format!("spec.subnets.{tier}[{i}]"),
+                subnet,
+                region,
+                &mut seen,
+            );
+        }
+    }
+    let zones: BTreeSet<&str> = spec
+        .subnets
+        .private
+        .iter()
+        .map(|s| s.zone_id.as_str())
+        .collect();
+    if zones.len() < 2 {
+        c.error(
+            "spec.subnets.private",
+            format!(
+                "private subnets span {} AZ ID(s); EKS needs subnets in at least 2 distinct AZ IDs",
+                zones.len()
+            ),
+        );
+    }
+}
+
+fn check_subnet(
+    c: &mut Check<'_, Document<NetworkSpec>>,
+    field: &str,
+    subnet: &Subnet,
+    region: Option<&network::Region>,
+    seen: &mut BTreeSet<String>,
+) {
+    if !network::is_resource_id(&subnet.id, "subnet") {
+        c.error(&format!("{field}.id"), format!("{:?} is not a subnet ID: expected subnet- followed by 8 or 17 lowercase hex digits", subnet.id));
+    } else if !seen.insert(subnet.id.clone()) {
+        c.error(
+            &format!("{field}.id"),
+            format!("subnet {:?} is listed twice", subnet.id),
+        );
+    }
+    match (network::region_of_zone_id(&subnet.zone_id), region) {
+        (None, _) => c.error(
+            &format!("{field}.zoneId"),
+            format!("{:?} is not an AZ ID: expected the AZ *ID* such as use1-az1 (AZ names like us-east-1a differ between accounts)", subnet.zone_id),
+        ),
+        (Some(zr), Some(r)) if zr.name != r.name => c.error(
+            &format!("{field}.zoneId"),
+            format!("AZ ID {:?} belongs to {}, not to the network's region {} (expected {}-azN)", subnet.zone_id, zr.name, r.name, r.zone_prefix),
+        ),
+        _ => {}
+    }
+}
+
+fn unknown_region(name: &str) -> String {
+    let hint = rules::suggest(name, network::REGIONS.iter().map(|r| r.name))
+        .map(|s| format!("; did you mean {s:?}?"))
+        .unwrap_or_default();
+    format!("{name:?} is not an AWS region (commercial, GovCloud or China){hint}")
+}
+
+fn check_account(
+    src: &Sourced<Document<WorkloadAccountSpec>>,
+    inv: &Inventory,
+    catalog: &Catalog,
+    diags: &mut Diagnostics,
+) {
+    let mut c = Check { src, diags };
+    let spec = &src.doc.spec;
+    c.rule("metadata.name", &src.doc.metadata.name, rules::dns_label);
+    c.rule("spec.accountId", &spec.account_id, rules::account_id);
+    c.rule("spec.team", &spec.team, rules::label_value);
+    c.rule("spec.environment", &spec.environment, rules::label_value);
+    if network::region(&spec.region).is_none() {
+        c.error("spec.region", unknown_region(&spec.region));
+    }
+    check_network_ref(&mut c, inv);
+    check_blueprint_ref(&mut c, catalog);
+    if let Some(name) = &spec.cluster.name {
+        c.rule("spec.cluster.name", name, rules::dns_label);
+    }
+    if let Some(v) = &spec.cluster.kubernetes_version {
+        c.rule(
+            "spec.cluster.kubernetesVersion",
+            v,
+            rules::kubernetes_version,
+        );
+    }
+    if let Some(issuer) = &spec.cluster.oidc_issuer {
+        c.rule("spec.cluster.oidcIssuer", issuer, |s| {
+            rules::oidc_issuer(s, &spec.region)
+        });
+    }
+    check_repos(&mut c, &spec.gitops.repos);
+    check_tenants(&mut c, &spec.tenants);
+}
+
+fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inventory) {
+    let spec = &c.src.doc.spec;
+    match inv.networks.iter().find(|n| n.doc.metadata.name == spec.network) {
+        None => {
+            let names = inv.networks.iter().map(|n| n.doc.metadata.name.as_str());
+            let hint = rules::suggest(&spec.network, names.clone())
+                .map(|s| format!("did you mean {s:?}?"))
+                .unwrap_or_else(|| format!("known networks: {}", names.collect::<Vec<_>>().join(", ")));
+            c.error("spec.network", format!("no Network named {:?}; {hint}", spec.network));
+        }
+        Some(net) if net.doc.spec.region != spec.region => c.error(
+            "spec.region",
+            format!(
+                "{:?} differs from the region of network {:?} ({}); the cluster must be in its network's region",
+                spec.region, spec.network, net.doc.spec.region
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// Split `name@req` into the name and the semver requirement.
+pub fn parse_blueprint_ref(s: &str) -> Result<(String, Option<semver::VersionReq>), String> {
+    let (name, req) = match s.split_once('@') {
+        Some((n, r)) => (n, Some(r)),
+        None => (s, None),
+    };
+    rules::dns_label(name).map_err(|e| format!("blueprint name {name:?}: {e}"))?;
+    let req = req
+        .map(|r| {
+            semver::VersionReq::parse(r)
+                .map_err(|e| format!("{r:?} is not a semver requirement such as ^1.2: {e}"))
+        })
+        .transpose()?;
+    Ok((name.to_string(), req))
+}
+
+fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog: &Catalog) {
+    let spec = &c.src.doc.spec;
+    let (name, req) = match parse_blueprint_ref(&spec.blueprint) {
+        Ok(r) => r,
+        Err(e) => return c.error("spec.blueprint", e),
+    };
+    let bp = match catalog.select(&name, req.as_ref()) {
+        Ok(bp) => bp,
+        Err(e) => return c.error("spec.blueprint", e),
+    };
+    let params = &bp.spec.parameters;
+    for (key, value) in &spec.parameters {
+        let field = format!("spec.parameters.{key}");
+        match params.get(key) {
+            None => {
+                let known: Vec<&str> = params.keys().map(String::as_str).collect();
+                c.error(
+                    &field,
+                    format!(
+                        "blueprint {} has no parameter {key:?}; known: {}",
+                        bp.id(),
+                        known.join(", ")
+                    ),
+                );
+            }
+            Some(p) if !p.kind.accepts(value) => {
+                c.error(
+                    &field,
+                    format!(
+                        "expected a {} for parameter {key:?} of blueprint {}, found {value}",
+                        p.kind.name(),
+                        bp.id()
+                    ),
+                );
+            }
+            Some(p) if !p.allowed.is_empty() && !p.allowed.contains(value) => {
+                let allowed: Vec<String> = p.allowed.iter().map(ToString::to_string).collect();
+                c.error(
+                    &field,
+                    format!(
+                        "{value} is not allowed; expected one of {}",
+                        allowed.join(", ")
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn check_repos(c: &mut Check<'_, Document<WorkloadAccountSpec>>, repos: &[TeamRepo]) {
+    let mut names = BTreeMap::new();
+    for (i, repo) in repos.iter().enumerate() {
+        let f = |s: &str| format!("spec.gitops.repos[{i}].{s}");
+        c.rule(&f("name"), &repo.name, rules::dns_label);
+        if names.insert(repo.name.clone(), i).is_some() {
+            c.error(
+                &f("name"),
+                format!(
+                    "duplicate repo name {:?}; repo names must be unique per account",
+                    repo.name
+                ),
+            );
+        }
+        c.rule(&f("team"), &repo.team, rules::dns_label);
+        if repo.team == "platform" {
+            c.error(
+                &f("team"),
+                "team \"platform\" is reserved for this repository's own platform project",
+            );
+        }
+        c.rule(&f("url"), &repo.url, rules::git_url);
+        if let Some(path) = &repo.path {
+            c.rule(&f("path"), path, rules::repo_path);
+        }
+        if let Some(rev) = &repo.revision {
+            c.rule(&f("revision"), rev, rules::git_revision);
+        }
+        for (j, ns) in repo.namespaces.iter().enumerate() {
+            c.rule(&f(&format!("namespaces[{j}]")), ns, rules::dns_label);
+            if RESERVED_NAMESPACES.contains(&ns.as_str()) {
+                c.error(&f(&format!("namespaces[{j}]")), format!("namespace {ns:?} is reserved for the platform; a team repository may not deploy into it"));
+            }
+        }
+    }
+}
+
+fn check_tenants(c: &mut Check<'_, Document<WorkloadAccountSpec>>, tenants: &[Tenant]) {
+    let mut namespaces = BTreeSet::new();
+    for (i, tenant) in tenants.iter().enumerate() {
+        let f = |s: &str| format!("spec.tenants[{i}].{s}");
+        c.rule(&f("namespace"), &tenant.namespace, rules::dns_label);
+        if RESERVED_NAMESPACES.contains(&tenant.namespace.as_str()) {
+            c.error(
+                &f("namespace"),
+                format!(
+                    "namespace {:?} is reserved for the platform; choose a team namespace",
+                    tenant.namespace
+                ),
+            );
+        }
+        if !namespaces.insert(tenant.namespace.clone()) {
+            c.error(
+                &f("namespace"),
+                format!("duplicate tenant namespace {:?}", tenant.namespace),
+            );
+        }
+        if let Some(q) = &tenant.quota {
+            for (key, v) in [("cpu", &q.cpu), ("memory", &q.memory)] {
+                if let Some(v) = v {
+                    c.rule(&f(&format!("quota.{key}")), &v.as_string(), rules::quantity);
+                }
+            }
+        }
+        check_service_accounts(c, i, tenant);
+    }
+}
+
+fn check_service_accounts(
+    c: &mut Check<'_, Document<WorkloadAccountSpec>>,
+    i: usize,
+    tenant: &Tenant,
+) {
+    let mut names = BTreeSet::new();
+    for (j, sa) in tenant.service_accounts.iter().enumerate() {
+        let f = |s: &str| format!("spec.tenants[{i}].serviceAccounts[{j}].{s}");
+        c.rule(&f("name"), &sa.name, rules::dns_label);
+        if !names.insert(sa.name.clone()) {
+            c.error(
+                &f("name"),
+                format!(
+                    "duplicate service account {:?} in namespace {:?}",
+                    sa.name, tenant.namespace
+                ),
+            );
+        }
+        if sa.policy_arns.len() > 10 {
+            c.error(
+                &f("policyArns"),
+                format!(
+                    "{} managed policies; IAM allows at most 10 per role",
+                    sa.policy_arns.len()
+                ),
+            );
+        }
+        for (k, arn) in sa.policy_arns.iter().enumerate() {
+            c.rule(&f(&format!("policyArns[{k}]")), arn, rules::policy_arn);
+        }
+        for (k, arn) in sa.assume_roles.iter().enumerate() {
+            c.rule(&f(&format!("assumeRoles[{k}]")), arn, rules::role_arn);
+        }
+        for (k, st) in sa.statements.iter().enumerate() {
+            for (a, action) in st.action.to_vec().iter().enumerate() {
+                c.rule(
+                    &f(&format!("statements[{k}].Action[{a}]")),
+                    action,
+                    rules::iam_action,
+                );
+            }
+            if st.resource.to_vec().is_empty() {
+                c.error(
+                    &f(&format!("statements[{k}].Resource")),
+                    "expected at least one resource ARN",
+                );
+            }
+        }
+    }
+}

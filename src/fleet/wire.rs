@@ -1,0 +1,376 @@
+//! The inventory as written by people: serde "wire" types for the three kinds.
+//!
+//! Doc comments here are the descriptions in `eksvend schema`; field names are the contract.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The only apiVersion of the inventory format so far.
+pub const API_VERSION: &str = "eksvend.dev/v1alpha1";
+
+/// `metadata` of every inventory document.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// The document's name (a DNS-1123 label for Networks and WorkloadAccounts).
+    pub name: String,
+    /// Free-form labels; not used by eksvend, kept for people and tools.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A typed inventory document: `apiVersion`, `kind`, `metadata`, `spec`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Document<S> {
+    /// Always `eksvend.dev/v1alpha1`.
+    pub api_version: String,
+    /// The kind of document.
+    pub kind: String,
+    /// Name and labels.
+    pub metadata: Metadata,
+    /// The document's content.
+    pub spec: S,
+}
+
+/// GitOps engine that reconciles a cluster's repository.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub enum Engine {
+    /// Argo CD: a root Application (app-of-apps), AppProjects per team, Applications per repo.
+    Argocd,
+    /// Flux: GitRepository + Kustomization per repo, impersonating a tenant service account.
+    Flux,
+}
+
+/// How a service account gets AWS credentials.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub enum IdentityMode {
+    /// EKS Pod Identity: an association plus a role trusting `pods.eks.amazonaws.com`.
+    PodIdentity,
+    /// IAM Roles for Service Accounts: the role trusts the cluster's OIDC provider.
+    Irsa,
+}
+
+/// `kind: Fleet` — exactly one per inventory.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FleetSpec {
+    /// Where and how each account's repository is committed.
+    #[serde(default)]
+    pub git: GitSpec,
+    /// Values any WorkloadAccount falls back to.
+    #[serde(default)]
+    pub defaults: Defaults,
+}
+
+/// Git settings for every vended repository.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitSpec {
+    /// URL of each account's repository; `{account}` is replaced by the WorkloadAccount name.
+    /// Argo CD and Flux read the repository from this URL.
+    #[serde(default)]
+    pub remote: Option<String>,
+    /// Branch eksvend commits to (default `main`).
+    #[serde(default = "default_branch")]
+    pub branch: String,
+    /// Author and committer of eksvend's commits.
+    #[serde(default)]
+    pub author: Author,
+}
+
+impl Default for GitSpec {
+    fn default() -> Self {
+        GitSpec {
+            remote: None,
+            branch: default_branch(),
+            author: Author::default(),
+        }
+    }
+}
+
+fn default_branch() -> String {
+    "main".to_string()
+}
+
+/// A git identity.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Author {
+    /// Display name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+impl Default for Author {
+    fn default() -> Self {
+        Author {
+            name: "eksvend".to_string(),
+            email: "eksvend@localhost".to_string(),
+        }
+    }
+}
+
+/// Fleet-wide defaults.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Defaults {
+    /// Kubernetes minor version, e.g. `"1.33"` (quote it: 1.30 is a number in YAML).
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+    /// GitOps engine: `argocd` or `flux`.
+    #[serde(default)]
+    pub gitops: Option<Engine>,
+    /// Identity mode for service accounts: `podIdentity` or `irsa`.
+    #[serde(default)]
+    pub identity: Option<IdentityMode>,
+}
+
+/// `kind: Network` — a VPC in the central networking account whose subnets are shared via AWS RAM.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkSpec {
+    /// The networking account that owns the VPC (12 digits, quoted).
+    pub account_id: String,
+    /// AWS region of the VPC, e.g. `us-east-1`.
+    pub region: String,
+    /// The VPC ID, `vpc-` followed by 8 or 17 hex digits.
+    pub vpc_id: String,
+    /// ARN of the AWS RAM resource share the subnets come from.
+    pub ram_share_arn: String,
+    /// Shared subnets by tier.
+    pub subnets: Subnets,
+}
+
+/// Subnets of a shared VPC, by tier.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Subnets {
+    /// Private subnets (nodes and pods); at least two AZs.
+    pub private: Vec<Subnet>,
+    /// Public subnets (internet-facing load balancers); optional.
+    #[serde(default)]
+    pub public: Vec<Subnet>,
+}
+
+/// One shared subnet.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Subnet {
+    /// Subnet ID, `subnet-` followed by 8 or 17 hex digits.
+    pub id: String,
+    /// The AZ *ID* (e.g. `use1-az1`), not the AZ name: names differ between accounts.
+    pub zone_id: String,
+}
+
+/// `kind: WorkloadAccount` — one workload AWS account = one cluster = one GitOps repository.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadAccountSpec {
+    /// The workload account's ID (12 digits, quoted).
+    pub account_id: String,
+    /// Owning team (a Kubernetes label value).
+    pub team: String,
+    /// Environment, e.g. `prod` (a Kubernetes label value).
+    pub environment: String,
+    /// AWS region of the cluster; must equal the network's region.
+    pub region: String,
+    /// Name of a `Network` document.
+    pub network: String,
+    /// Blueprint name, optionally `@` a semver requirement: `general`, `general@^1.0`.
+    pub blueprint: String,
+    /// The blueprint's parameters.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Cluster settings.
+    #[serde(default)]
+    pub cluster: ClusterSpec,
+    /// GitOps settings.
+    #[serde(default)]
+    pub gitops: GitopsSpec,
+    /// Namespaces for application teams.
+    #[serde(default)]
+    pub tenants: Vec<Tenant>,
+}
+
+/// Cluster settings of a WorkloadAccount.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSpec {
+    /// EKS cluster name (default: the WorkloadAccount name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Kubernetes minor version, e.g. `"1.33"` (default from the Fleet).
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+    /// The cluster's OIDC issuer URL, once the cluster exists (needed for IRSA trust policies).
+    #[serde(default)]
+    pub oidc_issuer: Option<String>,
+}
+
+/// GitOps settings of a WorkloadAccount.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitopsSpec {
+    /// `argocd` or `flux` (default from the Fleet, else `argocd`).
+    #[serde(default)]
+    pub engine: Option<Engine>,
+    /// The other teams' repositories this cluster is bootstrapped with.
+    #[serde(default)]
+    pub repos: Vec<TeamRepo>,
+}
+
+/// A repository of another team, reconciled into the cluster.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TeamRepo {
+    /// Name of the Application / Kustomization (a DNS-1123 label, unique per account).
+    pub name: String,
+    /// Contributing team, e.g. `application` or `security` (a DNS-1123 label; `platform` is reserved).
+    pub team: String,
+    /// Git URL (`https://`, `ssh://`, `git@host:path` or `file://`).
+    pub url: String,
+    /// Directory inside the repository (default: the repository root).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Branch to follow (default `main`).
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// Namespaces the repository may deploy into (default: one named after the team).
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+/// A tenant namespace.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tenant {
+    /// Namespace name (a DNS-1123 label).
+    pub namespace: String,
+    /// ResourceQuota for the namespace.
+    #[serde(default)]
+    pub quota: Option<Quota>,
+    /// Service accounts with AWS identities.
+    #[serde(default)]
+    pub service_accounts: Vec<ServiceAccount>,
+}
+
+/// A namespace's ResourceQuota.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// CPU requests, a Kubernetes quantity such as `"64"` or `"500m"`.
+    #[serde(default)]
+    pub cpu: Option<Quantity>,
+    /// Memory requests, a Kubernetes quantity such as `256Gi`.
+    #[serde(default)]
+    pub memory: Option<Quantity>,
+    /// Maximum number of pods.
+    #[serde(default)]
+    pub pods: Option<u32>,
+}
+
+/// A Kubernetes quantity, written as a string or a number.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum Quantity {
+    /// `"64"`, `"500m"`, `"256Gi"`.
+    Text(String),
+    /// `64`.
+    Number(u64),
+}
+
+impl Quantity {
+    /// The quantity as Kubernetes writes it.
+    pub fn as_string(&self) -> String {
+        match self {
+            Quantity::Text(s) => s.clone(),
+            Quantity::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// A Kubernetes service account with an AWS identity.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceAccount {
+    /// Service account name (a DNS-1123 label).
+    pub name: String,
+    /// `podIdentity` or `irsa` (default from the Fleet, else `podIdentity`).
+    #[serde(default)]
+    pub identity: Option<IdentityMode>,
+    /// Managed policy ARNs attached to the role (at most 10).
+    #[serde(default)]
+    pub policy_arns: Vec<String>,
+    /// Inline IAM statements (least privilege: no `"*"` Action).
+    #[serde(default)]
+    pub statements: Vec<Statement>,
+    /// Role ARNs in other accounts this service account may assume.
+    #[serde(default)]
+    pub assume_roles: Vec<String>,
+}
+
+/// An inline IAM policy statement. Keys may be written as in IAM (`Effect`) or camelCase.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Optional statement ID.
+    #[serde(
+        default,
+        rename = "Sid",
+        alias = "sid",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sid: Option<String>,
+    /// `Allow` or `Deny`.
+    #[serde(rename = "Effect", alias = "effect")]
+    pub effect: Effect,
+    /// Actions, e.g. `s3:GetObject`; never `"*"`.
+    #[serde(rename = "Action", alias = "action")]
+    pub action: OneOrMany,
+    /// Resource ARNs.
+    #[serde(rename = "Resource", alias = "resource")]
+    pub resource: OneOrMany,
+    /// IAM condition block, copied as written.
+    #[serde(
+        default,
+        rename = "Condition",
+        alias = "condition",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub condition: Option<BTreeMap<String, BTreeMap<String, OneOrMany>>>,
+}
+
+/// IAM statement effect.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum Effect {
+    /// Allow.
+    Allow,
+    /// Deny.
+    Deny,
+}
+
+/// One string or a list of strings, as IAM allows.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// A single value.
+    One(String),
+    /// Several values.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The values as a list.
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}

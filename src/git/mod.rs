@@ -1,0 +1,232 @@
+//! Git with libgit2: open or create an account's repository, read its branch, commit a new tree.
+//!
+//! Order of writes: blobs and tree, then the commit, then the branch ref, then the worktree and
+//! index. A crash at any point leaves the branch at the old or the new commit.
+
+use std::path::Path;
+
+use git2::{
+    build::TreeUpdateBuilder, FileMode, Oid, Repository, RepositoryInitOptions, Signature, Status,
+    StatusOptions,
+};
+
+use crate::plan::{CurrentTree, Plan};
+
+/// A git operation that failed, with the repository it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// libgit2 failed.
+    #[error("{repo}: {action}: {source}")]
+    Git {
+        /// Repository path.
+        repo: String,
+        /// What eksvend was doing.
+        action: &'static str,
+        /// libgit2's error.
+        source: git2::Error,
+    },
+    /// The working tree has changes eksvend must not touch.
+    #[error("{repo}: the working tree has uncommitted changes ({paths}); commit or stash them, then run eksvend again")]
+    Dirty {
+        /// Repository path.
+        repo: String,
+        /// Some of the changed paths.
+        paths: String,
+    },
+    /// A merge, rebase or similar operation is in progress.
+    #[error("{repo}: a {state} is in progress; finish or abort it, then run eksvend again")]
+    InProgress {
+        /// Repository path.
+        repo: String,
+        /// The operation.
+        state: String,
+    },
+}
+
+fn ctx<'a>(repo: &'a Path, action: &'static str) -> impl FnOnce(git2::Error) -> GitError + 'a {
+    move |source| GitError::Git {
+        repo: repo.display().to_string(),
+        action,
+        source,
+    }
+}
+
+/// Open the repository at `path`, or create it with `branch` as its initial branch.
+pub fn open_or_init(path: &Path, branch: &str) -> Result<Repository, GitError> {
+    if path.join(".git").exists() || path.join("HEAD").is_file() {
+        return Repository::open(path).map_err(ctx(path, "open the repository"));
+    }
+    let mut opts = RepositoryInitOptions::new();
+    opts.initial_head(branch).mkpath(true);
+    Repository::init_opts(path, &opts).map_err(ctx(path, "create the repository"))
+}
+
+/// The commit at the tip of `branch`, if the branch exists.
+pub fn branch_tip<'r>(repo: &'r Repository, branch: &str) -> Option<git2::Commit<'r>> {
+    repo.find_reference(&format!("refs/heads/{branch}"))
+        .ok()?
+        .peel_to_commit()
+        .ok()
+}
+
+/// Every file of a commit's tree: path → blob id.
+pub fn tree_files(commit: Option<&git2::Commit<'_>>) -> CurrentTree {
+    let mut files = CurrentTree::new();
+    if let Some(tree) = commit.and_then(|c| c.tree().ok()) {
+        let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                files.insert(
+                    format!("{dir}{}", entry.name().unwrap_or("")),
+                    entry.id().to_string(),
+                );
+            }
+            git2::TreeWalkResult::Ok
+        });
+    }
+    files
+}
+
+/// Read a file's content from a commit.
+pub fn read_file(
+    repo: &Repository,
+    commit: Option<&git2::Commit<'_>>,
+    path: &str,
+) -> Option<String> {
+    let entry = commit?.tree().ok()?.get_path(Path::new(path)).ok()?;
+    let blob = repo.find_blob(entry.id()).ok()?;
+    String::from_utf8(blob.content().to_vec()).ok()
+}
+
+/// Refuse a repository with uncommitted changes to tracked files or an operation in progress.
+/// Untracked files are a person's own and are left alone.
+pub fn ensure_clean(repo: &Repository) -> Result<(), GitError> {
+    let name = repo.workdir().unwrap_or(repo.path()).display().to_string();
+    if repo.state() != git2::RepositoryState::Clean {
+        return Err(GitError::InProgress {
+            repo: name,
+            state: format!("{:?}", repo.state()).to_lowercase(),
+        });
+    }
+    if repo.is_bare() {
+        return Ok(());
+    }
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(false).include_ignored(false);
+    let statuses = repo
+        .statuses(Some(&mut opts))
+        .map_err(|source| GitError::Git {
+            repo: name.clone(),
+            action: "read the working tree status",
+            source,
+        })?;
+    let dirty: Vec<String> = statuses
+        .iter()
+        .filter(|s| s.status() != Status::CURRENT)
+        .filter_map(|s| s.path().ok().map(str::to_string))
+        .collect();
+    if dirty.is_empty() {
+        Ok(())
+    } else {
+        let mut paths = dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        if dirty.len() > 5 {
+            paths.push_str(&format!(" and {} more", dirty.len() - 5));
+        }
+        Err(GitError::Dirty { repo: name, paths })
+    }
+}
+
+/// What a commit says about itself.
+pub struct CommitInfo<'a> {
+    /// Branch to commit on.
+    pub branch: &'a str,
+    /// Author name.
+    pub author_name: &'a str,
+    /// Author e-mail.
+    pub author_email: &'a str,
+    /// Full message with trailers.
+    pub message: &'a str,
+}
+
+/// Apply `plan` on top of the branch tip as one commit. Returns the new commit, or `None`
+/// when the resulting tree equals the current one.
+pub fn commit_plan(
+    repo: &Repository,
+    plan: &Plan,
+    info: &CommitInfo<'_>,
+) -> Result<Option<Oid>, GitError> {
+    let path = repo.workdir().unwrap_or(repo.path()).to_path_buf();
+    let parent = branch_tip(repo, info.branch);
+    let base = match &parent {
+        Some(c) => c.tree().map_err(ctx(&path, "read the branch's tree"))?,
+        None => {
+            let empty = repo
+                .treebuilder(None)
+                .and_then(|b| b.write())
+                .map_err(ctx(&path, "write an empty tree"))?;
+            repo.find_tree(empty)
+                .map_err(ctx(&path, "read the empty tree"))?
+        }
+    };
+    let mut update = TreeUpdateBuilder::new();
+    for (file, content) in &plan.writes {
+        let blob = repo
+            .blob(content.as_bytes())
+            .map_err(ctx(&path, "write a blob"))?;
+        update.upsert(file.as_str(), blob, FileMode::Blob);
+    }
+    for file in &plan.deletes {
+        update.remove(file.as_str());
+    }
+    let tree_id = update
+        .create_updated(repo, &base)
+        .map_err(ctx(&path, "write the tree"))?;
+    if tree_id == base.id() && parent.is_some() {
+        return Ok(None);
+    }
+    let tree = repo
+        .find_tree(tree_id)
+        .map_err(ctx(&path, "read the new tree"))?;
+    let sig = signature(info).map_err(ctx(&path, "make the commit signature"))?;
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    let refname = format!("refs/heads/{}", info.branch);
+    let commit = repo
+        .commit(None, &sig, &sig, info.message, &tree, &parents)
+        .map_err(ctx(&path, "write the commit"))?;
+    let old = parent
+        .as_ref()
+        .map(git2::Commit::id)
+        .unwrap_or(Oid::ZERO_SHA1);
+    repo.reference_matching(&refname, commit, parent.is_some(), old, "eksvend: apply")
+        .map_err(ctx(&path, "move the branch"))?;
+    update_worktree(repo, &refname).map_err(ctx(&path, "update the working tree"))?;
+    Ok(Some(commit))
+}
+
+/// When `refname` is checked out, bring the index and worktree to its tree (tracked files only;
+/// the tree was verified clean before).
+fn update_worktree(repo: &Repository, refname: &str) -> Result<(), git2::Error> {
+    if repo.is_bare() {
+        return Ok(());
+    }
+    let head_is_branch = repo
+        .find_reference("HEAD")
+        .ok()
+        .map(|h| matches!(h.symbolic_target(), Ok(Some(t)) if t == refname))
+        .unwrap_or(false);
+    if !head_is_branch {
+        return Ok(());
+    }
+    let mut opts = git2::build::CheckoutBuilder::new();
+    opts.force();
+    repo.checkout_head(Some(&mut opts))
+}
+
+fn signature(info: &CommitInfo<'_>) -> Result<Signature<'static>, git2::Error> {
+    match std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+    {
+        Some(t) => Signature::new(info.author_name, info.author_email, &git2::Time::new(t, 0)),
+        None => Signature::now(info.author_name, info.author_email),
+    }
+}

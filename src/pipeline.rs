@@ -1,0 +1,86 @@
+//! The stages composed: inventory path → validated, resolved, rendered and verified trees.
+//!
+//! Nothing here writes; `render` and `apply` commands decide where the trees go.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::blueprint::catalog::Catalog;
+use crate::diag::Diagnostics;
+use crate::fleet::{self, Inventory};
+use crate::render::{self, RenderError, RenderedTree};
+use crate::resolve::{self, ClusterSpec};
+use crate::state;
+use crate::verify::{self, VerifyError};
+
+/// One account, resolved and rendered (with its state file).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The resolved model.
+    pub spec: ClusterSpec,
+    /// The rendered files.
+    pub tree: RenderedTree,
+}
+
+/// Why the pipeline stopped before writing anything.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The inventory (or the catalog) is invalid.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+    /// A template failed to render.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Render(Vec<RenderError>),
+    /// A rendered file is not well-formed.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Verify(Vec<VerifyError>),
+}
+
+/// Load and validate the inventory at `path`.
+pub fn load_valid(path: &Path, catalog: &Catalog) -> Result<Inventory, PipelineError> {
+    let inv = fleet::load::load(path).map_err(PipelineError::Invalid)?;
+    fleet::validate::validate(&inv, catalog, path).map_err(PipelineError::Invalid)?;
+    Ok(inv)
+}
+
+/// Every stage up to verify, for the accounts `select` keeps.
+pub fn render_fleet(
+    path: &Path,
+    catalog: &Catalog,
+    select: impl Fn(&ClusterSpec) -> bool,
+) -> Result<Vec<Rendered>, PipelineError> {
+    let inv = load_valid(path, catalog)?;
+    let specs: Vec<ClusterSpec> = resolve::resolve(&inv, catalog)
+        .into_iter()
+        .filter(|s| select(s))
+        .collect();
+    let tera = render::engine(catalog).map_err(|e| PipelineError::Render(vec![e]))?;
+    let results: Vec<Result<Rendered, RenderError>> = specs
+        .into_par_iter()
+        .map(|spec| {
+            let mut tree = render::render(&tera, &spec)?;
+            state::attach(&mut tree, &spec);
+            Ok(Rendered { spec, tree })
+        })
+        .collect();
+    let mut rendered = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(r) => rendered.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(PipelineError::Render(errors));
+    }
+    let problems: Vec<VerifyError> = rendered
+        .iter()
+        .flat_map(|r| verify::verify(&r.tree))
+        .collect();
+    if !problems.is_empty() {
+        return Err(PipelineError::Verify(problems));
+    }
+    Ok(rendered)
+}

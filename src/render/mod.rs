@@ -1,0 +1,129 @@
+//! Render stage: a [`ClusterSpec`] → the files of its repository.
+//!
+//! Manifests come from Tera templates (autoescaped, see [`escape`]); IAM documents are typed
+//! JSON from [`crate::identity`]. Output is byte-for-byte deterministic.
+
+pub mod escape;
+mod iam;
+
+use std::collections::BTreeMap;
+
+use tera::{Context, Tera};
+
+use crate::blueprint::catalog::Catalog;
+use crate::blueprint::ForEach;
+use crate::resolve::ClusterSpec;
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// File content.
+    pub content: String,
+    /// The template it came from (`None` for files built in Rust).
+    pub template: Option<String>,
+    /// Created when missing, never updated.
+    pub scaffold_once: bool,
+}
+
+/// An account's rendered repository: path → file, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RenderedTree {
+    /// The WorkloadAccount name.
+    pub account: String,
+    /// Files by repository-relative path.
+    pub files: BTreeMap<String, RenderedFile>,
+}
+
+/// A template that failed to render.
+#[derive(Debug, thiserror::Error)]
+#[error("{account}: template {template} (for {path}): {message}")]
+pub struct RenderError {
+    /// The account being rendered.
+    pub account: String,
+    /// The template.
+    pub template: String,
+    /// The output path.
+    pub path: String,
+    /// Tera's report, with the template line.
+    pub message: String,
+}
+
+/// Build the Tera instance from the catalog's templates, with eksvend's escaping and filters.
+pub fn engine(catalog: &Catalog) -> Result<Tera, RenderError> {
+    let mut tera = Tera::new();
+    tera.set_escape_fn(escape::quote);
+    tera.autoescape_on(vec![".yaml", ".yml", ".json"]);
+    tera.register_filter("num", escape::num);
+    tera.register_filter("bool", escape::boolean);
+    tera.register_filter("json", escape::json);
+    tera.add_raw_templates(
+        catalog
+            .templates
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .map_err(|e| RenderError {
+        account: String::new(),
+        template: "templates/".to_string(),
+        path: String::new(),
+        message: e.to_string(),
+    })?;
+    Ok(tera)
+}
+
+/// Render every file of one account.
+pub fn render(tera: &Tera, spec: &ClusterSpec) -> Result<RenderedTree, RenderError> {
+    let mut tree = RenderedTree {
+        account: spec.account.name.clone(),
+        files: BTreeMap::new(),
+    };
+    let mut ctx = Context::new();
+    ctx.insert("spec", spec);
+    for file in &spec.files {
+        if file.engine.is_some_and(|e| e != spec.gitops.engine) {
+            continue;
+        }
+        let items: Vec<Option<&crate::resolve::TenantView>> = match file.for_each {
+            None => vec![None],
+            Some(ForEach::Tenants) => spec.tenants.iter().map(Some).collect(),
+        };
+        for tenant in items {
+            let mut ctx = ctx.clone();
+            let mut path = file.path.clone();
+            if let Some(t) = tenant {
+                ctx.insert("tenant", t);
+                path = path.replace("{tenant}", &t.namespace);
+            }
+            let content = tera.render(&file.template, &ctx).map_err(|e| RenderError {
+                account: spec.account.name.clone(),
+                template: file.template.clone(),
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            tree.files.insert(
+                path,
+                RenderedFile {
+                    content: normalize(&content),
+                    template: Some(file.template.clone()),
+                    scaffold_once: file.scaffold_once,
+                },
+            );
+        }
+    }
+    iam::add_iam_files(spec, &mut tree);
+    Ok(tree)
+}
+
+/// Trailing whitespace removed from every line, exactly one final newline.
+fn normalize(text: &str) -> String {
+    let mut out: String = text
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,600 @@
+//! Resolve stage: inventory + blueprint + network → one fully resolved [`ClusterSpec`] per account.
+//!
+//! Every decision (defaults, names, ARNs, which files) is made here, in Rust; templates only
+//! print what this model holds.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::blueprint::catalog::Catalog;
+use crate::blueprint::{Addon, Blueprint, EksAddon, FileSpec, NodePool};
+use crate::fleet::validate::parse_blueprint_ref;
+use crate::fleet::wire::{Engine, IdentityMode, Statement, WorkloadAccountSpec};
+use crate::fleet::Inventory;
+use crate::identity::role_name;
+use crate::network;
+
+/// Everything needed to render one account's repository. Templates see this as `spec`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSpec {
+    /// The workload account.
+    pub account: AccountView,
+    /// The EKS cluster.
+    pub cluster: ClusterView,
+    /// The blueprint used, with parameters resolved against its defaults.
+    pub blueprint: BlueprintView,
+    /// The shared VPC.
+    pub network: NetworkView,
+    /// GitOps bootstrap.
+    pub gitops: GitopsView,
+    /// Tenant namespaces.
+    pub tenants: Vec<TenantView>,
+    /// Service accounts that use EKS Pod Identity, across tenants.
+    pub pod_identity_associations: Vec<ServiceAccountView>,
+    /// Service accounts that use IRSA, across tenants.
+    pub irsa_service_accounts: Vec<ServiceAccountView>,
+    /// Karpenter settings.
+    pub karpenter: KarpenterView,
+    /// `sha256:…` of this account's resolved inputs.
+    pub inventory_digest: String,
+    /// Files the blueprint renders (not shown to templates).
+    #[serde(skip)]
+    pub files: Vec<FileSpec>,
+    /// Git settings for the commit (not shown to templates).
+    #[serde(skip)]
+    pub git: GitSettings,
+}
+
+/// Git settings of the Fleet, resolved for one account.
+#[derive(Debug, Clone, Default)]
+pub struct GitSettings {
+    /// Branch to commit to.
+    pub branch: String,
+    /// Author name.
+    pub author_name: String,
+    /// Author e-mail.
+    pub author_email: String,
+    /// The account's remote URL, if configured.
+    pub remote: Option<String>,
+}
+
+/// The workload account.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    /// WorkloadAccount name (also the repository directory name).
+    pub name: String,
+    /// AWS account ID.
+    pub id: String,
+    /// Owning team.
+    pub team: String,
+    /// Environment.
+    pub environment: String,
+    /// AWS region.
+    pub region: String,
+    /// ARN partition.
+    pub partition: String,
+}
+
+/// The EKS cluster.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterView {
+    /// Cluster name.
+    pub name: String,
+    /// Kubernetes minor version.
+    pub kubernetes_version: String,
+    /// Cluster ARN.
+    pub arn: String,
+    /// OIDC issuer URL, once known.
+    pub oidc_issuer: Option<String>,
+    /// IAM OIDC provider ARN, once the issuer is known.
+    pub oidc_provider_arn: Option<String>,
+    /// Whether eksctl must associate an IAM OIDC provider (some service account uses IRSA).
+    pub with_oidc: bool,
+}
+
+/// The blueprint, resolved.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlueprintView {
+    /// Name.
+    pub name: String,
+    /// Exact version.
+    pub version: String,
+    /// `name@version`.
+    pub id: String,
+    /// Parameters: the account's values over the blueprint's defaults.
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// EKS managed add-ons.
+    pub eks_addons: Vec<EksAddon>,
+    /// Karpenter node pools.
+    pub node_pools: Vec<NodePool>,
+    /// Helm add-ons enabled for this account, values resolved.
+    pub addons: Vec<AddonView>,
+}
+
+/// A Helm add-on, resolved for one account.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonView {
+    /// The blueprint's add-on, with `${…}` values replaced.
+    #[serde(flatten)]
+    pub addon: Addon,
+    /// True for an OCI chart repository (`oci://`).
+    pub oci: bool,
+    /// The repository as Argo CD names it (no `oci://` scheme).
+    pub helm_repo: String,
+}
+
+/// The shared VPC.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkView {
+    /// Network document name.
+    pub name: String,
+    /// Networking account ID.
+    pub account_id: String,
+    /// VPC ID.
+    pub vpc_id: String,
+    /// RAM resource share ARN.
+    pub ram_share_arn: String,
+    /// Private subnets, sorted by AZ ID.
+    pub private_subnets: Vec<SubnetView>,
+    /// Public subnets, sorted by AZ ID.
+    pub public_subnets: Vec<SubnetView>,
+}
+
+/// A subnet.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetView {
+    /// Subnet ID.
+    pub id: String,
+    /// AZ ID.
+    pub zone_id: String,
+}
+
+/// GitOps bootstrap.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitopsView {
+    /// `argocd` or `flux`.
+    pub engine: Engine,
+    /// This repository's URL.
+    pub repo_url: String,
+    /// This repository's branch.
+    pub branch: String,
+    /// Other teams' repositories.
+    pub repos: Vec<RepoView>,
+    /// Teams with their repositories and namespaces (for AppProjects), sorted by name.
+    pub teams: Vec<TeamView>,
+}
+
+/// A team repository.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoView {
+    /// Application / Kustomization name.
+    pub name: String,
+    /// Team.
+    pub team: String,
+    /// Git URL.
+    pub url: String,
+    /// Path in the repository (`.` for the root).
+    pub path: String,
+    /// Branch to follow (default `main`).
+    pub revision: String,
+    /// Namespaces it may deploy into; the first is its default.
+    pub namespaces: Vec<String>,
+}
+
+/// A contributing team.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamView {
+    /// Team name (AppProject name).
+    pub name: String,
+    /// Repository URLs of the team.
+    pub source_repos: Vec<String>,
+    /// Namespaces the team may deploy into.
+    pub namespaces: Vec<String>,
+}
+
+/// A tenant namespace.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantView {
+    /// Namespace.
+    pub namespace: String,
+    /// Quota, if set.
+    pub quota: Option<QuotaView>,
+    /// Service accounts.
+    pub service_accounts: Vec<ServiceAccountView>,
+}
+
+/// A ResourceQuota.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaView {
+    /// CPU requests.
+    pub cpu: Option<String>,
+    /// Memory requests.
+    pub memory: Option<String>,
+    /// Pods.
+    pub pods: Option<u32>,
+}
+
+/// A service account with its IAM role.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccountView {
+    /// Service account name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// `podIdentity` or `irsa`.
+    pub identity: IdentityMode,
+    /// IAM role name.
+    pub role_name: String,
+    /// IAM role ARN.
+    pub role_arn: String,
+    /// Managed policies attached.
+    pub policy_arns: Vec<String>,
+    /// Target roles in other accounts.
+    pub assume_roles: Vec<String>,
+    /// Inline statements (typed; rendered into JSON by the identity module).
+    #[serde(skip)]
+    pub statements: Vec<Statement>,
+}
+
+/// Karpenter settings.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KarpenterView {
+    /// IAM role of the nodes Karpenter launches.
+    pub node_role_name: String,
+}
+
+/// Resolve every account of a validated inventory, in inventory order.
+pub fn resolve(inv: &Inventory, catalog: &Catalog) -> Vec<ClusterSpec> {
+    inv.accounts
+        .iter()
+        .filter_map(|a| resolve_account(inv, catalog, &a.doc.metadata.name, &a.doc.spec))
+        .collect()
+}
+
+fn resolve_account(
+    inv: &Inventory,
+    catalog: &Catalog,
+    name: &str,
+    spec: &WorkloadAccountSpec,
+) -> Option<ClusterSpec> {
+    let fleet = &inv.fleets.first()?.doc.spec;
+    let net = &inv
+        .networks
+        .iter()
+        .find(|n| n.doc.metadata.name == spec.network)?
+        .doc;
+    let (bp_name, req) = parse_blueprint_ref(&spec.blueprint).ok()?;
+    let bp = catalog.select(&bp_name, req.as_ref()).ok()?;
+    let partition = network::region(&spec.region)?.partition.to_string();
+    let cluster_name = spec
+        .cluster
+        .name
+        .clone()
+        .unwrap_or_else(|| name.to_string());
+    let account = AccountView {
+        name: name.to_string(),
+        id: spec.account_id.clone(),
+        team: spec.team.clone(),
+        environment: spec.environment.clone(),
+        region: spec.region.clone(),
+        partition,
+    };
+    let mut cluster = cluster_view(
+        &account,
+        &cluster_name,
+        spec,
+        fleet.defaults.kubernetes_version.as_deref(),
+    );
+    let identity_default = fleet.defaults.identity.unwrap_or(IdentityMode::PodIdentity);
+    let mut tenants = tenants(&account, &cluster_name, spec, identity_default);
+    add_team_namespaces(&mut tenants, spec);
+    let all_sas = || {
+        tenants
+            .iter()
+            .flat_map(|t| t.service_accounts.iter().cloned())
+    };
+    cluster.with_oidc = all_sas().any(|s| s.identity == IdentityMode::Irsa);
+    let remote = fleet
+        .git
+        .remote
+        .as_ref()
+        .map(|r| r.replace("{account}", name));
+    let digest = inventory_digest(&[
+        &serde_json::to_value(fleet).ok()?,
+        &serde_json::to_value(net).ok()?,
+        &serde_json::to_value(spec).ok()?,
+        &serde_json::json!({"account": name, "blueprint": bp.id()}),
+    ]);
+    Some(ClusterSpec {
+        network: network_view(&net.metadata.name, &net.spec),
+        gitops: gitops_view(
+            spec,
+            fleet.defaults.gitops,
+            remote.clone().unwrap_or_default(),
+            &fleet.git.branch,
+        ),
+        blueprint: blueprint_view(bp, spec, &account, &cluster_name, &net.spec.vpc_id),
+        pod_identity_associations: all_sas()
+            .filter(|s| s.identity == IdentityMode::PodIdentity)
+            .collect(),
+        irsa_service_accounts: all_sas()
+            .filter(|s| s.identity == IdentityMode::Irsa)
+            .collect(),
+        karpenter: KarpenterView {
+            node_role_name: role_name(&["KarpenterNode", &cluster_name]),
+        },
+        inventory_digest: digest,
+        files: bp.spec.files.clone(),
+        git: GitSettings {
+            branch: fleet.git.branch.clone(),
+            author_name: fleet.git.author.name.clone(),
+            author_email: fleet.git.author.email.clone(),
+            remote,
+        },
+        account,
+        cluster,
+        tenants,
+    })
+}
+
+fn cluster_view(
+    account: &AccountView,
+    name: &str,
+    spec: &WorkloadAccountSpec,
+    default_version: Option<&str>,
+) -> ClusterView {
+    let issuer = spec.cluster.oidc_issuer.clone();
+    let provider_arn = issuer.as_ref().map(|i| {
+        format!(
+            "arn:{}:iam::{}:oidc-provider/{}",
+            account.partition,
+            account.id,
+            i.trim_start_matches("https://")
+        )
+    });
+    ClusterView {
+        name: name.to_string(),
+        kubernetes_version: spec
+            .cluster
+            .kubernetes_version
+            .clone()
+            .or(default_version.map(str::to_string))
+            .unwrap_or_else(|| DEFAULT_KUBERNETES_VERSION.to_string()),
+        arn: format!(
+            "arn:{}:eks:{}:{}:cluster/{name}",
+            account.partition, account.region, account.id
+        ),
+        oidc_issuer: issuer,
+        oidc_provider_arn: provider_arn,
+        with_oidc: false,
+    }
+}
+
+/// Kubernetes version when neither the account nor the Fleet sets one.
+pub const DEFAULT_KUBERNETES_VERSION: &str = "1.33";
+
+fn network_view(name: &str, spec: &crate::fleet::wire::NetworkSpec) -> NetworkView {
+    let subnets = |list: &[crate::fleet::wire::Subnet]| {
+        let mut v: Vec<SubnetView> = list
+            .iter()
+            .map(|s| SubnetView {
+                id: s.id.clone(),
+                zone_id: s.zone_id.clone(),
+            })
+            .collect();
+        v.sort_by(|a, b| (&a.zone_id, &a.id).cmp(&(&b.zone_id, &b.id)));
+        v
+    };
+    NetworkView {
+        name: name.to_string(),
+        account_id: spec.account_id.clone(),
+        vpc_id: spec.vpc_id.clone(),
+        ram_share_arn: spec.ram_share_arn.clone(),
+        private_subnets: subnets(&spec.subnets.private),
+        public_subnets: subnets(&spec.subnets.public),
+    }
+}
+
+fn gitops_view(
+    spec: &WorkloadAccountSpec,
+    default: Option<Engine>,
+    repo_url: String,
+    branch: &str,
+) -> GitopsView {
+    let repos: Vec<RepoView> = spec
+        .gitops
+        .repos
+        .iter()
+        .map(|r| RepoView {
+            name: r.name.clone(),
+            team: r.team.clone(),
+            url: r.url.clone(),
+            path: r.path.clone().unwrap_or_else(|| ".".to_string()),
+            revision: r.revision.clone().unwrap_or_else(|| "main".to_string()),
+            namespaces: if r.namespaces.is_empty() {
+                vec![r.team.clone()]
+            } else {
+                r.namespaces.clone()
+            },
+        })
+        .collect();
+    let mut teams: BTreeMap<String, TeamView> = BTreeMap::new();
+    for r in &repos {
+        let t = teams.entry(r.team.clone()).or_insert_with(|| TeamView {
+            name: r.team.clone(),
+            source_repos: Vec::new(),
+            namespaces: Vec::new(),
+        });
+        t.source_repos.push(r.url.clone());
+        t.namespaces.extend(r.namespaces.iter().cloned());
+    }
+    let teams = teams
+        .into_values()
+        .map(|mut t| {
+            t.source_repos.sort();
+            t.source_repos.dedup();
+            t.namespaces.sort();
+            t.namespaces.dedup();
+            t
+        })
+        .collect();
+    GitopsView {
+        engine: spec.gitops.engine.or(default).unwrap_or(Engine::Argocd),
+        repo_url,
+        branch: branch.to_string(),
+        repos,
+        teams,
+    }
+}
+
+fn tenants(
+    account: &AccountView,
+    cluster: &str,
+    spec: &WorkloadAccountSpec,
+    default: IdentityMode,
+) -> Vec<TenantView> {
+    spec.tenants
+        .iter()
+        .map(|t| TenantView {
+            namespace: t.namespace.clone(),
+            quota: t.quota.as_ref().map(|q| QuotaView {
+                cpu: q.cpu.as_ref().map(|c| c.as_string()),
+                memory: q.memory.as_ref().map(|m| m.as_string()),
+                pods: q.pods,
+            }),
+            service_accounts: t
+                .service_accounts
+                .iter()
+                .map(|sa| {
+                    let role = role_name(&[cluster, &t.namespace, &sa.name]);
+                    ServiceAccountView {
+                        name: sa.name.clone(),
+                        namespace: t.namespace.clone(),
+                        identity: sa.identity.unwrap_or(default),
+                        role_arn: format!(
+                            "arn:{}:iam::{}:role/{role}",
+                            account.partition, account.id
+                        ),
+                        role_name: role,
+                        policy_arns: sa.policy_arns.clone(),
+                        assume_roles: sa.assume_roles.clone(),
+                        statements: sa.statements.clone(),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every namespace a team repository deploys into gets the tenant baseline (LimitRange,
+/// default-deny NetworkPolicies, RBAC), even when the inventory does not list it as a tenant.
+fn add_team_namespaces(tenants: &mut Vec<TenantView>, spec: &WorkloadAccountSpec) {
+    for repo in &spec.gitops.repos {
+        let namespaces = if repo.namespaces.is_empty() {
+            std::slice::from_ref(&repo.team)
+        } else {
+            repo.namespaces.as_slice()
+        };
+        for ns in namespaces {
+            if !tenants.iter().any(|t| &t.namespace == ns) {
+                tenants.push(TenantView {
+                    namespace: ns.clone(),
+                    quota: None,
+                    service_accounts: Vec::new(),
+                });
+            }
+        }
+    }
+}
+
+fn blueprint_view(
+    bp: &Blueprint,
+    spec: &WorkloadAccountSpec,
+    account: &AccountView,
+    cluster: &str,
+    vpc_id: &str,
+) -> BlueprintView {
+    let mut parameters: BTreeMap<String, serde_json::Value> = bp
+        .spec
+        .parameters
+        .iter()
+        .map(|(k, p)| (k.clone(), p.default.clone()))
+        .collect();
+    parameters.extend(spec.parameters.clone());
+    let vars = [
+        ("${cluster.name}", cluster),
+        ("${cluster.region}", &account.region),
+        ("${network.vpcId}", vpc_id),
+        ("${account.id}", &account.id),
+        ("${partition}", &account.partition),
+    ];
+    let addons = bp
+        .spec
+        .addons
+        .iter()
+        .filter(|a| {
+            a.when
+                .as_ref()
+                .is_none_or(|p| parameters.get(p) == Some(&serde_json::Value::Bool(true)))
+        })
+        .map(|a| {
+            let mut a = a.clone();
+            for v in a.values.values_mut() {
+                substitute(v, &vars);
+            }
+            AddonView {
+                oci: a.repo_url.starts_with("oci://"),
+                helm_repo: a.repo_url.trim_start_matches("oci://").to_string(),
+                addon: a,
+            }
+        })
+        .collect();
+    BlueprintView {
+        name: bp.name.clone(),
+        version: bp.version.to_string(),
+        id: bp.id(),
+        parameters,
+        eks_addons: bp.spec.eks_addons.clone(),
+        node_pools: bp.spec.node_pools.clone(),
+        addons,
+    }
+}
+
+fn substitute(v: &mut serde_json::Value, vars: &[(&str, &str)]) {
+    match v {
+        serde_json::Value::String(s) => {
+            for (k, val) in vars {
+                *s = s.replace(k, val);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, vars)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| substitute(x, vars)),
+        _ => {}
+    }
+}
+
+fn inventory_digest(parts: &[&serde_json::Value]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(serde_json::to_vec(p).unwrap_or_default());
+        h.update([0u8]);
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}

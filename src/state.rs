@@ -1,0 +1,135 @@
+//! The state file: what eksvend generated last time, by git blob id, in `.eksvend/state.yaml`.
+//!
+//! It is what lets regeneration tell a person's edit from eksvend's own output.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::render::{RenderedFile, RenderedTree};
+use crate::resolve::ClusterSpec;
+
+/// Path of the state file in every repository.
+pub const STATE_PATH: &str = ".eksvend/state.yaml";
+
+/// Version of the state file format.
+pub const STATE_VERSION: u32 = 1;
+
+/// The content of `.eksvend/state.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct State {
+    /// Always `eksvend.dev/v1alpha1`.
+    pub api_version: String,
+    /// Always `State`.
+    pub kind: String,
+    /// `name` = the WorkloadAccount.
+    pub metadata: StateMetadata,
+    /// Format version of this file.
+    pub version: u32,
+    /// `eksvend <version>` that wrote it.
+    pub generator: String,
+    /// `name@version` of the blueprint.
+    pub blueprint: String,
+    /// Digest of the account's resolved inputs.
+    pub inventory_digest: String,
+    /// Every file eksvend generated, by path.
+    pub files: BTreeMap<String, FileState>,
+}
+
+/// The state file's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StateMetadata {
+    /// The WorkloadAccount name.
+    pub name: String,
+}
+
+/// What eksvend generated at one path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileState {
+    /// Git blob id (SHA-1) of the generated content.
+    pub blob: String,
+    /// Created once, then owned by the team.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scaffold_once: bool,
+}
+
+/// Git's blob id for `content`, without needing a repository.
+pub fn blob_id(content: &[u8]) -> String {
+    git2::Oid::hash_object(git2::ObjectType::Blob, content)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
+
+impl State {
+    /// The state recording every file of `tree`.
+    pub fn of(tree: &RenderedTree, spec: &ClusterSpec) -> State {
+        State {
+            api_version: crate::fleet::wire::API_VERSION.to_string(),
+            kind: "State".to_string(),
+            metadata: StateMetadata {
+                name: spec.account.name.clone(),
+            },
+            version: STATE_VERSION,
+            generator: format!("eksvend {}", env!("CARGO_PKG_VERSION")),
+            blueprint: spec.blueprint.id.clone(),
+            inventory_digest: spec.inventory_digest.clone(),
+            files: tree
+                .files
+                .iter()
+                .filter(|(p, _)| p.as_str() != STATE_PATH)
+                .map(|(p, f)| {
+                    (
+                        p.clone(),
+                        FileState {
+                            blob: blob_id(f.content.as_bytes()),
+                            scaffold_once: f.scaffold_once,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The file text: a header comment, then sorted YAML.
+    pub fn to_text(&self) -> String {
+        let body = serde_yaml::to_string(self).unwrap_or_default();
+        format!(
+            "# Written by eksvend; do not edit. It records the git blob of every file eksvend\n# generated, so that regeneration keeps your edits (see docs/regeneration.md).\n{body}"
+        )
+    }
+
+    /// Parse a state file.
+    pub fn parse(text: &str) -> Result<State, serde_yaml::Error> {
+        serde_yaml::from_str(text)
+    }
+}
+
+/// Add the state file to `tree`.
+pub fn attach(tree: &mut RenderedTree, spec: &ClusterSpec) {
+    let state = State::of(tree, spec);
+    tree.files.insert(
+        STATE_PATH.to_string(),
+        RenderedFile {
+            content: state.to_text(),
+            template: None,
+            scaffold_once: false,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_id_matches_git() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! Verify stage: every rendered YAML and JSON file parses back and is well-formed, before
+//! anything is written.
+
+use crate::render::RenderedTree;
+
+/// A rendered file that is not well-formed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{account}: {path}{}: {message}", template.as_ref().map(|t| format!(" (from template {t})")).unwrap_or_default())]
+pub struct VerifyError {
+    /// The account.
+    pub account: String,
+    /// The rendered file.
+    pub path: String,
+    /// The template it came from.
+    pub template: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Check every file of `tree`; return every problem found.
+pub fn verify(tree: &RenderedTree) -> Vec<VerifyError> {
+    let mut errors = Vec::new();
+    for (path, file) in &tree.files {
+        let problems = if path.ends_with(".yaml") || path.ends_with(".yml") {
+            check_yaml(&file.content)
+        } else if path.ends_with(".json") {
+            check_json(&file.content)
+        } else {
+            Vec::new()
+        };
+        if !is_safe_path(path) {
+            errors.push(VerifyError {
+                account: tree.account.clone(),
+                path: path.clone(),
+                template: file.template.clone(),
+                message: "the path leaves the repository or is not a plain relative path".into(),
+            });
+        }
+        errors.extend(problems.into_iter().map(|message| VerifyError {
+            account: tree.account.clone(),
+            path: path.clone(),
+            template: file.template.clone(),
+            message,
+        }));
+    }
+    errors
+}
+
+/// A relative path of plain segments: no `..`, no absolute path, no `.git`.
+pub fn is_safe_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && path.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg != ".git"
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        })
+}
+
+fn check_yaml(text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let value = match serde::Deserialize::deserialize(doc) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(format!("document {}: does not parse: {e}", i + 1));
+                break;
+            }
+        };
+        if let Some(p) = check_manifest(&value) {
+            problems.push(format!("document {}: {p}", i + 1));
+        }
+    }
+    problems
+}
+
+/// A document with `kind` must be a Kubernetes-style object: apiVersion, kind, metadata.name.
+fn check_manifest(v: &serde_yaml::Value) -> Option<String> {
+    let map = v.as_mapping()?;
+    map.get("kind")?;
+    let s = |k: &str| {
+        map.get(k)
+            .and_then(|x| x.as_str())
+            .filter(|x| !x.is_empty())
+    };
+    if s("apiVersion").is_none() || s("kind").is_none() {
+        return Some("apiVersion and kind must be non-empty strings".into());
+    }
+    if s("apiVersion").is_some_and(|a| a.starts_with("kustomize.config.k8s.io/")) {
+        return None;
+    }
+    let name = map
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(|n| n.as_str());
+    if name.is_none_or(str::is_empty) {
+        return Some("metadata.name is missing".into());
+    }
+    None
+}
+
+fn check_json(text: &str) -> Vec<String> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![format!("does not parse as JSON: {e}")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::RenderedFile;
+
+    fn tree(path: &str, content: &str) -> RenderedTree {
+        let mut t = RenderedTree {
+            account: "a".into(),
+            ..Default::default()
+        };
+        t.files.insert(
+            path.into(),
+            RenderedFile {
+                content: content.into(),
+                template: Some("t.yaml".into()),
+                scaffold_once: false,
+            },
+        );
+        t
+    }
+
+    #[test]
+    fn catches_broken_files() {
+        assert!(verify(&tree(
+            "a.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
+        ))
+        .is_empty());
+        assert_eq!(verify(&tree("a.yaml", "a: [\n")).len(), 1);
+        assert_eq!(verify(&tree("a.yaml", "a: 1\na: 2\n")).len(), 1);
+        assert_eq!(
+            verify(&tree("a.yaml", "kind: X\napiVersion: v1\n")).len(),
+            1
+        );
+        assert_eq!(verify(&tree("a.json", "{")).len(), 1);
+        assert_eq!(verify(&tree("../a.json", "{}")).len(), 1);
+        assert!(!is_safe_path("a/../../b"));
+        assert!(!is_safe_path(".git/config"));
+    }
+}
