@@ -257,6 +257,12 @@ pub struct ServiceAccountView {
 pub struct KarpenterView {
     /// IAM role of the nodes Karpenter launches.
     pub node_role_name: String,
+    /// Its ARN.
+    pub node_role_arn: String,
+    /// IAM role of the Karpenter controller (EKS Pod Identity, `kube-system/karpenter`).
+    pub controller_role_name: String,
+    /// Its ARN.
+    pub controller_role_arn: String,
 }
 
 /// Resolve every account of a validated inventory, in inventory order.
@@ -336,9 +342,7 @@ fn resolve_account(
         irsa_service_accounts: all_sas()
             .filter(|s| s.identity == IdentityMode::Irsa)
             .collect(),
-        karpenter: KarpenterView {
-            node_role_name: role_name(&["KarpenterNode", &cluster_name]),
-        },
+        karpenter: karpenter_view(&account, &cluster_name),
         inventory_digest: digest,
         files: bp.spec.files.clone(),
         git: GitSettings {
@@ -383,6 +387,18 @@ fn cluster_view(
         oidc_issuer: issuer,
         oidc_provider_arn: provider_arn,
         with_oidc: false,
+    }
+}
+
+fn karpenter_view(account: &AccountView, cluster: &str) -> KarpenterView {
+    let arn = |name: &str| format!("arn:{}:iam::{}:role/{name}", account.partition, account.id);
+    let node = role_name(&[cluster, "karpenter-node"]);
+    let controller = role_name(&[cluster, "kube-system", "karpenter"]);
+    KarpenterView {
+        node_role_arn: arn(&node),
+        node_role_name: node,
+        controller_role_arn: arn(&controller),
+        controller_role_name: controller,
     }
 }
 

@@ -6,8 +6,7 @@
 use std::path::Path;
 
 use git2::{
-    build::TreeUpdateBuilder, FileMode, Oid, Repository, RepositoryInitOptions, Signature, Status,
-    StatusOptions,
+    IndexEntry, IndexTime, Oid, Repository, RepositoryInitOptions, Signature, Status, StatusOptions,
 };
 
 use crate::plan::{CurrentTree, Plan};
@@ -157,30 +156,11 @@ pub fn commit_plan(
     let path = repo.workdir().unwrap_or(repo.path()).to_path_buf();
     let parent = branch_tip(repo, info.branch);
     let base = match &parent {
-        Some(c) => c.tree().map_err(ctx(&path, "read the branch's tree"))?,
-        None => {
-            let empty = repo
-                .treebuilder(None)
-                .and_then(|b| b.write())
-                .map_err(ctx(&path, "write an empty tree"))?;
-            repo.find_tree(empty)
-                .map_err(ctx(&path, "read the empty tree"))?
-        }
+        Some(c) => Some(c.tree().map_err(ctx(&path, "read the branch's tree"))?),
+        None => None,
     };
-    let mut update = TreeUpdateBuilder::new();
-    for (file, content) in &plan.writes {
-        let blob = repo
-            .blob(content.as_bytes())
-            .map_err(ctx(&path, "write a blob"))?;
-        update.upsert(file.as_str(), blob, FileMode::Blob);
-    }
-    for file in &plan.deletes {
-        update.remove(file.as_str());
-    }
-    let tree_id = update
-        .create_updated(repo, &base)
-        .map_err(ctx(&path, "write the tree"))?;
-    if tree_id == base.id() && parent.is_some() {
+    let tree_id = build_tree(repo, base.as_ref(), plan).map_err(ctx(&path, "write the tree"))?;
+    if base.as_ref().is_some_and(|b| b.id() == tree_id) {
         return Ok(None);
     }
     let tree = repo
@@ -200,6 +180,40 @@ pub fn commit_plan(
         .map_err(ctx(&path, "move the branch"))?;
     update_worktree(repo, &refname).map_err(ctx(&path, "update the working tree"))?;
     Ok(Some(commit))
+}
+
+/// The branch's tree with the plan's writes and deletes, built in an in-memory index (so that
+/// no object is written that the new commit does not reference).
+fn build_tree(
+    repo: &Repository,
+    base: Option<&git2::Tree<'_>>,
+    plan: &Plan,
+) -> Result<Oid, git2::Error> {
+    let mut index = git2::Index::new()?;
+    if let Some(tree) = base {
+        index.read_tree(tree)?;
+    }
+    for (file, content) in &plan.writes {
+        let id = repo.blob(content.as_bytes())?;
+        index.add(&IndexEntry {
+            ctime: IndexTime::new(0, 0),
+            mtime: IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o100_644,
+            uid: 0,
+            gid: 0,
+            file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
+            id,
+            flags: u16::try_from(file.len().min(0xfff)).unwrap_or(0xfff),
+            flags_extended: 0,
+            path: file.as_bytes().to_vec(),
+        })?;
+    }
+    for file in &plan.deletes {
+        index.remove_path(Path::new(file))?;
+    }
+    index.write_tree_to(repo)
 }
 
 /// When `refname` is checked out, bring the index and worktree to its tree (tracked files only;

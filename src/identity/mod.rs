@@ -2,6 +2,7 @@
 //!
 //! Policy documents are typed JSON values built here, never hand-typed in templates.
 
+pub mod karpenter;
 pub mod policy;
 
 use sha2::{Digest, Sha256};

@@ -25,10 +25,37 @@ pub fn boolean(b: bool, _: Kwargs, _: &State) -> Value {
     Value::safe_string(if b { "true" } else { "false" })
 }
 
-/// `{{ v | json }}`: any value as compact JSON (a valid YAML flow value), strings escaped.
+/// `{{ v | json }}`: any value as compact JSON (a valid YAML flow value), strings escaped,
+/// object keys sorted so that the output is deterministic.
 pub fn json(v: Value, _: Kwargs, _: &State) -> tera::TeraResult<Value> {
-    let text = serde_json::to_string(&v).map_err(|e| tera::Error::message(e.to_string()))?;
-    Ok(Value::safe_string(&text))
+    let value = serde_json::to_value(&v).map_err(|e| tera::Error::message(e.to_string()))?;
+    Ok(Value::safe_string(&flow(&value)))
+}
+
+/// JSON in YAML flow style: `{"a": 1, "b": [1, 2]}`, keys sorted, strings JSON-escaped.
+fn flow(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .into_iter()
+                .map(|k| {
+                    format!(
+                        "{}: {}",
+                        serde_json::Value::String(k.clone()),
+                        flow(&map[k])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        serde_json::Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(flow).collect();
+            format!("[{}]", items.join(", "))
+        }
+        scalar => scalar.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -39,6 +66,15 @@ mod tests {
         let mut out = Vec::new();
         quote(s, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn flow_sorts_keys_and_spaces_items() {
+        let v = serde_json::json!({"b": [1, "x"], "a": {"d": null, "c": true}, "e": {}});
+        assert_eq!(
+            flow(&v),
+            r#"{"a": {"c": true, "d": null}, "b": [1, "x"], "e": {}}"#
+        );
     }
 
     #[test]
