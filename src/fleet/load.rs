@@ -227,6 +227,12 @@ fn yaml_error(location: &Location, field: &str, e: &serde_yaml::Error) -> Diagno
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
+    // serde_yaml prefixes the path itself (`spec.tenants[0]: …`); the diagnostic shows it already.
+    if let Some((prefix, rest)) = message.split_once(": ") {
+        if !prefix.is_empty() && !prefix.contains(char::is_whitespace) {
+            message = rest.to_string();
+        }
+    }
     let pos = e
         .location()
         .map(|l| Pos {
