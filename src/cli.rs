@@ -52,6 +52,9 @@ pub enum Command {
         )]
         repos: PathBuf,
     },
+    /// List the blueprint catalog or explain one blueprint.
+    #[command(subcommand)]
+    Blueprints(BlueprintsCommand),
     /// Print the JSON Schema of inventory documents (for editors and CI).
     ///
     /// Without KIND: one schema for any inventory document. Add to the top of an inventory file:
@@ -63,7 +66,7 @@ pub enum Command {
     },
 }
 
-/// Where the inventory is.
+/// Where the inventory and extra blueprints are.
 #[derive(Debug, clap::Args)]
 pub struct FleetArgs {
     /// Inventory: a YAML file or a directory of `*.yaml`/`*.yml` files.
@@ -75,4 +78,27 @@ pub struct FleetArgs {
         env = "EKSVEND_FLEET"
     )]
     pub fleet: PathBuf,
+    /// Extra blueprint catalog directory (`**/blueprint.yaml` and `templates/`), layered over
+    /// the built-in catalog; repeatable. The Fleet's `spec.blueprints` adds more.
+    #[arg(long = "blueprints", value_name = "DIR")]
+    pub blueprints: Vec<PathBuf>,
+}
+
+/// `eksvend blueprints …`
+#[derive(Debug, Subcommand)]
+pub enum BlueprintsCommand {
+    /// Every blueprint version in the catalog: name, version, description.
+    List {
+        /// Extra blueprint catalog directories; repeatable.
+        #[arg(long = "blueprints", value_name = "DIR")]
+        blueprints: Vec<PathBuf>,
+    },
+    /// One blueprint: parameters with defaults, add-ons with chart versions, node pools, files.
+    Show {
+        /// `name` or `name@requirement` (default: the highest version).
+        name: String,
+        /// Extra blueprint catalog directories; repeatable.
+        #[arg(long = "blueprints", value_name = "DIR")]
+        blueprints: Vec<PathBuf>,
+    },
 }

@@ -37,6 +37,18 @@ pub enum PipelineError {
     Verify(Vec<VerifyError>),
 }
 
+/// The catalog for the inventory at `path`: built-in blueprints, then `dirs` (from the command
+/// line), then the Fleet's `spec.blueprints` (relative to the Fleet file).
+pub fn catalog_for(path: &Path, dirs: &[std::path::PathBuf]) -> Result<Catalog, PipelineError> {
+    let inv = fleet::load::load(path).map_err(PipelineError::Invalid)?;
+    let mut all: Vec<std::path::PathBuf> = dirs.to_vec();
+    if let Some(f) = inv.fleets.first() {
+        let base = f.location.file.parent().unwrap_or(Path::new("."));
+        all.extend(f.doc.spec.blueprints.iter().map(|d| base.join(d)));
+    }
+    Catalog::load(&all).map_err(PipelineError::Invalid)
+}
+
 /// Load and validate the inventory at `path`.
 pub fn load_valid(path: &Path, catalog: &Catalog) -> Result<Inventory, PipelineError> {
     let inv = fleet::load::load(path).map_err(PipelineError::Invalid)?;

@@ -1,5 +1,8 @@
-//! Verify stage: every rendered YAML and JSON file parses back and is well-formed, before
-//! anything is written.
+//! Verify stage: every rendered YAML and JSON file parses back and is well-formed, and every
+//! manifest of a kind with a bundled upstream schema is valid against it — before anything is
+//! written.
+
+pub mod schema;
 
 use crate::render::RenderedTree;
 
@@ -21,8 +24,9 @@ pub struct VerifyError {
 pub fn verify(tree: &RenderedTree) -> Vec<VerifyError> {
     let mut errors = Vec::new();
     for (path, file) in &tree.files {
+        let file_name = path.rsplit('/').next().unwrap_or(path);
         let problems = if path.ends_with(".yaml") || path.ends_with(".yml") {
-            check_yaml(&file.content)
+            check_yaml(file_name, &file.content)
         } else if path.ends_with(".json") {
             check_json(&file.content)
         } else {
@@ -61,10 +65,10 @@ pub fn is_safe_path(path: &str) -> bool {
         })
 }
 
-fn check_yaml(text: &str) -> Vec<String> {
+fn check_yaml(file_name: &str, text: &str) -> Vec<String> {
     let mut problems = Vec::new();
     for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = match serde::Deserialize::deserialize(doc) {
+        let value: serde_yaml::Value = match serde::Deserialize::deserialize(doc) {
             Ok(v) => v,
             Err(e) => {
                 problems.push(format!("document {}: does not parse: {e}", i + 1));
@@ -73,9 +77,48 @@ fn check_yaml(text: &str) -> Vec<String> {
         };
         if let Some(p) = check_manifest(&value) {
             problems.push(format!("document {}: {p}", i + 1));
+            continue;
         }
+        problems.extend(
+            check_schema(file_name, &value)
+                .into_iter()
+                .map(|p| format!("document {}: {p}", i + 1)),
+        );
     }
     problems
+}
+
+/// Violations of the bundled upstream schema for the document's kind.
+fn check_schema(file_name: &str, doc: &serde_yaml::Value) -> Vec<String> {
+    let Ok(json) = serde_json::to_value(doc) else {
+        return vec!["cannot be represented as JSON".into()];
+    };
+    let kind = |j: &serde_json::Value| {
+        format!(
+            "{} {}",
+            j["apiVersion"].as_str().unwrap_or(""),
+            j["kind"].as_str().unwrap_or("")
+        )
+    };
+    match schema::schemas().check(file_name, &json) {
+        schema::Verdict::Invalid { schema, violations } => violations
+            .into_iter()
+            .map(|v| {
+                format!(
+                    "{} violates {schema} at {}: {} (schema rule {})",
+                    kind(&json),
+                    v.instance_path,
+                    v.message,
+                    v.schema_path
+                )
+            })
+            .collect(),
+        schema::Verdict::UnknownVersion => vec![format!(
+            "{} is not a kind/version the bundled upstream schemas know (outdated apiVersion?)",
+            kind(&json)
+        )],
+        schema::Verdict::Valid { .. } | schema::Verdict::NoSchema => Vec::new(),
+    }
 }
 
 /// A document with `kind` must be a Kubernetes-style object: apiVersion, kind, metadata.name.

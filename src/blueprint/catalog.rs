@@ -1,12 +1,19 @@
-//! The blueprint catalog: built-in blueprints and templates embedded in the binary.
+//! The blueprint catalog: built-in blueprints and templates embedded in the binary, with user
+//! directories (`--blueprints DIR`, `Fleet.spec.blueprints`) layered over them.
+//!
+//! A user directory holds blueprints as `**/blueprint.yaml` and templates under `templates/`.
+//! A blueprint with the same name and version as an earlier one replaces it; a template with
+//! the same path replaces the built-in one.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use include_dir::{include_dir, Dir};
+use serde_json::Value;
 
-use super::{Blueprint, BlueprintSpec};
+use super::{extends, Blueprint, BlueprintSpec, ParamType};
 use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::fleet::validate::parse_blueprint_ref;
 use crate::fleet::wire::{Document, API_VERSION};
 
 static BUILTIN_BLUEPRINTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
@@ -19,39 +26,75 @@ pub struct Catalog {
     pub blueprints: Vec<Blueprint>,
     /// Template path (relative to `templates/`) → template text.
     pub templates: BTreeMap<String, String>,
+    /// Where each blueprint came from (`name@version` → file), for messages.
+    pub sources: BTreeMap<String, PathBuf>,
+}
+
+/// A blueprint file before `extends` is resolved.
+struct Raw {
+    path: PathBuf,
+    name: String,
+    version: semver::Version,
+    doc: Value,
 }
 
 impl Catalog {
     /// The catalog compiled into this binary.
     pub fn builtin() -> Result<Catalog, Diagnostics> {
-        let mut catalog = Catalog::default();
+        Catalog::load(&[])
+    }
+
+    /// The built-in catalog with `dirs` layered over it, in order.
+    pub fn load(dirs: &[PathBuf]) -> Result<Catalog, Diagnostics> {
         let mut diags = Diagnostics::default();
+        let mut raws: Vec<Raw> = Vec::new();
+        let mut templates = BTreeMap::new();
         for file in all_files(&BUILTIN_BLUEPRINTS) {
             if file
                 .path()
                 .file_name()
                 .is_some_and(|n| n == "blueprint.yaml")
             {
-                let text = file.contents_utf8().unwrap_or_default();
                 let shown = Path::new("blueprints").join(file.path());
-                match parse_blueprint(&shown, text) {
-                    Ok(bp) => catalog.blueprints.push(bp),
-                    Err(d) => diags.push(d),
-                }
+                read_raw(
+                    &shown,
+                    file.contents_utf8().unwrap_or_default(),
+                    &mut raws,
+                    &mut diags,
+                );
             }
         }
         for file in all_files(&BUILTIN_TEMPLATES) {
             let name = file.path().to_string_lossy().replace('\\', "/");
-            let text = file.contents_utf8().unwrap_or_default().to_string();
-            catalog.templates.insert(name, text);
+            templates.insert(name, file.contents_utf8().unwrap_or_default().to_string());
+        }
+        for dir in dirs {
+            load_dir(dir, &mut raws, &mut templates, &mut diags);
+        }
+        let mut catalog = Catalog {
+            templates,
+            ..Catalog::default()
+        };
+        for i in 0..raws.len() {
+            match resolve_extends(&raws, i, &mut Vec::new()).and_then(|doc| typed(&raws[i], doc)) {
+                Ok(bp) => {
+                    catalog.sources.insert(bp.id(), raws[i].path.clone());
+                    catalog.blueprints.retain(|b| b.id() != bp.id());
+                    catalog.blueprints.push(bp);
+                }
+                Err(d) => diags.push(d),
+            }
         }
         catalog
             .blueprints
             .sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+        for bp in &catalog.blueprints {
+            check_blueprint(bp, &catalog, &mut diags);
+        }
         if diags.is_empty() {
             Ok(catalog)
         } else {
-            Err(diags)
+            Err(diags.sorted())
         }
     }
 
@@ -85,7 +128,7 @@ impl Catalog {
             })
     }
 
-    /// `general@1.0.0, batch@1.0.0, …` for error messages.
+    /// `aiml@1.0.0, batch@1.0.0, …` for error messages.
     pub fn available(&self) -> String {
         let ids: Vec<String> = self.blueprints.iter().map(Blueprint::id).collect();
         ids.join(", ")
@@ -101,30 +144,211 @@ fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
     out
 }
 
-/// Parse a `blueprint.yaml`.
-pub fn parse_blueprint(path: &Path, text: &str) -> Result<Blueprint, Diagnostic> {
-    let doc: Document<BlueprintSpec> = serde_yaml::from_str(text).map_err(|e| {
-        Diagnostic::new(Location::file(path), "", format!("invalid blueprint: {e}"))
-    })?;
-    if doc.api_version != API_VERSION || doc.kind != "Blueprint" {
-        return Err(Diagnostic::new(
-            Location::file(path),
+/// Read a user directory: `**/blueprint.yaml` and `templates/**`.
+fn load_dir(
+    dir: &Path,
+    raws: &mut Vec<Raw>,
+    templates: &mut BTreeMap<String, String>,
+    diags: &mut Diagnostics,
+) {
+    if !dir.is_dir() {
+        diags.push(Diagnostic::new(
+            Location::file(dir),
+            "",
+            "blueprint directory not found (expected a directory holding **/blueprint.yaml and templates/)",
+        ));
+        return;
+    }
+    let template_root = dir.join("templates");
+    for entry in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::new(
+                    Location::file(path),
+                    "",
+                    format!("cannot read: {e}"),
+                ));
+                continue;
+            }
+        };
+        if let Ok(rel) = path.strip_prefix(&template_root) {
+            templates.insert(rel.to_string_lossy().replace('\\', "/"), text);
+        } else if entry.file_name() == "blueprint.yaml" {
+            read_raw(path, &text, raws, diags);
+        }
+    }
+}
+
+fn read_raw(path: &Path, text: &str, raws: &mut Vec<Raw>, diags: &mut Diagnostics) {
+    let err = |field: &str, msg: String| Diagnostic::new(Location::file(path), field, msg);
+    let doc: Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return diags.push(err("", format!("invalid blueprint YAML: {e}"))),
+    };
+    if doc.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION)
+        || doc.get("kind").and_then(Value::as_str) != Some("Blueprint")
+    {
+        return diags.push(err(
             "kind",
             format!("expected `apiVersion: {API_VERSION}` and `kind: Blueprint`"),
         ));
     }
-    let version = semver::Version::parse(&doc.spec.version).map_err(|e| {
-        Diagnostic::new(
-            Location::file(path),
+    let name = doc
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if crate::fleet::rules::dns_label(&name).is_err() {
+        return diags.push(err(
+            "metadata.name",
+            format!("{name:?} is not a valid blueprint name (a DNS-1123 label)"),
+        ));
+    }
+    let version_text = doc
+        .pointer("/spec/version")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match semver::Version::parse(version_text) {
+        Ok(version) => raws.push(Raw {
+            path: path.to_path_buf(),
+            name,
+            version,
+            doc,
+        }),
+        Err(e) => diags.push(err(
             "spec.version",
-            format!("{:?} is not a semantic version: {e}", doc.spec.version),
+            format!("{version_text:?} is not a semantic version such as 1.2.0: {e}"),
+        )),
+    }
+}
+
+/// The document of `raws[i]` with its `extends` chain merged in.
+fn resolve_extends(raws: &[Raw], i: usize, chain: &mut Vec<String>) -> Result<Value, Diagnostic> {
+    let raw = &raws[i];
+    let id = format!("{}@{}", raw.name, raw.version);
+    let err = |msg: String| Diagnostic::new(Location::file(&raw.path), "spec.extends", msg);
+    if chain.contains(&id) {
+        return Err(err(format!(
+            "extends forms a cycle: {} -> {id}",
+            chain.join(" -> ")
+        )));
+    }
+    let Some(parent_ref) = raw.doc.pointer("/spec/extends").and_then(Value::as_str) else {
+        return Ok(raw.doc.clone());
+    };
+    let (name, req) = parse_blueprint_ref(parent_ref).map_err(&err)?;
+    let parent = raws
+        .iter()
+        .enumerate()
+        .filter(|(j, r)| {
+            *j != i && r.name == name && req.as_ref().is_none_or(|q| q.matches(&r.version))
+        })
+        .max_by(|a, b| a.1.version.cmp(&b.1.version))
+        .map(|(j, _)| j)
+        .ok_or_else(|| {
+            err(format!(
+                "extends {parent_ref:?}, but no such blueprint version is in the catalog"
+            ))
+        })?;
+    chain.push(id);
+    let parent_doc = resolve_extends(raws, parent, chain)?;
+    chain.pop();
+    let mut spec = extends::merge(
+        parent_doc.get("spec").unwrap_or(&Value::Null),
+        raw.doc.get("spec").unwrap_or(&Value::Null),
+    );
+    if let Some(o) = spec.as_object_mut() {
+        o.insert("extends".into(), Value::String(parent_ref.to_string()));
+    }
+    let mut doc = raw.doc.clone();
+    doc["spec"] = spec;
+    Ok(doc)
+}
+
+fn typed(raw: &Raw, doc: Value) -> Result<Blueprint, Diagnostic> {
+    let doc: Document<BlueprintSpec> = serde_path_to_error::deserialize(doc).map_err(|e| {
+        Diagnostic::new(
+            Location::file(&raw.path),
+            e.path().to_string(),
+            format!("invalid blueprint: {}", e.inner()),
         )
     })?;
     Ok(Blueprint {
-        name: doc.metadata.name,
-        version,
+        name: raw.name.clone(),
+        version: raw.version.clone(),
         spec: doc.spec,
     })
+}
+
+/// A blueprint's internal consistency: templates exist, `when` names boolean parameters,
+/// defaults have their parameter's type, names are unique.
+fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
+    let path = catalog.sources.get(&bp.id()).cloned().unwrap_or_default();
+    let mut err = |field: String, msg: String| {
+        diags.push(Diagnostic::new(
+            Location::file(&path),
+            field,
+            format!("{}: {msg}", bp.id()),
+        ))
+    };
+    for (name, p) in &bp.spec.parameters {
+        if !p.kind.accepts(&p.default) {
+            err(
+                format!("spec.parameters.{name}.default"),
+                format!("{} is not a {}", p.default, p.kind.name()),
+            );
+        }
+    }
+    let is_bool = |p: &str| {
+        bp.spec
+            .parameters
+            .get(p)
+            .is_some_and(|x| x.kind == ParamType::Boolean)
+    };
+    for (i, f) in bp.spec.files.iter().enumerate() {
+        if !catalog.templates.contains_key(&f.template) {
+            err(
+                format!("spec.files[{i}].template"),
+                format!("no template {:?} in the catalog", f.template),
+            );
+        }
+        if f.when.as_ref().is_some_and(|w| !is_bool(w)) {
+            err(
+                format!("spec.files[{i}].when"),
+                "must name a boolean parameter of the blueprint".into(),
+            );
+        }
+        let placeholder_ok = f.path.contains("{tenant}") == f.for_each.is_some();
+        if !placeholder_ok || !crate::verify::is_safe_path(&f.path.replace("{tenant}", "x")) {
+            err(format!("spec.files[{i}].path"), format!("{:?}: expected a relative path inside the repository, with {{tenant}} exactly when forEach: tenants", f.path));
+        }
+    }
+    for (i, a) in bp.spec.addons.iter().enumerate() {
+        if a.when.as_ref().is_some_and(|w| !is_bool(w)) {
+            err(
+                format!("spec.addons[{i}].when"),
+                "must name a boolean parameter of the blueprint".into(),
+            );
+        }
+    }
+    let mut pools = std::collections::BTreeSet::new();
+    for (i, p) in bp.spec.node_pools.iter().enumerate() {
+        if !pools.insert(&p.name) {
+            err(
+                format!("spec.nodePools[{i}].name"),
+                format!("duplicate node pool {:?}", p.name),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,14 +367,5 @@ mod tests {
         assert!(err.contains("available versions"), "{err}");
         let err = catalog.select("generl", None).unwrap_err();
         assert!(err.contains("general@"), "{err}");
-        for bp in &catalog.blueprints {
-            for f in &bp.spec.files {
-                assert!(
-                    catalog.templates.contains_key(&f.template),
-                    "{}",
-                    f.template
-                );
-            }
-        }
     }
 }

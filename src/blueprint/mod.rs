@@ -4,6 +4,7 @@
 //! with pinned chart versions, and which templates it renders into which files.
 
 pub mod catalog;
+pub mod extends;
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,10 @@ pub struct BlueprintSpec {
     pub version: String,
     /// One line saying what kind of cluster this is.
     pub description: String,
+    /// Another blueprint this one builds on, `name@requirement` (e.g. `general@^1`). Its spec is
+    /// merged under this one: maps deep-merge, lists replace, scalars replace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
     /// Parameters a WorkloadAccount may set, with their defaults.
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,
@@ -99,6 +104,9 @@ pub struct EksAddon {
 pub struct NodePool {
     /// NodePool name.
     pub name: String,
+    /// Name of the EC2NodeClass the pool launches nodes with.
+    #[serde(default = "default_node_class")]
+    pub node_class: String,
     /// `on-demand`, `spot` (and `reserved`).
     pub capacity_types: Vec<String>,
     /// `amd64`, `arm64`.
@@ -127,6 +135,10 @@ pub struct NodePool {
     /// Pool priority (higher first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+}
+
+fn default_node_class() -> String {
+    "default".to_string()
 }
 
 /// A node taint.
@@ -179,6 +191,9 @@ pub struct FileSpec {
     /// Render only for this GitOps engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<crate::fleet::wire::Engine>,
+    /// Render only when this boolean parameter is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
     /// Create when missing, never update (the team owns it afterwards).
     #[serde(default)]
     pub scaffold_once: bool,

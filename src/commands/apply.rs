@@ -32,9 +32,9 @@ pub(super) fn run(fleet: &Path, repos: &Path, catalog: &Catalog) -> ExitStatus {
             Outcome::Updated { commit } => {
                 updated += 1;
                 println!(
-                    "updated    {}  {} changes  commit {}",
+                    "updated    {}  {} files changed  commit {}",
                     path.display(),
-                    r.plan.changes.len(),
+                    r.plan.writes.len() + r.plan.deletes.len(),
                     &commit[..12]
                 );
             }

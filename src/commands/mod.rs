@@ -1,6 +1,7 @@
 //! One small file per subcommand; each only composes pipeline stages and prints.
 
 mod apply;
+mod blueprints;
 mod render;
 mod schema;
 mod validate;
@@ -8,7 +9,7 @@ mod validate;
 use std::process::ExitCode;
 
 use crate::blueprint::catalog::Catalog;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, FleetArgs};
 
 /// How a run ended; decided once, turned into the process exit code by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,18 +37,27 @@ impl From<ExitStatus> for ExitCode {
 
 /// Run one command.
 pub fn run(cli: Cli) -> ExitStatus {
-    let catalog = match Catalog::builtin() {
-        Ok(c) => c,
-        Err(d) => {
-            eprintln!("{d}");
-            return ExitStatus::Failure;
-        }
-    };
     match cli.command {
-        Command::Validate(f) => validate::run(&f.fleet, &catalog),
-        Command::Render { fleet, out } => render::run(&fleet.fleet, &out, &catalog),
-        Command::Apply { fleet, repos } => apply::run(&fleet.fleet, &repos, &catalog),
+        Command::Validate(f) => with_catalog(&f, |c| validate::run(&f.fleet, c)),
+        Command::Render { fleet, out } => {
+            with_catalog(&fleet, |c| render::run(&fleet.fleet, &out, c))
+        }
+        Command::Apply { fleet, repos } => {
+            with_catalog(&fleet, |c| apply::run(&fleet.fleet, &repos, c))
+        }
+        Command::Blueprints(cmd) => blueprints::run(cmd),
         Command::Schema { kind } => schema::run(kind.as_deref()),
+    }
+}
+
+/// Build the catalog for an inventory (built-in, `--blueprints`, the Fleet's directories).
+fn with_catalog(f: &FleetArgs, then: impl FnOnce(&Catalog) -> ExitStatus) -> ExitStatus {
+    match crate::pipeline::catalog_for(&f.fleet, &f.blueprints) {
+        Ok(c) => then(&c),
+        Err(e) => {
+            report(&e);
+            ExitStatus::Failure
+        }
     }
 }
 

@@ -350,7 +350,13 @@ pub fn parse_blueprint_ref(s: &str) -> Result<(String, Option<semver::VersionReq
     rules::dns_label(name).map_err(|e| format!("blueprint name {name:?}: {e}"))?;
     let req = req
         .map(|r| {
-            semver::VersionReq::parse(r)
+            // A full version without an operator means exactly that version (`general@1.0.0`).
+            let text = if semver::Version::parse(r).is_ok() {
+                format!("={r}")
+            } else {
+                r.to_string()
+            };
+            semver::VersionReq::parse(&text)
                 .map_err(|e| format!("{r:?} is not a semver requirement such as ^1.2: {e}"))
         })
         .transpose()?;

@@ -65,6 +65,10 @@ pub struct FleetSpec {
     /// Values any WorkloadAccount falls back to.
     #[serde(default)]
     pub defaults: Defaults,
+    /// Extra blueprint catalog directories (relative to this file), layered over the built-in
+    /// catalog in order: each holds `**/blueprint.yaml` and `templates/`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blueprints: Vec<String>,
 }
 
 /// Git settings for every vended repository.

@@ -83,6 +83,11 @@ pub fn render(tera: &Tera, spec: &ClusterSpec) -> Result<RenderedTree, RenderErr
         if file.engine.is_some_and(|e| e != spec.gitops.engine) {
             continue;
         }
+        if let Some(param) = &file.when {
+            if spec.blueprint.parameters.get(param) != Some(&serde_json::Value::Bool(true)) {
+                continue;
+            }
+        }
         let items: Vec<Option<&crate::resolve::TenantView>> = match file.for_each {
             None => vec![None],
             Some(ForEach::Tenants) => spec.tenants.iter().map(Some).collect(),
@@ -126,4 +131,23 @@ fn normalize(text: &str) -> String {
     }
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_templates_never_bypass_escaping() {
+        let catalog = Catalog::builtin().unwrap();
+        for (name, text) in &catalog.templates {
+            let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            assert!(!squeezed.contains("|safe"), "{name} uses `safe`");
+        }
+    }
+
+    #[test]
+    fn normalize_trims_lines_and_ends_with_one_newline() {
+        assert_eq!(normalize("a  \nb\t\n\n\n"), "a\nb\n");
+    }
 }
