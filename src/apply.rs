@@ -51,9 +51,22 @@ pub struct RepoReport {
 
 /// Apply every rendered account under `repos_dir/<account>/`, in parallel.
 pub fn apply_all(rendered: &[Rendered], repos_dir: &Path) -> Vec<RepoReport> {
+    apply_all_with(rendered, repos_dir, &|| {})
+}
+
+/// [`apply_all`], calling `done` after each repository (for progress bars).
+pub fn apply_all_with(
+    rendered: &[Rendered],
+    repos_dir: &Path,
+    done: &(dyn Fn() + Sync),
+) -> Vec<RepoReport> {
     rendered
         .par_iter()
-        .map(|r| apply_one(r, &repos_dir.join(&r.spec.account.name)))
+        .map(|r| {
+            let report = apply_one(r, &repos_dir.join(&r.spec.account.name));
+            done();
+            report
+        })
         .collect()
 }
 

@@ -2,21 +2,30 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Vend Amazon EKS clusters as GitOps repositories, one per workload account.
 ///
 /// eksvend reads a fleet inventory (Fleet, Network and WorkloadAccount documents), applies a
 /// blueprint (general, batch, aiml) to every account, and renders one GitOps repository per
 /// account: the eksctl cluster definition on subnets shared from the networking account, the
-/// Argo CD or Flux bootstrap, Karpenter node pools, tenants and IAM documents. `apply` commits
-/// each repository with git; a second run with the same inputs commits nothing.
+/// Argo CD or Flux bootstrap, Karpenter node pools, tenants and IAM documents.
 ///
-/// Exit codes: 0 done; 1 invalid input or a failure; 2 changes pending (plan); 3 conflicts that
-/// need a person.
+/// Typical use: `eksvend validate`, then `eksvend plan --diff` to review, then `eksvend apply`.
+/// A second apply with the same inputs commits nothing; people's edits to generated files are
+/// kept.
+///
+/// Exit codes: 0 done; 1 invalid input or a failure; 2 changes pending (plan
+/// --detailed-exitcode); 3 conflicts that need a person.
 #[derive(Debug, Parser)]
 #[command(name = "eksvend", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
+    /// Print only errors (and data on stdout).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: every kept edit and every file of every plan.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -25,17 +34,47 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check the inventory against every rule and report all errors at once; writes nothing.
+    /// Check the inventory and blueprints against every rule; all errors at once; writes nothing.
     Validate(FleetArgs),
-    /// Render each account's repository as plain files under --out (no git).
+    /// Render each selected account's repository as plain files under --out (no git).
     Render {
         #[command(flatten)]
         fleet: FleetArgs,
+        #[command(flatten)]
+        select: SelectArgs,
         /// Directory to write `<account>/…` into; each account's directory is replaced whole.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-    /// Render and commit each account's repository under --repos/<account>.
+    /// Show what apply would change in each repository; never writes, commits or pushes.
+    ///
+    /// For each selected account: create / update / unchanged / conflict, and the files added,
+    /// changed, deleted or conflicting. With --detailed-exitcode: 0 nothing would change,
+    /// 2 something would, 3 conflicts, 1 error.
+    Plan {
+        #[command(flatten)]
+        fleet: FleetArgs,
+        #[command(flatten)]
+        select: SelectArgs,
+        /// Directory holding one git repository per account.
+        #[arg(
+            long,
+            value_name = "DIR",
+            default_value = "repos",
+            env = "EKSVEND_REPOS"
+        )]
+        repos: PathBuf,
+        /// Print unified diffs (coloured on a terminal unless NO_COLOR is set).
+        #[arg(long)]
+        diff: bool,
+        /// Output format; `json` prints one document described in docs/pipelines.md.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 2 when changes are pending and 3 on conflicts (0 when nothing would change).
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Render and commit each selected account's repository under --repos/<account>.
     ///
     /// A repository that does not exist is created. Files eksvend generated and nobody edited
     /// are updated; edits by people are kept; a file changed by both is a conflict and nothing is
@@ -43,6 +82,8 @@ pub enum Command {
     Apply {
         #[command(flatten)]
         fleet: FleetArgs,
+        #[command(flatten)]
+        select: SelectArgs,
         /// Directory holding one git repository per account.
         #[arg(
             long,
@@ -52,22 +93,46 @@ pub enum Command {
         )]
         repos: PathBuf,
     },
+    /// Add a WorkloadAccount to the inventory as accounts/NAME.yaml (validated first).
+    New(NewArgs),
+    /// Write a commented starter inventory into DIR (default: fleet) that validates and applies.
+    Init {
+        /// Directory to create.
+        #[arg(value_name = "DIR", default_value = "fleet")]
+        dir: PathBuf,
+    },
     /// List the blueprint catalog or explain one blueprint.
     #[command(subcommand)]
     Blueprints(BlueprintsCommand),
     /// Print the JSON Schema of inventory documents (for editors and CI).
     ///
-    /// Without KIND: one schema for any inventory document. Add to the top of an inventory file:
-    /// `# yaml-language-server: $schema=./eksvend.schema.json`
+    /// Without KIND: one schema for any inventory document. Save it and add to the top of an
+    /// inventory file: `# yaml-language-server: $schema=./eksvend.schema.json`
     Schema {
         /// `Fleet`, `Network`, `WorkloadAccount` or `Blueprint`; omit for any inventory document.
         #[arg(value_name = "KIND")]
         kind: Option<String>,
     },
+    /// Print a shell completion script: `eksvend completions bash > /etc/bash_completion.d/eksvend`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `eksvend man > eksvend.1`.
+    Man,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For pipelines.
+    Json,
 }
 
 /// Where the inventory and extra blueprints are.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Args)]
 pub struct FleetArgs {
     /// Inventory: a YAML file or a directory of `*.yaml`/`*.yml` files.
     #[arg(
@@ -82,6 +147,49 @@ pub struct FleetArgs {
     /// the built-in catalog; repeatable. The Fleet's `spec.blueprints` adds more.
     #[arg(long = "blueprints", value_name = "DIR")]
     pub blueprints: Vec<PathBuf>,
+}
+
+/// Which accounts to touch.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Only accounts whose KEY matches VALUE (a glob: `pay*`); KEY is account, team,
+    /// environment, blueprint or network. Repeatable: the same key ORs, different keys AND.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub only: Vec<String>,
+    /// Only shard I of N (1-based), by a stable hash of the account name: split a large fleet
+    /// across N CI jobs.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// `eksvend new NAME …`
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// WorkloadAccount name (a DNS-1123 label; also the repository name).
+    pub name: String,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Owning team.
+    #[arg(long)]
+    pub team: String,
+    /// Environment, e.g. prod.
+    #[arg(long)]
+    pub environment: String,
+    /// The 12-digit AWS account ID.
+    #[arg(long = "account-id", value_name = "ID")]
+    pub account_id: String,
+    /// AWS region (must match the network's).
+    #[arg(long)]
+    pub region: String,
+    /// Name of a Network document.
+    #[arg(long)]
+    pub network: String,
+    /// Blueprint, optionally with a version requirement: general, aiml@^1.
+    #[arg(long)]
+    pub blueprint: String,
+    /// Default identity mode of the account's service accounts.
+    #[arg(long, value_parser = ["podIdentity", "irsa"])]
+    pub identity: Option<String>,
 }
 
 /// `eksvend blueprints …`

@@ -117,3 +117,43 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+impl Diagnostics {
+    /// Like `Display`, with the offending source line and a caret under each error.
+    pub fn render_with_source(&self) -> String {
+        use std::collections::HashMap;
+        let mut cache: HashMap<&Path, Option<String>> = HashMap::new();
+        let mut out = String::new();
+        for d in &self.0 {
+            out.push_str(&format!("error: {d}\n"));
+            let Some(pos) = d.location.pos else { continue };
+            let text = cache
+                .entry(d.location.file.as_path())
+                .or_insert_with(|| std::fs::read_to_string(&d.location.file).ok());
+            let Some(line) = text
+                .as_deref()
+                .and_then(|t| t.lines().nth(pos.line.saturating_sub(1)))
+            else {
+                continue;
+            };
+            let num = pos.line.to_string();
+            let pad = " ".repeat(num.len());
+            let caret = " ".repeat(
+                line.chars()
+                    .take(pos.col.saturating_sub(1))
+                    .map(|c| if c == '\t' { 4 } else { 1 })
+                    .sum(),
+            );
+            out.push_str(&format!(
+                "{pad} |\n{num} | {}\n{pad} | {caret}^\n",
+                line.replace('\t', "    ")
+            ));
+        }
+        let n = self.0.len();
+        out.push_str(&format!(
+            "{n} error{} found; nothing was written",
+            if n == 1 { "" } else { "s" }
+        ));
+        out
+    }
+}

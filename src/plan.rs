@@ -79,6 +79,15 @@ pub fn plan(tree: &RenderedTree, current: &CurrentTree, previous: Option<&State>
         }
         if path == STATE_PATH {
             plan.writes.insert(path.clone(), file.content.clone());
+            plan.changes.push(Change {
+                path: path.clone(),
+                action: if cur.is_some() {
+                    Action::Modify
+                } else {
+                    Action::Add
+                },
+                reason: "eksvend's record of what it generated".into(),
+            });
             continue;
         }
         let (action, reason) = match (cur, recorded(path)) {

@@ -46,6 +46,9 @@ pub struct ClusterSpec {
     /// Git settings for the commit (not shown to templates).
     #[serde(skip)]
     pub git: GitSettings,
+    /// Things a person should know; the run still succeeds.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// Git settings of the Fleet, resolved for one account.
@@ -307,7 +310,10 @@ fn resolve_account(
         spec,
         fleet.defaults.kubernetes_version.as_deref(),
     );
-    let identity_default = fleet.defaults.identity.unwrap_or(IdentityMode::PodIdentity);
+    let identity_default = spec
+        .identity
+        .or(fleet.defaults.identity)
+        .unwrap_or(IdentityMode::PodIdentity);
     let mut tenants = tenants(&account, &cluster_name, spec, identity_default);
     add_team_namespaces(&mut tenants, spec);
     let all_sas = || {
@@ -351,6 +357,7 @@ fn resolve_account(
             author_email: fleet.git.author.email.clone(),
             remote,
         },
+        warnings: pending_irsa_warning(spec, &tenants),
         account,
         cluster,
         tenants,
@@ -388,6 +395,20 @@ fn cluster_view(
         oidc_provider_arn: provider_arn,
         with_oidc: false,
     }
+}
+
+fn pending_irsa_warning(spec: &WorkloadAccountSpec, tenants: &[TenantView]) -> Vec<String> {
+    let pending = tenants
+        .iter()
+        .flat_map(|t| &t.service_accounts)
+        .filter(|s| s.identity == IdentityMode::Irsa)
+        .count();
+    if pending == 0 || spec.cluster.oidc_issuer.is_some() {
+        return Vec::new();
+    }
+    vec![format!(
+        "spec.cluster.oidcIssuer is not set: the IRSA trust policies of {pending} service account(s) are pending; eksctl creates those roles (iam.serviceAccounts) until you set it"
+    )]
 }
 
 fn karpenter_view(account: &AccountView, cluster: &str) -> KarpenterView {

@@ -1,70 +1,73 @@
-//! `eksvend apply`: render, then commit each account's repository.
+//! `eksvend apply`: render, then commit each selected account's repository.
 
 use std::path::Path;
 
-use super::{report, ExitStatus};
+use super::{render_selected, ExitStatus};
 use crate::apply::{self, Outcome};
-use crate::blueprint::catalog::Catalog;
-use crate::pipeline;
+use crate::cli::{FleetArgs, SelectArgs};
+use crate::output::Printer;
+use crate::plan::Action;
 
-pub(super) fn run(fleet: &Path, repos: &Path, catalog: &Catalog) -> ExitStatus {
-    let rendered = match pipeline::render_fleet(fleet, catalog, |_| true) {
-        Ok(r) => r,
-        Err(e) => {
-            report(&e);
-            return ExitStatus::Failure;
-        }
+pub(super) fn run(p: &Printer, f: &FleetArgs, s: &SelectArgs, repos: &Path) -> ExitStatus {
+    let rendered = match render_selected(p, f, s) {
+        Ok((r, _)) => r,
+        Err(status) => return status,
     };
-    let reports = apply::apply_all(&rendered, repos);
-    let (mut created, mut updated, mut unchanged, mut conflicts, mut failed) = (0, 0, 0, 0, 0);
+    let bar = p.progress(rendered.len(), "apply");
+    let reports = apply::apply_all_with(&rendered, repos, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let mut counts = [0usize; 5];
     for r in &reports {
         let path = repos.join(&r.account);
+        let changed = r.plan.writes.len() + r.plan.deletes.len();
         match &r.outcome {
             Outcome::Created { commit } => {
-                created += 1;
-                println!(
-                    "created    {}  {} files  commit {}",
+                counts[0] += 1;
+                p.info(&format!(
+                    "created    {}  {changed} files  commit {}",
                     path.display(),
-                    r.plan.writes.len(),
                     &commit[..12]
-                );
+                ));
             }
             Outcome::Updated { commit } => {
-                updated += 1;
-                println!(
-                    "updated    {}  {} files changed  commit {}",
+                counts[1] += 1;
+                p.info(&format!(
+                    "updated    {}  {changed} files changed  commit {}",
                     path.display(),
-                    r.plan.writes.len() + r.plan.deletes.len(),
                     &commit[..12]
-                );
+                ));
             }
             Outcome::Unchanged => {
-                unchanged += 1;
-                println!("unchanged  {}", path.display());
+                counts[2] += 1;
+                p.info(&format!("unchanged  {}", path.display()));
             }
-            Outcome::Conflict { conflicts: files } => {
-                conflicts += 1;
-                println!("conflict   {}  nothing written", path.display());
-                for c in files {
-                    eprintln!("  conflict: {}: {}: {}", r.account, c.path, c.reason);
+            Outcome::Conflict { conflicts } => {
+                counts[3] += 1;
+                p.info(&format!("conflict   {}  nothing written", path.display()));
+                for c in conflicts {
+                    p.error(&format!(
+                        "  conflict: {}: {}: {}",
+                        r.account, c.path, c.reason
+                    ));
                 }
             }
             Outcome::Failed { message } => {
-                failed += 1;
-                println!("failed     {}  nothing written", path.display());
-                eprintln!("error: {message}");
+                counts[4] += 1;
+                p.info(&format!("failed     {}  nothing written", path.display()));
+                p.error(&format!("error: {message}"));
             }
         }
-        for c in r.plan.changes.iter().filter(|c| {
-            matches!(
-                c.action,
-                crate::plan::Action::KeepEdit | crate::plan::Action::KeepDropped
-            )
-        }) {
-            eprintln!("  kept: {}: {}: {}", r.account, c.path, c.reason);
+        for c in r
+            .plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::KeepEdit | Action::KeepDropped))
+        {
+            p.warn(&format!("kept: {}: {}: {}", r.account, c.path, c.reason));
         }
     }
-    println!("{created} created, {updated} updated, {unchanged} unchanged, {conflicts} conflict, {failed} failed");
+    let [created, updated, unchanged, conflicts, failed] = counts;
+    p.info(&format!("{created} created, {updated} updated, {unchanged} unchanged, {conflicts} conflict, {failed} failed"));
     if failed > 0 {
         ExitStatus::Failure
     } else if conflicts > 0 {

@@ -7,8 +7,9 @@ use crate::blueprint::catalog::Catalog;
 use crate::blueprint::Blueprint;
 use crate::cli::BlueprintsCommand;
 use crate::fleet::validate::parse_blueprint_ref;
+use crate::output::Printer;
 
-pub(super) fn run(cmd: BlueprintsCommand) -> ExitStatus {
+pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> ExitStatus {
     let dirs = match &cmd {
         BlueprintsCommand::List { blueprints } | BlueprintsCommand::Show { blueprints, .. } => {
             blueprints.clone()
@@ -17,13 +18,13 @@ pub(super) fn run(cmd: BlueprintsCommand) -> ExitStatus {
     let catalog = match Catalog::load(&dirs) {
         Ok(c) => c,
         Err(d) => {
-            eprintln!("{d}");
+            p.error(&d.render_with_source());
             return ExitStatus::Failure;
         }
     };
     match cmd {
         BlueprintsCommand::List { .. } => {
-            print!("{}", list(&catalog));
+            p.data(list(&catalog).trim_end());
             ExitStatus::Success
         }
         BlueprintsCommand::Show { name, .. } => {
@@ -31,11 +32,11 @@ pub(super) fn run(cmd: BlueprintsCommand) -> ExitStatus {
                 .and_then(|(n, req)| catalog.select(&n, req.as_ref()).cloned());
             match selected {
                 Ok(bp) => {
-                    print!("{}", show(&bp));
+                    p.data(show(&bp).trim_end());
                     ExitStatus::Success
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    p.error(&format!("error: {e}"));
                     ExitStatus::Failure
                 }
             }

@@ -2,14 +2,22 @@
 
 mod apply;
 mod blueprints;
+mod init;
+mod new;
+mod plan;
 mod render;
 mod schema;
 mod validate;
 
 use std::process::ExitCode;
 
+use clap::CommandFactory;
+
 use crate::blueprint::catalog::Catalog;
-use crate::cli::{Cli, Command, FleetArgs};
+use crate::cli::{Cli, Command, FleetArgs, SelectArgs};
+use crate::output::{Printer, Verbosity};
+use crate::pipeline::{self, PipelineError, Rendered};
+use crate::select::Selection;
 
 /// How a run ended; decided once, turned into the process exit code by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,39 +45,94 @@ impl From<ExitStatus> for ExitCode {
 
 /// Run one command.
 pub fn run(cli: Cli) -> ExitStatus {
+    let verbosity = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    };
+    let p = Printer::new(verbosity);
     match cli.command {
-        Command::Validate(f) => with_catalog(&f, |c| validate::run(&f.fleet, c)),
-        Command::Render { fleet, out } => {
-            with_catalog(&fleet, |c| render::run(&fleet.fleet, &out, c))
+        Command::Validate(f) => validate::run(&p, &f),
+        Command::Render { fleet, select, out } => render::run(&p, &fleet, &select, &out),
+        Command::Plan {
+            fleet,
+            select,
+            repos,
+            diff,
+            format,
+            detailed_exitcode,
+        } => plan::run(
+            &p,
+            &fleet,
+            &select,
+            &repos,
+            &plan::Options {
+                diff,
+                format,
+                detailed_exitcode,
+            },
+        ),
+        Command::Apply {
+            fleet,
+            select,
+            repos,
+        } => apply::run(&p, &fleet, &select, &repos),
+        Command::New(args) => new::run(&p, &args),
+        Command::Init { dir } => init::run(&p, &dir),
+        Command::Blueprints(cmd) => blueprints::run(&p, cmd),
+        Command::Schema { kind } => schema::run(&p, kind.as_deref()),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "eksvend",
+                &mut std::io::stdout(),
+            );
+            ExitStatus::Success
         }
-        Command::Apply { fleet, repos } => {
-            with_catalog(&fleet, |c| apply::run(&fleet.fleet, &repos, c))
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitStatus::Success,
+                Err(e) => {
+                    p.error(&format!("error: {e}"));
+                    ExitStatus::Failure
+                }
+            }
         }
-        Command::Blueprints(cmd) => blueprints::run(cmd),
-        Command::Schema { kind } => schema::run(kind.as_deref()),
     }
 }
 
-/// Build the catalog for an inventory (built-in, `--blueprints`, the Fleet's directories).
-fn with_catalog(f: &FleetArgs, then: impl FnOnce(&Catalog) -> ExitStatus) -> ExitStatus {
-    match crate::pipeline::catalog_for(&f.fleet, &f.blueprints) {
-        Ok(c) => then(&c),
-        Err(e) => {
-            report(&e);
-            ExitStatus::Failure
+/// Load, validate, resolve, render and verify the selected accounts; print errors.
+fn render_selected(
+    p: &Printer,
+    f: &FleetArgs,
+    s: &SelectArgs,
+) -> Result<(Vec<Rendered>, Catalog), ExitStatus> {
+    let selection = Selection::parse(&s.only, s.shard.as_deref()).map_err(|e| {
+        p.error(&format!("error: {e}"));
+        ExitStatus::Failure
+    })?;
+    let catalog = pipeline::catalog_for(&f.fleet, &f.blueprints).map_err(|e| report(p, &e))?;
+    let rendered = pipeline::render_fleet(&f.fleet, &catalog, |spec| selection.matches(spec))
+        .map_err(|e| report(p, &e))?;
+    for r in &rendered {
+        for w in &r.spec.warnings {
+            p.warn(&format!("{}: {w}", r.spec.account.name));
         }
     }
+    Ok((rendered, catalog))
 }
 
-/// Print a pipeline error to stderr.
-fn report(e: &crate::pipeline::PipelineError) {
+/// Print a pipeline error to stderr; the exit status for it.
+fn report(p: &Printer, e: &PipelineError) -> ExitStatus {
     match e {
-        crate::pipeline::PipelineError::Invalid(d) => eprintln!("{d}"),
+        PipelineError::Invalid(d) => p.error(&d.render_with_source()),
         other => {
             for line in other.to_string().lines() {
-                eprintln!("error: {line}");
+                p.error(&format!("error: {line}"));
             }
-            eprintln!("nothing was written");
+            p.error("nothing was written");
         }
     }
+    ExitStatus::Failure
 }

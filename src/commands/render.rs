@@ -1,26 +1,25 @@
-//! `eksvend render --out DIR`: each account's tree as plain files, no git.
+//! `eksvend render --out DIR`: each selected account's tree as plain files, no git.
 
 use std::fs;
 use std::path::Path;
 
-use super::{report, ExitStatus};
-use crate::blueprint::catalog::Catalog;
-use crate::pipeline::{self, Rendered};
+use super::{render_selected, ExitStatus};
+use crate::cli::{FleetArgs, SelectArgs};
+use crate::output::Printer;
+use crate::pipeline::Rendered;
 
-pub(super) fn run(fleet: &Path, out: &Path, catalog: &Catalog) -> ExitStatus {
-    let rendered = match pipeline::render_fleet(fleet, catalog, |_| true) {
-        Ok(r) => r,
-        Err(e) => {
-            report(&e);
-            return ExitStatus::Failure;
-        }
+pub(super) fn run(p: &Printer, f: &FleetArgs, s: &SelectArgs, out: &Path) -> ExitStatus {
+    let rendered = match render_selected(p, f, s) {
+        Ok((r, _)) => r,
+        Err(status) => return status,
     };
     let mut status = ExitStatus::Success;
     for r in &rendered {
+        let target = out.join(&r.spec.account.name);
         match write_tree(r, out) {
-            Ok(n) => println!("{}: {n} files", out.join(&r.spec.account.name).display()),
+            Ok(n) => p.info(&format!("{}: {n} files", target.display())),
             Err(e) => {
-                eprintln!("error: {}: {e}", out.join(&r.spec.account.name).display());
+                p.error(&format!("error: {}: {e}", target.display()));
                 status = ExitStatus::Failure;
             }
         }

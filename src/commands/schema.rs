@@ -2,19 +2,20 @@
 
 use super::ExitStatus;
 use crate::fleet::schema;
+use crate::output::Printer;
 
-pub(super) fn run(kind: Option<&str>) -> ExitStatus {
+pub(super) fn run(p: &Printer, kind: Option<&str>) -> ExitStatus {
     match schema::schema(kind) {
         Some(s) => {
-            println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+            p.data(&serde_json::to_string_pretty(&s).unwrap_or_default());
             ExitStatus::Success
         }
         None => {
-            eprintln!(
+            p.error(&format!(
                 "error: unknown kind {:?}; expected one of {}",
                 kind.unwrap_or_default(),
                 schema::KINDS.join(", ")
-            );
+            ));
             ExitStatus::Failure
         }
     }

@@ -1,27 +1,24 @@
 //! `eksvend validate`: load and validate, print every error.
 
-use std::path::Path;
-
 use super::{report, ExitStatus};
-use crate::blueprint::catalog::Catalog;
+use crate::cli::FleetArgs;
+use crate::output::Printer;
 use crate::pipeline;
 
-pub(super) fn run(fleet: &Path, catalog: &Catalog) -> ExitStatus {
-    match pipeline::load_valid(fleet, catalog) {
+pub(super) fn run(p: &Printer, f: &FleetArgs) -> ExitStatus {
+    let result = pipeline::catalog_for(&f.fleet, &f.blueprints)
+        .and_then(|c| pipeline::load_valid(&f.fleet, &c));
+    match result {
         Ok(inv) => {
-            println!(
-                "{}: valid ({} account{}, {} network{})",
-                fleet.display(),
-                inv.accounts.len(),
-                if inv.accounts.len() == 1 { "" } else { "s" },
-                inv.networks.len(),
-                if inv.networks.len() == 1 { "" } else { "s" },
-            );
+            let (a, n) = (inv.accounts.len(), inv.networks.len());
+            p.info(&format!(
+                "{}: valid ({a} account{}, {n} network{})",
+                f.fleet.display(),
+                if a == 1 { "" } else { "s" },
+                if n == 1 { "" } else { "s" },
+            ));
             ExitStatus::Success
         }
-        Err(e) => {
-            report(&e);
-            ExitStatus::Failure
-        }
+        Err(e) => report(p, &e),
     }
 }

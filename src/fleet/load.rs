@@ -41,6 +41,17 @@ pub fn load(path: &Path) -> Result<Inventory, Diagnostics> {
     }
 }
 
+/// Add the documents of `text` (as if read from `file`) to an inventory.
+pub fn add_text(inv: &mut Inventory, file: &Path, text: &str) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    load_file(file, text, inv, &mut diags);
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(diags.sorted())
+    }
+}
+
 /// The inventory files under `path`, sorted so that loading is deterministic.
 fn inventory_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     if path.is_file() {

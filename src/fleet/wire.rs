@@ -188,6 +188,9 @@ pub struct WorkloadAccountSpec {
     pub network: String,
     /// Blueprint name, optionally `@` a semver requirement: `general`, `general@^1.0`.
     pub blueprint: String,
+    /// Default identity mode of this account's service accounts (default from the Fleet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityMode>,
     /// The blueprint's parameters.
     #[serde(default)]
     pub parameters: BTreeMap<String, serde_json::Value>,

@@ -74,7 +74,7 @@ const CASES: &[Case] = &[
     Case {
         name: "blueprint that does not exist",
         edits: &[(PAY, "blueprint: general@^1.0", "blueprint: generic")],
-        expect: &["payments-prod.yaml:12:14: spec.blueprint: no blueprint named \"generic\"; available: general@1.0.0"],
+        expect: &["payments-prod.yaml:12:14: spec.blueprint: no blueprint named \"generic\"; available: aiml@1.0.0, batch@1.0.0, general@1.0.0"],
     },
     Case {
         name: "blueprint version that does not exist",

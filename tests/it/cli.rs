@@ -2,7 +2,22 @@
 
 use crate::support::{git_in, Scenario};
 
-const ACCOUNTS: [&str; 3] = ["checkout-dev", "ml-research-dev", "payments-prod"];
+const ACCOUNTS: [&str; 5] = [
+    "checkout-dev",
+    "ml-research-dev",
+    "payments-prod",
+    "risk-batch-prod",
+    "vision-aiml-dev",
+];
+
+/// The blueprint each example account is vended from.
+fn blueprint_of(account: &str) -> &'static str {
+    match account {
+        "risk-batch-prod" => "batch@1.0.0",
+        "vision-aiml-dev" => "aiml@1.0.0",
+        _ => "general@1.0.0",
+    }
+}
 
 #[test]
 fn validate_accepts_the_example() {
@@ -10,7 +25,7 @@ fn validate_accepts_the_example() {
     let run = s.eksvend(&["validate", "-f", "fleet"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("valid (3 accounts, 2 networks)"),
+        run.stdout.contains("valid (5 accounts, 2 networks)"),
         "{}",
         run.stdout
     );
@@ -23,7 +38,7 @@ fn apply_commits_what_git_reads_back() {
     let run = s.apply();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("3 created, 0 updated, 0 unchanged"),
+        run.stdout.contains("5 created, 0 updated, 0 unchanged"),
         "{}",
         run.stdout
     );
@@ -41,7 +56,7 @@ fn apply_commits_what_git_reads_back() {
         );
         let trailers = s.git(&repo, &["log", "-1", "--format=%(trailers:only,unfold)"]);
         assert!(
-            trailers.contains("Eksvend-Blueprint: general@1.0.0"),
+            trailers.contains(&format!("Eksvend-Blueprint: {}", blueprint_of(account))),
             "{trailers}"
         );
         assert!(
@@ -83,7 +98,7 @@ fn second_apply_makes_no_commit() {
     let run = s.apply();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("0 created, 0 updated, 3 unchanged"),
+        run.stdout.contains("0 created, 0 updated, 5 unchanged"),
         "{}",
         run.stdout
     );
@@ -131,7 +146,7 @@ fn inventory_change_updates_and_keeps_a_persons_edit() {
     let run = s.apply();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("0 created, 1 updated, 2 unchanged"),
+        run.stdout.contains("0 created, 1 updated, 4 unchanged"),
         "{}",
         run.stdout
     );

@@ -1,6 +1,9 @@
 //! Integration tests: the real binary, real git, the bundled example inventory.
 
 mod bad_inventory;
+mod catalog;
 mod cli;
 mod golden;
+mod hostile;
+mod pipelines;
 mod support;

@@ -1,0 +1,129 @@
+//! `eksvend plan`: what apply would change, as text, unified diffs or JSON; never writes.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::{render_selected, ExitStatus};
+use crate::cli::{FleetArgs, Format, SelectArgs};
+use crate::output::Printer;
+use crate::plan::Action;
+use crate::preview::{self, FleetPlan, RepoPlan, Status};
+
+pub(super) struct Options {
+    pub diff: bool,
+    pub format: Format,
+    pub detailed_exitcode: bool,
+}
+
+pub(super) fn run(
+    p: &Printer,
+    f: &FleetArgs,
+    s: &SelectArgs,
+    repos: &Path,
+    o: &Options,
+) -> ExitStatus {
+    let rendered = match render_selected(p, f, s) {
+        Ok((r, _)) => r,
+        Err(status) => return status,
+    };
+    let results: Vec<Result<RepoPlan, String>> = rendered
+        .par_iter()
+        .map(|r| preview::preview(r, &repos.join(&r.spec.account.name)))
+        .collect();
+    let mut plans = Vec::new();
+    for r in results {
+        match r {
+            Ok(plan) => plans.push(plan),
+            Err(e) => {
+                p.error(&format!("error: {e}"));
+                return ExitStatus::Failure;
+            }
+        }
+    }
+    let fleet = FleetPlan::new(plans);
+    match o.format {
+        Format::Json => p.data(&serde_json::to_string_pretty(&fleet).unwrap_or_default()),
+        Format::Text => print_text(p, &fleet, o.diff),
+    }
+    let any = |st: Status| fleet.repos.iter().any(|r| r.status == st);
+    match (o.detailed_exitcode, any(Status::Conflict)) {
+        (_, true) => ExitStatus::Conflicts,
+        (true, false) if any(Status::Create) || any(Status::Update) => ExitStatus::ChangesPending,
+        _ => ExitStatus::Success,
+    }
+}
+
+fn symbol(a: Action) -> (&'static str, u8) {
+    match a {
+        Action::Add => ("+", 32),
+        Action::Modify => ("~", 33),
+        Action::Delete => ("-", 31),
+        Action::KeepEdit | Action::KeepDropped => ("=", 36),
+        Action::Conflict => ("!", 31),
+    }
+}
+
+fn print_text(p: &Printer, fleet: &FleetPlan, diff: bool) {
+    for r in &fleet.repos {
+        let status = match r.status {
+            Status::Create => p.paint(32, "create"),
+            Status::Update => p.paint(33, "update"),
+            Status::Unchanged => "unchanged".to_string(),
+            Status::Conflict => p.paint(31, "conflict"),
+        };
+        p.data(&format!(
+            "{status} {} ({}, {})",
+            r.account, r.blueprint, r.repo
+        ));
+        if r.status == Status::Unchanged {
+            continue;
+        }
+        for c in &r.files {
+            if r.status == Status::Create
+                && !diff
+                && p.verbosity != crate::output::Verbosity::Verbose
+            {
+                continue;
+            }
+            let (sym, colour) = symbol(c.action);
+            let reason = if c.reason.is_empty()
+                || matches!(c.action, Action::Add | Action::Modify | Action::Delete)
+            {
+                String::new()
+            } else {
+                format!("  ({})", c.reason)
+            };
+            p.data(&format!("  {} {}{reason}", p.paint(colour, sym), c.path));
+            if diff
+                && c.path != crate::state::STATE_PATH
+                && matches!(
+                    c.action,
+                    Action::Add | Action::Modify | Action::Delete | Action::Conflict
+                )
+            {
+                for line in preview::unified_diff(r, &c.path).lines() {
+                    let painted = match line.chars().next() {
+                        Some('+') if !line.starts_with("+++") => p.paint(32, line),
+                        Some('-') if !line.starts_with("---") => p.paint(31, line),
+                        Some('@') => p.paint(36, line),
+                        _ => line.to_string(),
+                    };
+                    p.data(&format!("    {painted}"));
+                }
+            }
+        }
+        if r.status == Status::Create && !diff && p.verbosity != crate::output::Verbosity::Verbose {
+            p.data(&format!("  + {} files", r.files.len()));
+        }
+    }
+    let s = &fleet.summary;
+    let n = |k: &str| s.get(k).copied().unwrap_or(0);
+    p.info(&format!(
+        "{} to create, {} to update, {} unchanged, {} conflict",
+        n("create"),
+        n("update"),
+        n("unchanged"),
+        n("conflict")
+    ));
+}

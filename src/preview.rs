@@ -1,0 +1,164 @@
+//! What `apply` would do to each repository, computed without writing anything: the data
+//! behind `eksvend plan` (text, unified diffs, JSON) and its exit code.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::git;
+use crate::pipeline::Rendered;
+use crate::plan::{self, Action, Change, Plan};
+use crate::state::{State, STATE_PATH};
+
+/// Version of the JSON document `eksvend plan --format json` prints.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// A repository's status in a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    /// The repository or its branch does not exist yet.
+    Create,
+    /// Files would change.
+    Update,
+    /// Nothing would change.
+    Unchanged,
+    /// A person must resolve conflicts first.
+    Conflict,
+}
+
+/// The plan for one repository.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoPlan {
+    /// WorkloadAccount name.
+    pub account: String,
+    /// Repository path.
+    pub repo: String,
+    /// Branch.
+    pub branch: String,
+    /// `name@version` of the blueprint.
+    pub blueprint: String,
+    /// What would happen.
+    pub status: Status,
+    /// File changes (unchanged files are not listed).
+    pub files: Vec<Change>,
+    /// Content before, for diffs (not in JSON).
+    #[serde(skip)]
+    pub before: BTreeMap<String, String>,
+    /// Content after, for diffs (not in JSON).
+    #[serde(skip)]
+    pub after: BTreeMap<String, String>,
+}
+
+/// The whole plan, as `--format json` prints it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetPlan {
+    /// Format version (`1`).
+    pub format_version: u32,
+    /// Counts by status.
+    pub summary: BTreeMap<String, usize>,
+    /// One entry per selected account, in inventory order.
+    pub repos: Vec<RepoPlan>,
+}
+
+impl FleetPlan {
+    /// Assemble and count.
+    pub fn new(repos: Vec<RepoPlan>) -> FleetPlan {
+        let mut summary: BTreeMap<String, usize> = ["create", "update", "unchanged", "conflict"]
+            .iter()
+            .map(|s| (s.to_string(), 0))
+            .collect();
+        for r in &repos {
+            let key = serde_json::to_value(r.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            *summary.entry(key).or_default() += 1;
+        }
+        FleetPlan {
+            format_version: PLAN_FORMAT_VERSION,
+            summary,
+            repos,
+        }
+    }
+}
+
+/// Plan one account against `repo_path` without creating or changing anything.
+pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, String> {
+    let branch = &r.spec.git.branch;
+    let repo = if repo_path.exists() {
+        Some(
+            git2::Repository::open(repo_path)
+                .map_err(|e| format!("{}: open the repository: {e}", repo_path.display()))?,
+        )
+    } else {
+        None
+    };
+    let tip = repo.as_ref().and_then(|repo| git::branch_tip(repo, branch));
+    let current = git::tree_files(tip.as_ref());
+    let read = |path: &str| {
+        repo.as_ref()
+            .and_then(|repo| git::read_file(repo, tip.as_ref(), path))
+    };
+    let previous = read(STATE_PATH)
+        .map(|t| {
+            State::parse(&t).map_err(|e| format!("{}: {STATE_PATH}: {e}", repo_path.display()))
+        })
+        .transpose()?;
+    let plan: Plan = plan::plan(&r.tree, &current, previous.as_ref());
+    let status = if tip.is_none() {
+        Status::Create
+    } else if plan.has_conflicts() {
+        Status::Conflict
+    } else if plan.changes_tree() {
+        Status::Update
+    } else {
+        Status::Unchanged
+    };
+    let mut before = BTreeMap::new();
+    let mut after = BTreeMap::new();
+    for c in &plan.changes {
+        if let Some(old) = read(&c.path) {
+            before.insert(c.path.clone(), old);
+        }
+        if matches!(c.action, Action::Add | Action::Modify | Action::Conflict) {
+            if let Some(f) = r.tree.files.get(&c.path) {
+                after.insert(c.path.clone(), f.content.clone());
+            }
+        }
+    }
+    Ok(RepoPlan {
+        account: r.spec.account.name.clone(),
+        repo: repo_path.display().to_string(),
+        branch: branch.clone(),
+        blueprint: r.spec.blueprint.id.clone(),
+        status,
+        files: plan.changes,
+        before,
+        after,
+    })
+}
+
+/// A unified diff of one file of a plan (empty when nothing to show).
+pub fn unified_diff(plan: &RepoPlan, path: &str) -> String {
+    let old = plan.before.get(path).map(String::as_str).unwrap_or("");
+    let new = plan.after.get(path).map(String::as_str).unwrap_or("");
+    let old_name = if plan.before.contains_key(path) {
+        format!("a/{path}")
+    } else {
+        "/dev/null".into()
+    };
+    let new_name = if plan.after.contains_key(path) {
+        format!("b/{path}")
+    } else {
+        "/dev/null".into()
+    };
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&old_name, &new_name)
+        .to_string()
+}
