@@ -1,15 +1,34 @@
-//! Apply stage: write each account's plan into its repository as one commit.
+//! Apply stage: write each account's plan into its repository as one commit, and push it.
 //!
 //! Repositories are independent: one failing or conflicting never stops or half-writes another.
+//! Per repository the order is: (fetch) → plan on the branch head → write objects → move the
+//! branch (compare-and-swap) → update the worktree → (push; on a rejection because the remote
+//! moved: fetch, regenerate on the new head, push once more).
 
 use std::path::Path;
 
+use git2::Repository;
 use rayon::prelude::*;
 
-use crate::git::{self, CommitInfo};
+use crate::git::{self, lock::Lock, remote, CommitInfo};
 use crate::pipeline::Rendered;
-use crate::plan::{self, Action, Change, Plan};
+use crate::plan::{self, Action, Change, OnConflict, Plan};
 use crate::state::{State, STATE_PATH};
+
+/// How to apply.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    /// Commit on this branch instead of the Fleet's (started from the Fleet's branch).
+    pub branch: Option<String>,
+    /// What to do with conflicts.
+    pub on_conflict: OnConflict,
+    /// Fetch from the account's remote (clone when missing) and build on the remote head.
+    pub fetch: bool,
+    /// Push the result (implies `fetch`).
+    pub push: bool,
+    /// Parallel repositories (and so connections); 0 = one per core.
+    pub jobs: usize,
+}
 
 /// What happened to one repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +50,11 @@ pub enum Outcome {
         /// The conflicting files.
         conflicts: Vec<Change>,
     },
+    /// `--on-conflict markers`: nothing committed; the worktree holds the merge with markers.
+    ConflictMarkers {
+        /// The conflicting files.
+        conflicts: Vec<Change>,
+    },
     /// Nothing was written: an error.
     Failed {
         /// What went wrong.
@@ -47,66 +71,203 @@ pub struct RepoReport {
     pub plan: Plan,
     /// What happened.
     pub outcome: Outcome,
+    /// Whether the branch was pushed.
+    pub pushed: bool,
 }
 
 /// Apply every rendered account under `repos_dir/<account>/`, in parallel.
 pub fn apply_all(rendered: &[Rendered], repos_dir: &Path) -> Vec<RepoReport> {
-    apply_all_with(rendered, repos_dir, &|| {})
+    apply_all_with(rendered, repos_dir, &ApplyOptions::default(), &|| {}).unwrap_or_default()
 }
 
-/// [`apply_all`], calling `done` after each repository (for progress bars).
+/// [`apply_all`] with options, calling `done` after each repository (for progress bars).
+/// Fails only when the repositories directory is locked by another run.
 pub fn apply_all_with(
     rendered: &[Rendered],
     repos_dir: &Path,
+    opts: &ApplyOptions,
     done: &(dyn Fn() + Sync),
-) -> Vec<RepoReport> {
-    rendered
-        .par_iter()
-        .map(|r| {
-            let report = apply_one(r, &repos_dir.join(&r.spec.account.name));
-            done();
-            report
-        })
-        .collect()
+) -> Result<Vec<RepoReport>, String> {
+    let _lock = Lock::acquire(repos_dir)?;
+    let run = || {
+        rendered
+            .par_iter()
+            .map(|r| {
+                let report = apply_one(r, &repos_dir.join(&r.spec.account.name), opts);
+                done();
+                report
+            })
+            .collect()
+    };
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
+        .build()
+    {
+        Ok(pool) => Ok(pool.install(run)),
+        Err(_) => Ok(run()),
+    }
 }
 
-/// Plan and commit one account's repository.
-pub fn apply_one(r: &Rendered, repo_path: &Path) -> RepoReport {
+/// Plan and commit (and push) one account's repository.
+pub fn apply_one(r: &Rendered, repo_path: &Path, opts: &ApplyOptions) -> RepoReport {
     let account = r.spec.account.name.clone();
-    match try_apply(r, repo_path) {
-        Ok((plan, outcome)) => RepoReport {
+    match try_apply(r, repo_path, opts) {
+        Ok((plan, outcome, pushed)) => RepoReport {
             account,
             plan,
             outcome,
+            pushed,
         },
         Err(message) => RepoReport {
             account,
             plan: Plan::default(),
             outcome: Outcome::Failed { message },
+            pushed: false,
         },
     }
 }
 
-fn try_apply(r: &Rendered, repo_path: &Path) -> Result<(Plan, Outcome), String> {
-    let branch = &r.spec.git.branch;
-    let repo = git::open_or_init(repo_path, branch).map_err(|e| e.to_string())?;
+fn try_apply(
+    r: &Rendered,
+    repo_path: &Path,
+    opts: &ApplyOptions,
+) -> Result<(Plan, Outcome, bool), String> {
+    let fleet_branch = r.spec.git.branch.as_str();
+    let branch = opts.branch.as_deref().unwrap_or(fleet_branch);
+    let remote_url = r
+        .spec
+        .git
+        .remote
+        .as_deref()
+        .filter(|_| opts.fetch || opts.push);
+    let repo = git::open_or_init(repo_path, fleet_branch).map_err(|e| e.to_string())?;
     git::ensure_clean(&repo).map_err(|e| e.to_string())?;
-    let tip = git::branch_tip(&repo, branch);
-    let current = git::tree_files(tip.as_ref());
-    let previous = git::read_file(&repo, tip.as_ref(), STATE_PATH)
+    if let Some(url) = remote_url {
+        remote::ensure_remote(&repo, url)
+            .map_err(|e| format!("{}: {}", repo_path.display(), e.message()))?;
+    }
+    let (mut plan, mut outcome) = commit_once(
+        r,
+        &repo,
+        repo_path,
+        branch,
+        fleet_branch,
+        remote_url.is_some(),
+        opts,
+    )?;
+    if !opts.push
+        || matches!(
+            outcome,
+            Outcome::Conflict { .. } | Outcome::ConflictMarkers { .. }
+        )
+    {
+        return Ok((plan, outcome, false));
+    }
+    for attempt in 0..2 {
+        if !ahead_of_remote(&repo, branch) {
+            return Ok((plan, outcome, false));
+        }
+        match remote::push(&repo, branch) {
+            Ok(()) => {
+                let _ = repo.reference(
+                    &format!("refs/remotes/{}/{branch}", remote::REMOTE),
+                    tip(&repo, branch).unwrap_or(git2::Oid::ZERO_SHA1),
+                    true,
+                    "eksvend: pushed",
+                );
+                return Ok((plan, outcome, true));
+            }
+            Err(remote::PushError::Rejected(why)) if attempt == 0 => {
+                // The remote moved: drop our unpushed commit, rebuild on the new head.
+                let remote_tip = tip(&repo, &format!("../remotes/{}/{branch}", remote::REMOTE));
+                let base = remote_tip.or_else(|| tip(&repo, fleet_branch));
+                let _ = why;
+                if let Some(base) = base {
+                    git::fast_forward(&repo, branch, base)
+                        .map_err(|e| format!("{}: {}", repo_path.display(), e.message()))?;
+                }
+                (plan, outcome) =
+                    commit_once(r, &repo, repo_path, branch, fleet_branch, true, opts)?;
+                if matches!(
+                    outcome,
+                    Outcome::Conflict { .. } | Outcome::ConflictMarkers { .. }
+                ) {
+                    return Ok((plan, outcome, false));
+                }
+            }
+            Err(remote::PushError::Rejected(why)) => {
+                return Err(format!(
+                    "{}: push rejected twice (the remote keeps moving): {why}; run eksvend again",
+                    repo_path.display()
+                ));
+            }
+            Err(remote::PushError::Failed(why)) => {
+                return Err(format!("{}: push failed: {why}", repo_path.display()))
+            }
+        }
+    }
+    Ok((plan, outcome, false))
+}
+
+/// Fetch (when asked), settle the branch's base, plan and commit once.
+fn commit_once(
+    r: &Rendered,
+    repo: &Repository,
+    repo_path: &Path,
+    branch: &str,
+    fleet_branch: &str,
+    fetch: bool,
+    opts: &ApplyOptions,
+) -> Result<(Plan, Outcome), String> {
+    let err = |e: git2::Error| format!("{}: {}", repo_path.display(), e.message());
+    if fetch {
+        let mut branches = vec![fleet_branch];
+        if branch != fleet_branch {
+            branches.push(branch);
+        }
+        remote::fetch(repo, &branches)
+            .map_err(|e| format!("{}: fetch failed: {e}", repo_path.display()))?;
+        for b in &branches {
+            sync_with_remote(repo, b).map_err(|e| format!("{}: {e}", repo_path.display()))?;
+        }
+    }
+    if branch != fleet_branch && git::branch_tip(repo, branch).is_none() {
+        if let Some(start) = tip(repo, fleet_branch) {
+            git::move_branch(
+                repo,
+                branch,
+                start,
+                &format!("eksvend: branch from {fleet_branch}"),
+            )
+            .map_err(err)?;
+        }
+    }
+    let parent = git::branch_tip(repo, branch);
+    let current = git::tree_files(parent.as_ref());
+    let previous = git::read_file(repo, parent.as_ref(), STATE_PATH)
         .map(|text| {
             State::parse(&text).map_err(|e| format!("{}: {STATE_PATH}: {e}", repo_path.display()))
         })
         .transpose()?;
-    let mut plan = plan::plan(&r.tree, &current, previous.as_ref());
+    let mut plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {
+        git::read_blob(repo, id)
+    });
     mark_untracked_collisions(&mut plan, repo.workdir());
+    plan.resolve(opts.on_conflict);
     if plan.has_conflicts() {
-        let conflicts = plan
+        let conflicts: Vec<Change> = plan
             .changes
             .iter()
             .filter(|c| c.action == Action::Conflict)
             .cloned()
             .collect();
+        if opts.on_conflict == OnConflict::Markers {
+            let mut writes = plan.writes.clone();
+            writes.extend(plan.markers.clone());
+            git::write_worktree(repo, &writes, &plan.deletes)
+                .map_err(|e| format!("{}: {e}", repo_path.display()))?;
+            return Ok((plan, Outcome::ConflictMarkers { conflicts }));
+        }
         return Ok((plan, Outcome::Conflict { conflicts }));
     }
     let message = commit_message(r);
@@ -116,8 +277,9 @@ fn try_apply(r: &Rendered, repo_path: &Path) -> Result<(Plan, Outcome), String> 
         author_email: &r.spec.git.author_email,
         message: &message,
     };
-    let commit = git::commit_plan(&repo, &plan, &info).map_err(|e| e.to_string())?;
-    let outcome = match (commit, tip.is_some()) {
+    let commit =
+        git::commit_plan(repo, parent.as_ref(), &plan, &info).map_err(|e| e.to_string())?;
+    let outcome = match (commit, parent.is_some()) {
         (None, _) => Outcome::Unchanged,
         (Some(c), false) => Outcome::Created {
             commit: c.to_string(),
@@ -129,6 +291,48 @@ fn try_apply(r: &Rendered, repo_path: &Path) -> Result<(Plan, Outcome), String> 
     Ok((plan, outcome))
 }
 
+/// After a fetch: fast-forward the local branch to the remote one (or create it). A local
+/// branch with commits the remote lacks is left for a person, unless the remote lacks nothing.
+fn sync_with_remote(repo: &Repository, branch: &str) -> Result<(), String> {
+    let Some(remote_tip) = tip(repo, &format!("../remotes/{}/{branch}", remote::REMOTE)) else {
+        return Ok(());
+    };
+    let Some(local) = tip(repo, branch) else {
+        return git::fast_forward(repo, branch, remote_tip).map_err(|e| e.message().to_string());
+    };
+    if local == remote_tip || repo.graph_descendant_of(local, remote_tip).unwrap_or(false) {
+        return Ok(());
+    }
+    if repo.graph_descendant_of(remote_tip, local).unwrap_or(false) {
+        return git::fast_forward(repo, branch, remote_tip).map_err(|e| e.message().to_string());
+    }
+    Err(format!(
+        "the local branch {branch} and {}/{branch} have diverged; push or reset the local branch, then run eksvend again",
+        remote::REMOTE
+    ))
+}
+
+/// `refs/heads/<name>` (or `refs/remotes/…` via `../remotes/…`) as an object id.
+fn tip(repo: &Repository, name: &str) -> Option<git2::Oid> {
+    let refname = match name.strip_prefix("../") {
+        Some(rest) => format!("refs/{rest}"),
+        None => format!("refs/heads/{name}"),
+    };
+    repo.find_reference(&refname).ok()?.target()
+}
+
+/// True when the local branch has commits the remote-tracking branch lacks (or it has none).
+fn ahead_of_remote(repo: &Repository, branch: &str) -> bool {
+    match (
+        tip(repo, branch),
+        tip(repo, &format!("../remotes/{}/{branch}", remote::REMOTE)),
+    ) {
+        (Some(local), Some(remote)) => local != remote,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 /// A file eksvend would add where an untracked file of a person's already stands is a conflict.
 fn mark_untracked_collisions(plan: &mut Plan, workdir: Option<&Path>) {
     let Some(dir) = workdir else { return };
@@ -136,7 +340,10 @@ fn mark_untracked_collisions(plan: &mut Plan, workdir: Option<&Path>) {
         if change.action == Action::Add && dir.join(&change.path).exists() {
             change.action = Action::Conflict;
             change.reason = "an untracked file of the same name exists in the working tree".into();
-            plan.writes.remove(&change.path);
+            if let Some(content) = plan.writes.remove(&change.path) {
+                plan.theirs.insert(change.path.clone(), content.clone());
+                plan.markers.insert(change.path.clone(), content);
+            }
         }
     }
 }

@@ -92,6 +92,27 @@ pub enum Command {
             env = "EKSVEND_REPOS"
         )]
         repos: PathBuf,
+        /// Commit on this branch (started from the Fleet's branch; updated if it exists), e.g.
+        /// eksvend/blueprint-aiml-1.4 for a pull-request flow.
+        #[arg(long, value_name = "NAME")]
+        branch: Option<String>,
+        /// What to do when a file was changed by a person and by the generator and does not
+        /// merge: fail (write nothing to that repository, exit 3), keep the person's version,
+        /// overwrite it, or leave conflict markers in the worktree without committing.
+        #[arg(long, value_enum, value_name = "POLICY", default_value_t = ConflictPolicy::Fail)]
+        on_conflict: ConflictPolicy,
+        /// Fetch each repository from the Fleet's remote first (creating it locally when
+        /// missing) and build on the remote branch head.
+        #[arg(long)]
+        fetch: bool,
+        /// Push each repository to the Fleet's remote (implies --fetch). Credentials: the SSH
+        /// agent or ~/.ssh keys for ssh URLs; EKSVEND_GIT_TOKEN (and EKSVEND_GIT_USERNAME) or
+        /// git credential helpers for http(s).
+        #[arg(long)]
+        push: bool,
+        /// Repositories processed (and pushed) at once.
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        jobs: usize,
     },
     /// Add a WorkloadAccount to the inventory as accounts/NAME.yaml (validated first).
     New(NewArgs),
@@ -120,6 +141,19 @@ pub enum Command {
     },
     /// Print the man page (roff): `eksvend man > eksvend.1`.
     Man,
+}
+
+/// `--on-conflict` policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConflictPolicy {
+    /// Write nothing to a repository with conflicts; exit 3.
+    Fail,
+    /// Keep the person's version.
+    Keep,
+    /// Replace it with the new rendering.
+    Overwrite,
+    /// Commit nothing; leave conflict markers in the worktree, like `git merge`.
+    Markers,
 }
 
 /// Output formats.

@@ -108,7 +108,9 @@ pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, String> {
             State::parse(&t).map_err(|e| format!("{}: {STATE_PATH}: {e}", repo_path.display()))
         })
         .transpose()?;
-    let plan: Plan = plan::plan(&r.tree, &current, previous.as_ref());
+    let plan: Plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {
+        repo.as_ref().and_then(|repo| git::read_blob(repo, id))
+    });
     let status = if tip.is_none() {
         Status::Create
     } else if plan.has_conflicts() {
@@ -124,7 +126,10 @@ pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, String> {
         if let Some(old) = read(&c.path) {
             before.insert(c.path.clone(), old);
         }
-        if matches!(c.action, Action::Add | Action::Modify | Action::Conflict) {
+        if matches!(
+            c.action,
+            Action::Add | Action::Modify | Action::Merge | Action::Conflict
+        ) {
             if let Some(f) = r.tree.files.get(&c.path) {
                 after.insert(c.path.clone(), f.content.clone());
             }

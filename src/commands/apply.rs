@@ -8,13 +8,32 @@ use crate::cli::{FleetArgs, SelectArgs};
 use crate::output::Printer;
 use crate::plan::Action;
 
-pub(super) fn run(p: &Printer, f: &FleetArgs, s: &SelectArgs, repos: &Path) -> ExitStatus {
+pub(super) fn run(
+    p: &Printer,
+    f: &FleetArgs,
+    s: &SelectArgs,
+    repos: &Path,
+    opts: &apply::ApplyOptions,
+) -> ExitStatus {
     let rendered = match render_selected(p, f, s) {
         Ok((r, _)) => r,
         Err(status) => return status,
     };
     let bar = p.progress(rendered.len(), "apply");
-    let reports = apply::apply_all_with(&rendered, repos, &|| bar.inc(1));
+    if let Some(b) = &opts.branch {
+        if let Err(e) = crate::fleet::rules::git_revision(b) {
+            p.error(&format!("error: --branch {b:?}: {e}"));
+            return ExitStatus::Failure;
+        }
+    }
+    let reports = match apply::apply_all_with(&rendered, repos, opts, &|| bar.inc(1)) {
+        Ok(r) => r,
+        Err(e) => {
+            bar.finish_and_clear();
+            p.error(&format!("error: {e}"));
+            return ExitStatus::Failure;
+        }
+    };
     bar.finish_and_clear();
     let mut counts = [0usize; 5];
     for r in &reports {
@@ -24,30 +43,56 @@ pub(super) fn run(p: &Printer, f: &FleetArgs, s: &SelectArgs, repos: &Path) -> E
             Outcome::Created { commit } => {
                 counts[0] += 1;
                 p.info(&format!(
-                    "created    {}  {changed} files  commit {}",
+                    "created    {}  {changed} files  commit {}{}",
                     path.display(),
-                    &commit[..12]
+                    &commit[..12],
+                    if r.pushed { "  pushed" } else { "" }
                 ));
             }
             Outcome::Updated { commit } => {
                 counts[1] += 1;
                 p.info(&format!(
-                    "updated    {}  {changed} files changed  commit {}",
+                    "updated    {}  {changed} files changed  commit {}{}",
                     path.display(),
-                    &commit[..12]
+                    &commit[..12],
+                    if r.pushed { "  pushed" } else { "" }
                 ));
             }
             Outcome::Unchanged => {
                 counts[2] += 1;
-                p.info(&format!("unchanged  {}", path.display()));
+                p.info(&format!(
+                    "unchanged  {}{}",
+                    path.display(),
+                    if r.pushed { "  pushed" } else { "" }
+                ));
             }
-            Outcome::Conflict { conflicts } => {
+            Outcome::Conflict { conflicts } | Outcome::ConflictMarkers { conflicts } => {
                 counts[3] += 1;
-                p.info(&format!("conflict   {}  nothing written", path.display()));
+                let markers = matches!(r.outcome, Outcome::ConflictMarkers { .. });
+                p.info(&format!(
+                    "conflict   {}  {}",
+                    path.display(),
+                    if markers {
+                        "nothing committed; conflict markers left in the worktree"
+                    } else {
+                        "nothing written"
+                    }
+                ));
                 for c in conflicts {
                     p.error(&format!(
                         "  conflict: {}: {}: {}",
                         r.account, c.path, c.reason
+                    ));
+                    for h in &c.hunks {
+                        for line in h.lines() {
+                            p.error(&format!("    {line}"));
+                        }
+                    }
+                }
+                if markers {
+                    p.error(&format!(
+                        "  resolve the markers in {}, then `git add -A && git commit`",
+                        path.display()
                     ));
                 }
             }
@@ -57,12 +102,12 @@ pub(super) fn run(p: &Printer, f: &FleetArgs, s: &SelectArgs, repos: &Path) -> E
                 p.error(&format!("error: {message}"));
             }
         }
-        for c in r
-            .plan
-            .changes
-            .iter()
-            .filter(|c| matches!(c.action, Action::KeepEdit | Action::KeepDropped))
-        {
+        for c in r.plan.changes.iter().filter(|c| {
+            matches!(
+                c.action,
+                Action::KeepEdit | Action::KeepDropped | Action::Merge
+            )
+        }) {
             p.warn(&format!("kept: {}: {}: {}", r.account, c.path, c.reason));
         }
     }

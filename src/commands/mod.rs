@@ -76,7 +76,26 @@ pub fn run(cli: Cli) -> ExitStatus {
             fleet,
             select,
             repos,
-        } => apply::run(&p, &fleet, &select, &repos),
+            branch,
+            on_conflict,
+            fetch,
+            push,
+            jobs,
+        } => {
+            let opts = crate::apply::ApplyOptions {
+                branch,
+                on_conflict: match on_conflict {
+                    crate::cli::ConflictPolicy::Fail => crate::plan::OnConflict::Fail,
+                    crate::cli::ConflictPolicy::Keep => crate::plan::OnConflict::Keep,
+                    crate::cli::ConflictPolicy::Overwrite => crate::plan::OnConflict::Overwrite,
+                    crate::cli::ConflictPolicy::Markers => crate::plan::OnConflict::Markers,
+                },
+                fetch: fetch || push,
+                push,
+                jobs,
+            };
+            apply::run(&p, &fleet, &select, &repos, &opts)
+        }
         Command::New(args) => new::run(&p, &args),
         Command::Init { dir } => init::run(&p, &dir),
         Command::Blueprints(cmd) => blueprints::run(&p, cmd),

@@ -57,7 +57,7 @@ pub(super) fn run(
 fn symbol(a: Action) -> (&'static str, u8) {
     match a {
         Action::Add => ("+", 32),
-        Action::Modify => ("~", 33),
+        Action::Modify | Action::Merge => ("~", 33),
         Action::Delete => ("-", 31),
         Action::KeepEdit | Action::KeepDropped => ("=", 36),
         Action::Conflict => ("!", 31),

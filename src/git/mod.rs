@@ -11,6 +11,9 @@ use git2::{
 
 use crate::plan::{CurrentTree, Plan};
 
+pub mod lock;
+pub mod remote;
+
 /// A git operation that failed, with the repository it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -123,6 +126,9 @@ pub fn ensure_clean(repo: &Repository) -> Result<(), GitError> {
         .filter(|s| s.status() != Status::CURRENT)
         .filter_map(|s| s.path().ok().map(str::to_string))
         .collect();
+    if !dirty.is_empty() && finish_interrupted_update(repo).unwrap_or(false) {
+        return Ok(());
+    }
     if dirty.is_empty() {
         Ok(())
     } else {
@@ -132,6 +138,37 @@ pub fn ensure_clean(repo: &Repository) -> Result<(), GitError> {
         }
         Err(GitError::Dirty { repo: name, paths })
     }
+}
+
+/// An eksvend run killed after moving the branch but before updating the worktree leaves the
+/// index and worktree at the previous commit. Recognise exactly that (index and worktree equal
+/// the parent of an eksvend commit at HEAD) and finish the checkout. Anything else stays dirty.
+fn finish_interrupted_update(repo: &Repository) -> Result<bool, git2::Error> {
+    let head = repo.head()?.peel_to_commit()?;
+    if !head
+        .message()
+        .unwrap_or_default()
+        .contains("\nEksvend-Version: ")
+        || head.parent_count() != 1
+    {
+        return Ok(false);
+    }
+    let parent_tree = head.parent(0)?.tree_id();
+    let mut index = repo.index()?;
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(false);
+    let worktree_clean = repo.statuses(Some(&mut opts))?.iter().all(|s| {
+        !s.status().intersects(
+            Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_TYPECHANGE | Status::WT_RENAMED,
+        )
+    });
+    if !worktree_clean || index.write_tree()? != parent_tree {
+        return Ok(false);
+    }
+    let mut co = git2::build::CheckoutBuilder::new();
+    co.force();
+    repo.checkout_head(Some(&mut co))?;
+    Ok(true)
 }
 
 /// What a commit says about itself.
@@ -146,16 +183,17 @@ pub struct CommitInfo<'a> {
     pub message: &'a str,
 }
 
-/// Apply `plan` on top of the branch tip as one commit. Returns the new commit, or `None`
-/// when the resulting tree equals the current one.
+/// Apply `plan` on top of `parent` as one commit on `info.branch`. Returns the new commit, or
+/// `None` when the resulting tree equals the parent's. The branch moves only if it still points
+/// where it pointed when the plan was made (compare-and-swap).
 pub fn commit_plan(
     repo: &Repository,
+    parent: Option<&git2::Commit<'_>>,
     plan: &Plan,
     info: &CommitInfo<'_>,
 ) -> Result<Option<Oid>, GitError> {
     let path = repo.workdir().unwrap_or(repo.path()).to_path_buf();
-    let parent = branch_tip(repo, info.branch);
-    let base = match &parent {
+    let base = match parent {
         Some(c) => Some(c.tree().map_err(ctx(&path, "read the branch's tree"))?),
         None => None,
     };
@@ -167,19 +205,67 @@ pub fn commit_plan(
         .find_tree(tree_id)
         .map_err(ctx(&path, "read the new tree"))?;
     let sig = signature(info).map_err(ctx(&path, "make the commit signature"))?;
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    let refname = format!("refs/heads/{}", info.branch);
+    let parents: Vec<&git2::Commit<'_>> = parent.into_iter().collect();
     let commit = repo
         .commit(None, &sig, &sig, info.message, &tree, &parents)
         .map_err(ctx(&path, "write the commit"))?;
-    let old = parent
-        .as_ref()
-        .map(git2::Commit::id)
-        .unwrap_or(Oid::ZERO_SHA1);
-    repo.reference_matching(&refname, commit, parent.is_some(), old, "eksvend: apply")
+    move_branch(repo, info.branch, commit, "eksvend: apply")
         .map_err(ctx(&path, "move the branch"))?;
-    update_worktree(repo, &refname).map_err(ctx(&path, "update the working tree"))?;
+    update_worktree(repo, &format!("refs/heads/{}", info.branch))
+        .map_err(ctx(&path, "update the working tree"))?;
     Ok(Some(commit))
+}
+
+/// Point `branch` at `target`: create it, or move it from the value it has now (atomic).
+pub fn move_branch(
+    repo: &Repository,
+    branch: &str,
+    target: Oid,
+    message: &str,
+) -> Result<(), git2::Error> {
+    let refname = format!("refs/heads/{branch}");
+    match repo.find_reference(&refname).ok().and_then(|r| r.target()) {
+        Some(old) if old == target => Ok(()),
+        Some(old) => repo
+            .reference_matching(&refname, target, true, old, message)
+            .map(|_| ()),
+        None => repo.reference(&refname, target, false, message).map(|_| ()),
+    }
+}
+
+/// Move `branch` to `target` and, when it is checked out, the worktree with it (the worktree
+/// was verified clean).
+pub fn fast_forward(repo: &Repository, branch: &str, target: Oid) -> Result<(), git2::Error> {
+    move_branch(repo, branch, target, "eksvend: fast-forward to the remote")?;
+    update_worktree(repo, &format!("refs/heads/{branch}"))
+}
+
+/// A blob's content.
+pub fn read_blob(repo: &Repository, id: &str) -> Option<Vec<u8>> {
+    let oid = Oid::from_str(id).ok()?;
+    repo.find_blob(oid).ok().map(|b| b.content().to_vec())
+}
+
+/// Write files into the worktree without committing (for `--on-conflict markers`).
+pub fn write_worktree(
+    repo: &Repository,
+    writes: &std::collections::BTreeMap<String, String>,
+    deletes: &[String],
+) -> Result<(), String> {
+    let dir = repo
+        .workdir()
+        .ok_or_else(|| "a bare repository has no working tree for conflict markers".to_string())?;
+    for (path, content) in writes {
+        let p = dir.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+        std::fs::write(&p, content).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    for path in deletes {
+        let _ = std::fs::remove_file(dir.join(path));
+    }
+    Ok(())
 }
 
 /// The branch's tree with the plan's writes and deletes, built in an in-memory index (so that

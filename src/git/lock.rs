@@ -1,0 +1,81 @@
+//! A lock on a repositories directory, so two eksvend runs cannot interleave their writes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Name of the lock file inside the repositories directory.
+pub const LOCK_FILE: &str = ".eksvend.lock";
+
+/// Held while a run writes; removed on drop.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    /// Take the lock on `dir` (created if missing), or explain who holds it.
+    pub fn acquire(dir: &Path) -> Result<Lock, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let path = dir.join(LOCK_FILE);
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    let _ = writeln!(f, "{}", std::process::id());
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid = holder.trim();
+                    if !pid.is_empty() && !is_running(pid) {
+                        // the run that held it is gone (killed): the lock is stale
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                    return Err(format!(
+                        "{}: another eksvend run (pid {}) is writing to these repositories; wait for it to finish (if no eksvend is running, delete {})",
+                        dir.display(),
+                        if pid.is_empty() { "unknown" } else { pid },
+                        path.display()
+                    ));
+                }
+                Err(e) => return Err(format!("{}: cannot create the lock: {e}", path.display())),
+            }
+        }
+        Err(format!("{}: cannot take the lock", path.display()))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether a process with this pid exists (Linux: /proc; elsewhere assume it does).
+fn is_running(pid: &str) -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    pid.parse::<u32>()
+        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_is_refused_and_stale_locks_are_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = Lock::acquire(dir.path()).unwrap();
+        let err = Lock::acquire(dir.path()).unwrap_err();
+        assert!(err.contains("another eksvend run"), "{err}");
+        drop(lock);
+        std::fs::write(dir.path().join(LOCK_FILE), "999999999\n").unwrap();
+        assert!(Lock::acquire(dir.path()).is_ok());
+    }
+}

@@ -1,0 +1,178 @@
+//! Remotes: fetch the account's branch before building on it, push the result.
+//!
+//! Credentials are never stored in a repository or printed: ssh URLs use the SSH agent or the
+//! usual key files; http(s) URLs use `EKSVEND_GIT_TOKEN` (user `EKSVEND_GIT_USERNAME`, default
+//! `x-access-token`) or git's credential helpers.
+
+use std::cell::Cell;
+use std::path::PathBuf;
+
+use git2::{Cred, CredentialType, FetchOptions, PushOptions, RemoteCallbacks, Repository};
+
+/// Name of the remote eksvend manages.
+pub const REMOTE: &str = "origin";
+
+/// Why a push did not land.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PushError {
+    /// The remote branch moved (not a fast-forward): fetch, regenerate, retry.
+    Rejected(String),
+    /// Anything else (network, authentication…).
+    Failed(String),
+}
+
+/// Point `origin` at `url` (creating or correcting it).
+pub fn ensure_remote(repo: &Repository, url: &str) -> Result<(), git2::Error> {
+    match repo.find_remote(REMOTE) {
+        Ok(r) if r.url().ok() == Some(url) => Ok(()),
+        Ok(_) => repo.remote_set_url(REMOTE, url),
+        Err(_) => repo.remote(REMOTE, url).map(|_| ()),
+    }
+}
+
+/// Fetch `branches` from `origin` into `refs/remotes/origin/*`; a branch the remote lacks is fine.
+pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), String> {
+    let mut remote = repo
+        .find_remote(REMOTE)
+        .map_err(|e| e.message().to_string())?;
+    let url = remote.url().unwrap_or_default().to_string();
+    let attempts = Cell::new(0);
+    let mut opts = FetchOptions::new();
+    opts.remote_callbacks(callbacks(repo, &attempts));
+    let advertised: Vec<String> = {
+        remote
+            .connect_auth(
+                git2::Direction::Fetch,
+                Some(callbacks(repo, &Cell::new(0))),
+                None,
+            )
+            .map_err(|e| explain(&url, &e))?;
+        let names = remote
+            .list()
+            .map_err(|e| explain(&url, &e))?
+            .iter()
+            .map(|h| h.name().to_string())
+            .collect();
+        remote.disconnect().map_err(|e| explain(&url, &e))?;
+        names
+    };
+    let specs: Vec<String> = branches
+        .iter()
+        .filter(|b| advertised.iter().any(|a| a == &format!("refs/heads/{b}")))
+        .map(|b| format!("+refs/heads/{b}:refs/remotes/{REMOTE}/{b}"))
+        .collect();
+    if specs.is_empty() {
+        return Ok(());
+    }
+    remote
+        .fetch(&specs, Some(&mut opts), Some("eksvend: fetch"))
+        .map_err(|e| explain(&url, &e))
+}
+
+/// Push `branch` to `origin`.
+pub fn push(repo: &Repository, branch: &str) -> Result<(), PushError> {
+    let mut remote = repo
+        .find_remote(REMOTE)
+        .map_err(|e| PushError::Failed(e.message().to_string()))?;
+    let url = remote.url().unwrap_or_default().to_string();
+    let attempts = Cell::new(0);
+    let rejected: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let mut cb = callbacks(repo, &attempts);
+    cb.push_update_reference(|refname, status| {
+        if let Some(s) = status {
+            *rejected.borrow_mut() = Some(format!("{refname}: {s}"));
+        }
+        Ok(())
+    });
+    let mut opts = PushOptions::new();
+    opts.remote_callbacks(cb);
+    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    match remote.push(&[spec.as_str()], Some(&mut opts)) {
+        Err(e) if e.code() == git2::ErrorCode::NotFastForward => {
+            Err(PushError::Rejected(e.message().to_string()))
+        }
+        Err(e) => Err(PushError::Failed(explain(&url, &e))),
+        Ok(()) => match rejected.borrow().clone() {
+            Some(msg) => Err(PushError::Rejected(msg)),
+            None => Ok(()),
+        },
+    }
+}
+
+/// The error as a person should read it: which remote, what to check.
+fn explain(url: &str, e: &git2::Error) -> String {
+    let hint = match e.class() {
+        git2::ErrorClass::Http | git2::ErrorClass::Ssh if e.message().contains("auth") || e.message().contains("401") || e.message().contains("403") => {
+            "; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
+        }
+        _ => "",
+    };
+    format!("{url}: {}{hint}", e.message())
+}
+
+fn callbacks<'a>(repo: &'a Repository, attempts: &'a Cell<u32>) -> RemoteCallbacks<'a> {
+    let mut cb = RemoteCallbacks::new();
+    cb.credentials(move |url, username, allowed| {
+        attempts.set(attempts.get() + 1);
+        if attempts.get() > 3 {
+            return Err(git2::Error::from_str(&format!(
+                "authentication failed for {url}; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
+            )));
+        }
+        credential(repo, url, username, allowed, attempts.get())
+    });
+    cb
+}
+
+fn credential(
+    repo: &Repository,
+    url: &str,
+    username: Option<&str>,
+    allowed: CredentialType,
+    attempt: u32,
+) -> Result<Cred, git2::Error> {
+    if allowed.contains(CredentialType::SSH_KEY) {
+        let user = username.unwrap_or("git");
+        if attempt == 1 {
+            if let Ok(c) = Cred::ssh_key_from_agent(user) {
+                return Ok(c);
+            }
+        }
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        for key in ["id_ed25519", "id_ecdsa", "id_rsa"] {
+            let private = home.join(".ssh").join(key);
+            if private.exists() {
+                return Cred::ssh_key(user, None, &private, None);
+            }
+        }
+    }
+    if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+        if let Some(token) = std::env::var("EKSVEND_GIT_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+        {
+            if attempt > 1 {
+                return Err(git2::Error::from_str(&format!(
+                    "{url}: the server rejected EKSVEND_GIT_TOKEN (authentication failed)"
+                )));
+            }
+            let user = std::env::var("EKSVEND_GIT_USERNAME")
+                .ok()
+                .filter(|u| !u.is_empty());
+            return Cred::userpass_plaintext(
+                user.as_deref().or(username).unwrap_or("x-access-token"),
+                &token,
+            );
+        }
+        let config = repo.config()?;
+        return Cred::credential_helper(&config, url, username);
+    }
+    if allowed.contains(CredentialType::DEFAULT) {
+        return Cred::default();
+    }
+    Err(git2::Error::from_str(&format!(
+        "{url}: no credentials available for {allowed:?}"
+    )))
+}
