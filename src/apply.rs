@@ -88,12 +88,17 @@ pub fn apply_all_with(
     opts: &ApplyOptions,
     done: &(dyn Fn() + Sync),
 ) -> Result<Vec<RepoReport>, String> {
-    let _lock = Lock::acquire(repos_dir)?;
+    let lock = Lock::acquire(repos_dir)?;
     let run = || {
         rendered
             .par_iter()
             .map(|r| {
-                let report = apply_one(r, &repos_dir.join(&r.spec.account.name), opts);
+                let path = repos_dir.join(&r.spec.account.name);
+                if lock.recovered {
+                    let branch = opts.branch.as_deref().unwrap_or(&r.spec.git.branch);
+                    git::lock::remove_stale_git_locks(&path, &[branch, &r.spec.git.branch]);
+                }
+                let report = apply_one(r, &path, opts);
                 done();
                 report
             })

@@ -10,6 +10,8 @@ pub const LOCK_FILE: &str = ".eksvend.lock";
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
+    /// True when a previous run had died holding the lock (its git lock files may remain).
+    pub recovered: bool,
 }
 
 impl Lock {
@@ -17,6 +19,7 @@ impl Lock {
     pub fn acquire(dir: &Path) -> Result<Lock, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let path = dir.join(LOCK_FILE);
+        let mut recovered = false;
         for _ in 0..2 {
             match std::fs::OpenOptions::new()
                 .write(true)
@@ -25,7 +28,7 @@ impl Lock {
             {
                 Ok(mut f) => {
                     let _ = writeln!(f, "{}", std::process::id());
-                    return Ok(Lock { path });
+                    return Ok(Lock { path, recovered });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let holder = std::fs::read_to_string(&path).unwrap_or_default();
@@ -33,6 +36,7 @@ impl Lock {
                     if !pid.is_empty() && !is_running(pid) {
                         // the run that held it is gone (killed): the lock is stale
                         let _ = std::fs::remove_file(&path);
+                        recovered = true;
                         continue;
                     }
                     return Err(format!(
@@ -64,6 +68,26 @@ fn is_running(pid: &str) -> bool {
         .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists())
 }
 
+/// Remove the git lock files an eksvend run killed mid-write leaves in `repo_path` (only called
+/// after taking over a stale eksvend lock, so no eksvend holds them).
+pub fn remove_stale_git_locks(repo_path: &Path, branches: &[&str]) -> Vec<PathBuf> {
+    let git_dir = if repo_path.join(".git").is_dir() {
+        repo_path.join(".git")
+    } else {
+        repo_path.to_path_buf()
+    };
+    let mut candidates = vec![git_dir.join("index.lock"), git_dir.join("HEAD.lock")];
+    candidates.extend(
+        branches
+            .iter()
+            .map(|b| git_dir.join("refs/heads").join(format!("{b}.lock"))),
+    );
+    candidates
+        .into_iter()
+        .filter(|p| p.exists() && std::fs::remove_file(p).is_ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +100,6 @@ mod tests {
         assert!(err.contains("another eksvend run"), "{err}");
         drop(lock);
         std::fs::write(dir.path().join(LOCK_FILE), "999999999\n").unwrap();
-        assert!(Lock::acquire(dir.path()).is_ok());
+        assert!(Lock::acquire(dir.path()).unwrap().recovered);
     }
 }

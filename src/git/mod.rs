@@ -140,9 +140,10 @@ pub fn ensure_clean(repo: &Repository) -> Result<(), GitError> {
     }
 }
 
-/// An eksvend run killed after moving the branch but before updating the worktree leaves the
-/// index and worktree at the previous commit. Recognise exactly that (index and worktree equal
-/// the parent of an eksvend commit at HEAD) and finish the checkout. Anything else stays dirty.
+/// An eksvend run killed after moving the branch but before (or while) updating the worktree
+/// leaves the index and worktree at the previous commit, or between the two. Recognise exactly
+/// that — HEAD is an eksvend commit and every file that differs holds the content of HEAD or of
+/// its parent — and finish the checkout. Anything else (a person's change) stays dirty.
 fn finish_interrupted_update(repo: &Repository) -> Result<bool, git2::Error> {
     let head = repo.head()?.peel_to_commit()?;
     if !head
@@ -153,21 +154,38 @@ fn finish_interrupted_update(repo: &Repository) -> Result<bool, git2::Error> {
     {
         return Ok(false);
     }
-    let parent_tree = head.parent(0)?.tree_id();
-    let mut index = repo.index()?;
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(false);
-    let worktree_clean = repo.statuses(Some(&mut opts))?.iter().all(|s| {
-        !s.status().intersects(
-            Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_TYPECHANGE | Status::WT_RENAMED,
-        )
-    });
-    if !worktree_clean || index.write_tree()? != parent_tree {
+    let (new_tree, old_tree) = (head.tree()?, head.parent(0)?.tree()?);
+    let Some(workdir) = repo.workdir() else {
         return Ok(false);
+    };
+    let blob_at =
+        |tree: &git2::Tree<'_>, path: &str| tree.get_path(Path::new(path)).ok().map(|e| e.id());
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true);
+    for entry in repo.statuses(Some(&mut opts))?.iter() {
+        let Ok(path) = entry.path() else {
+            return Ok(false);
+        };
+        let on_disk = workdir.join(path);
+        let disk = if on_disk.is_file() {
+            Some(Oid::hash_file(git2::ObjectType::Blob, &on_disk)?)
+        } else {
+            None
+        };
+        let (new, old) = (blob_at(&new_tree, path), blob_at(&old_tree, path));
+        let untracked_elsewhere =
+            entry.status() == Status::WT_NEW && new.is_none() && old.is_none();
+        if untracked_elsewhere {
+            continue; // a person's own untracked file: checkout leaves it alone
+        }
+        if disk != new && disk != old {
+            return Ok(false);
+        }
     }
     let mut co = git2::build::CheckoutBuilder::new();
     co.force();
     repo.checkout_head(Some(&mut co))?;
+    refresh_index(repo)?;
     Ok(true)
 }
 
@@ -211,7 +229,7 @@ pub fn commit_plan(
         .map_err(ctx(&path, "write the commit"))?;
     move_branch(repo, info.branch, commit, "eksvend: apply")
         .map_err(ctx(&path, "move the branch"))?;
-    update_worktree(repo, &format!("refs/heads/{}", info.branch))
+    update_worktree(repo, &format!("refs/heads/{}", info.branch), Some(plan))
         .map_err(ctx(&path, "update the working tree"))?;
     Ok(Some(commit))
 }
@@ -237,7 +255,7 @@ pub fn move_branch(
 /// was verified clean).
 pub fn fast_forward(repo: &Repository, branch: &str, target: Oid) -> Result<(), git2::Error> {
     move_branch(repo, branch, target, "eksvend: fast-forward to the remote")?;
-    update_worktree(repo, &format!("refs/heads/{branch}"))
+    update_worktree(repo, &format!("refs/heads/{branch}"), None)
 }
 
 /// A blob's content.
@@ -304,10 +322,14 @@ fn build_tree(
 
 /// When `refname` is checked out, bring the index and worktree to its tree (tracked files only;
 /// the tree was verified clean before).
-fn update_worktree(repo: &Repository, refname: &str) -> Result<(), git2::Error> {
-    if repo.is_bare() {
+fn update_worktree(
+    repo: &Repository,
+    refname: &str,
+    plan: Option<&Plan>,
+) -> Result<(), git2::Error> {
+    let Some(workdir) = repo.workdir().filter(|_| !repo.is_bare()) else {
         return Ok(());
-    }
+    };
     let head_is_branch = repo
         .find_reference("HEAD")
         .ok()
@@ -316,9 +338,45 @@ fn update_worktree(repo: &Repository, refname: &str) -> Result<(), git2::Error> 
     if !head_is_branch {
         return Ok(());
     }
+    // Each changed file is replaced atomically (temporary file + rename), so a crash leaves
+    // every file at its old or its new content; the checkout then brings the index along.
+    if let Some(plan) = plan {
+        for (path, content) in &plan.writes {
+            write_atomically(&workdir.join(path), content.as_bytes())
+                .map_err(|e| git2::Error::from_str(&format!("{path}: {e}")))?;
+        }
+        for path in &plan.deletes {
+            let _ = std::fs::remove_file(workdir.join(path));
+        }
+    }
     let mut opts = git2::build::CheckoutBuilder::new();
     opts.force();
-    repo.checkout_head(Some(&mut opts))
+    repo.checkout_head(Some(&mut opts))?;
+    refresh_index(repo)
+}
+
+/// The index as `git` expects it after a checkout: HEAD's tree, with fresh stat data for every
+/// tracked file (checkout skips files that already match, and would leave their entries stale).
+fn refresh_index(repo: &Repository) -> Result<(), git2::Error> {
+    let tree = repo.head()?.peel_to_tree()?;
+    let mut index = repo.index()?;
+    index.read_tree(&tree)?;
+    index.update_all(["*"].iter(), None)?;
+    index.write()
+}
+
+fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_file_name(format!(
+        ".{}.eksvend-tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    std::fs::write(&tmp, content)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn signature(info: &CommitInfo<'_>) -> Result<Signature<'static>, git2::Error> {

@@ -6,4 +6,7 @@ mod cli;
 mod golden;
 mod hostile;
 mod pipelines;
+mod regeneration;
+mod remotes;
+mod servers;
 mod support;
