@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 use crate::blueprint::catalog::Catalog;
 use crate::blueprint::{Addon, Blueprint, EksAddon, FileSpec, NodePool};
 use crate::fleet::validate::parse_blueprint_ref;
-use crate::fleet::wire::{Engine, IdentityMode, Statement, WorkloadAccountSpec};
+use crate::fleet::wire::{ChainingMode, Engine, IdentityMode, Statement, WorkloadAccountSpec};
 use crate::fleet::Inventory;
-use crate::identity::role_name;
+use crate::identity::{self, role_name};
 use crate::network;
 
 /// Everything needed to render one account's repository. Templates see this as `spec`.
@@ -38,6 +38,20 @@ pub struct ClusterSpec {
     pub irsa_service_accounts: Vec<ServiceAccountView>,
     /// Karpenter settings.
     pub karpenter: KarpenterView,
+    /// The account's shared chaining role, when the inventory switches it on.
+    pub shared_chaining_role: Option<SharedChainingRoleView>,
+    /// Pod Identity associations are GitOps-managed ACK `PodIdentityAssociation`s (blueprint
+    /// parameter `ackPodIdentity`) instead of eksctl `iam.podIdentityAssociations`.
+    pub ack_pod_identity: bool,
+    /// Cross-account access this account's service accounts need (not shown to templates).
+    #[serde(skip)]
+    pub grants: Vec<Grant>,
+    /// Cross-account access other inventory accounts need to roles of this account.
+    #[serde(skip)]
+    pub incoming: Vec<Grant>,
+    /// IAM limits and the SCP's platform role (not shown to templates).
+    #[serde(skip)]
+    pub iam: IamSettings,
     /// `sha256:…` of this account's resolved inputs.
     pub inventory_digest: String,
     /// Files the blueprint renders (not shown to templates).
@@ -217,6 +231,8 @@ pub struct TenantView {
     pub quota: Option<QuotaView>,
     /// Service accounts.
     pub service_accounts: Vec<ServiceAccountView>,
+    /// Pod Identity service accounts whose associations are ACK objects in this namespace.
+    pub ack_associations: Vec<ServiceAccountView>,
 }
 
 /// A ResourceQuota.
@@ -229,6 +245,116 @@ pub struct QuotaView {
     pub memory: Option<String>,
     /// Pods.
     pub pods: Option<u32>,
+}
+
+/// IAM settings for one account.
+#[derive(Debug, Clone, Default)]
+pub struct IamSettings {
+    /// This account's trust policy quota (characters, whitespace not counted).
+    pub trust_policy_max_chars: usize,
+    /// The Fleet's trust policy quota (for hand-off documents of accounts outside the inventory).
+    pub fleet_trust_policy_max_chars: usize,
+    /// The platform role the SCP exempts.
+    pub platform_role_arn: Option<String>,
+}
+
+/// The shared chaining role of an account.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedChainingRoleView {
+    /// Role name.
+    pub role_name: String,
+    /// Role ARN.
+    pub role_arn: String,
+    /// Every target of the service accounts that use it, sorted, deduplicated.
+    pub targets: Vec<String>,
+}
+
+/// A role in another account (or another workload account) a service account assumes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetView {
+    /// Role ARN.
+    pub arn: String,
+    /// The target's account ID.
+    pub account_id: String,
+    /// The target role's name (last path segment).
+    pub role_name: String,
+    /// Profile name in the AWS config file.
+    pub profile: String,
+    /// Native chaining: the association's external ID, once recorded in the inventory.
+    pub external_id: Option<String>,
+    /// The WorkloadAccount that owns the target role, when it is in the inventory.
+    pub inventory_account: Option<String>,
+}
+
+/// One service account's access to one target role: what the target must trust.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The source WorkloadAccount name.
+    pub account: String,
+    /// The source account ID.
+    pub account_id: String,
+    /// ARN partition.
+    pub partition: String,
+    /// The source cluster's ARN.
+    pub cluster_arn: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Service account.
+    pub service_account: String,
+    /// Identity mode of the service account.
+    pub identity: IdentityMode,
+    /// Chaining mode.
+    pub chaining: ChainingMode,
+    /// The role that calls `sts:AssumeRole` (own or shared chaining role).
+    pub source_role_arn: String,
+    /// Whether EKS sets session tags.
+    pub session_tags: bool,
+    /// The cluster's OIDC issuer (IRSA).
+    pub issuer: Option<String>,
+    /// The target.
+    pub target: TargetView,
+}
+
+impl Grant {
+    /// Who the target trusts, or `Err(what is missing)` while that is not known yet.
+    pub fn source(&self) -> Result<identity::chaining::Source<'_>, String> {
+        use identity::chaining::Source;
+        match self.identity {
+            IdentityMode::Irsa => {
+                let issuer = self.issuer.as_deref().ok_or_else(|| {
+                    format!("pending: the OIDC issuer of cluster {} is not known yet (set spec.cluster.oidcIssuer of WorkloadAccount {})", self.cluster_arn, self.account)
+                })?;
+                Ok(Source::WebIdentity {
+                    provider_arn: identity::irsa::provider_arn(
+                        &self.partition,
+                        &self.target.account_id,
+                        issuer,
+                    ),
+                    issuer,
+                    namespace: &self.namespace,
+                    service_account: &self.service_account,
+                })
+            }
+            IdentityMode::PodIdentity => {
+                let external_id = match self.chaining {
+                    ChainingMode::Native => Some(self.target.external_id.as_deref().ok_or_else(|| {
+                        format!("pending: the external ID of the Pod Identity association {}/{} is known once EKS creates it; record it in spec.tenants[].serviceAccounts[].externalIds of WorkloadAccount {}", self.namespace, self.service_account, self.account)
+                    })?),
+                    _ => None,
+                };
+                Ok(Source::Role {
+                    role_arn: &self.source_role_arn,
+                    cluster_arn: &self.cluster_arn,
+                    namespace: &self.namespace,
+                    service_account: &self.service_account,
+                    external_id,
+                    session_tags: self.session_tags,
+                })
+            }
+        }
+    }
 }
 
 /// A service account with its IAM role.
@@ -249,9 +375,34 @@ pub struct ServiceAccountView {
     pub policy_arns: Vec<String>,
     /// Target roles in other accounts.
     pub assume_roles: Vec<String>,
+    /// How the targets are reached.
+    pub chaining: ChainingMode,
+    /// Whether the service account has a role of its own (not with `chaining: shared`).
+    pub own_role: bool,
+    /// The role of the Pod Identity association / IRSA annotation.
+    pub association_role_arn: String,
+    /// Native chaining: the association's `targetRoleARN`.
+    pub native_target: Option<String>,
+    /// The targets, in inventory order.
+    pub targets: Vec<TargetView>,
+    /// `disableSessionTags` of the association.
+    pub disable_session_tags: bool,
+    /// The association's session policy, as compact JSON.
+    pub session_policy: Option<String>,
+    /// Profile chaining: the AWS config file (mounted with the credential script).
+    pub chaining_config: Option<String>,
+    /// Profile chaining: the default `AWS_PROFILE` (the first target's profile).
+    pub aws_profile: Option<String>,
+    /// Profile chaining through Pod Identity: the credential script is needed.
+    pub credential_script: Option<String>,
+    /// The role's permission policy (for eksctl `attachPolicy` while IRSA trust is pending).
+    pub permission_policy: Option<serde_json::Value>,
     /// Inline statements (typed; rendered into JSON by the identity module).
     #[serde(skip)]
     pub statements: Vec<Statement>,
+    /// Session policy statements (typed).
+    #[serde(skip)]
+    pub session_statements: Vec<Statement>,
 }
 
 /// Karpenter settings.
@@ -270,10 +421,20 @@ pub struct KarpenterView {
 
 /// Resolve every account of a validated inventory, in inventory order.
 pub fn resolve(inv: &Inventory, catalog: &Catalog) -> Vec<ClusterSpec> {
-    inv.accounts
+    let mut specs: Vec<ClusterSpec> = inv
+        .accounts
         .iter()
         .filter_map(|a| resolve_account(inv, catalog, &a.doc.metadata.name, &a.doc.spec))
-        .collect()
+        .collect();
+    let all: Vec<Grant> = specs.iter().flat_map(|s| s.grants.clone()).collect();
+    for spec in &mut specs {
+        spec.incoming = all
+            .iter()
+            .filter(|g| g.target.account_id == spec.account.id)
+            .cloned()
+            .collect();
+    }
+    specs
 }
 
 fn resolve_account(
@@ -314,8 +475,62 @@ fn resolve_account(
         .identity
         .or(fleet.defaults.identity)
         .unwrap_or(IdentityMode::PodIdentity);
-    let mut tenants = tenants(&account, &cluster_name, spec, identity_default);
+    let ids = Ids {
+        account: &account,
+        cluster: &cluster,
+        inventory: inv
+            .accounts
+            .iter()
+            .map(|a| (a.doc.spec.account_id.clone(), a.doc.metadata.name.clone()))
+            .collect(),
+        shared_role: spec.iam.shared_chaining_role.then(|| {
+            let name = role_name(&[&cluster_name, "eks-chaining"]);
+            identity::role_arn(&account.partition, &account.id, &name)
+        }),
+    };
+    let mut tenants = tenants(&ids, spec, identity_default);
     add_team_namespaces(&mut tenants, spec);
+    let grants = grants(&ids, &tenants);
+    let ack_pod_identity = bp_param_true(bp, spec, "ackPodIdentity");
+    if ack_pod_identity {
+        for t in &mut tenants {
+            t.ack_associations = t
+                .service_accounts
+                .iter()
+                .filter(|s| s.identity == IdentityMode::PodIdentity)
+                .cloned()
+                .collect();
+        }
+    }
+    let shared_chaining_role = ids.shared_role.as_ref().map(|arn| {
+        let mut targets: Vec<String> = tenants
+            .iter()
+            .flat_map(|t| &t.service_accounts)
+            .filter(|s| s.chaining == ChainingMode::Shared)
+            .flat_map(|s| s.assume_roles.iter().cloned())
+            .collect();
+        targets.sort();
+        targets.dedup();
+        SharedChainingRoleView {
+            role_name: role_name(&[&cluster_name, "eks-chaining"]),
+            role_arn: arn.clone(),
+            targets,
+        }
+    });
+    let fleet_trust = fleet
+        .iam
+        .trust_policy_max_chars
+        .map_or(identity::limits::TRUST_DEFAULT, |n| n as usize);
+    let iam = IamSettings {
+        trust_policy_max_chars: spec
+            .iam
+            .trust_policy_max_chars
+            .map_or(fleet_trust, |n| n as usize),
+        fleet_trust_policy_max_chars: fleet_trust,
+        platform_role_arn: fleet.iam.platform_role_arn.clone(),
+    };
+    let mut warnings = pending_irsa_warning(spec, &tenants);
+    warnings.extend(pending_grant_warnings(&grants));
     let all_sas = || {
         tenants
             .iter()
@@ -349,6 +564,11 @@ fn resolve_account(
             .filter(|s| s.identity == IdentityMode::Irsa)
             .collect(),
         karpenter: karpenter_view(&account, &cluster_name),
+        ack_pod_identity,
+        shared_chaining_role,
+        grants,
+        incoming: Vec::new(),
+        iam,
         inventory_digest: digest,
         files: bp.spec.files.clone(),
         git: GitSettings {
@@ -357,7 +577,7 @@ fn resolve_account(
             author_email: fleet.git.author.email.clone(),
             remote,
         },
-        warnings: pending_irsa_warning(spec, &tenants),
+        warnings,
         account,
         cluster,
         tenants,
@@ -500,12 +720,17 @@ fn gitops_view(
     }
 }
 
-fn tenants(
-    account: &AccountView,
-    cluster: &str,
-    spec: &WorkloadAccountSpec,
-    default: IdentityMode,
-) -> Vec<TenantView> {
+/// What naming a service account's roles and targets needs.
+struct Ids<'a> {
+    account: &'a AccountView,
+    cluster: &'a ClusterView,
+    /// Inventory account ID → WorkloadAccount name.
+    inventory: BTreeMap<String, String>,
+    /// ARN of the shared chaining role, when switched on.
+    shared_role: Option<String>,
+}
+
+fn tenants(ids: &Ids<'_>, spec: &WorkloadAccountSpec, default: IdentityMode) -> Vec<TenantView> {
     spec.tenants
         .iter()
         .map(|t| TenantView {
@@ -518,25 +743,158 @@ fn tenants(
             service_accounts: t
                 .service_accounts
                 .iter()
-                .map(|sa| {
-                    let role = role_name(&[cluster, &t.namespace, &sa.name]);
-                    ServiceAccountView {
-                        name: sa.name.clone(),
-                        namespace: t.namespace.clone(),
-                        identity: sa.identity.unwrap_or(default),
-                        role_arn: format!(
-                            "arn:{}:iam::{}:role/{role}",
-                            account.partition, account.id
-                        ),
-                        role_name: role,
-                        policy_arns: sa.policy_arns.clone(),
-                        assume_roles: sa.assume_roles.clone(),
-                        statements: sa.statements.clone(),
-                    }
-                })
+                .map(|sa| service_account_view(ids, &t.namespace, sa, default))
                 .collect(),
+            ack_associations: Vec::new(),
         })
         .collect()
+}
+
+fn service_account_view(
+    ids: &Ids<'_>,
+    namespace: &str,
+    sa: &crate::fleet::wire::ServiceAccount,
+    default: IdentityMode,
+) -> ServiceAccountView {
+    let role = role_name(&[&ids.cluster.name, namespace, &sa.name]);
+    let role_arn = identity::role_arn(&ids.account.partition, &ids.account.id, &role);
+    let identity_mode = sa.identity.unwrap_or(default);
+    let chaining = sa.chaining.unwrap_or_default();
+    let shared = chaining == ChainingMode::Shared && identity_mode == IdentityMode::PodIdentity;
+    let association_role_arn = match (&ids.shared_role, shared) {
+        (Some(arn), true) => arn.clone(),
+        _ => role_arn.clone(),
+    };
+    let targets = target_views(ids, sa);
+    let profile_chaining = !targets.is_empty() && chaining != ChainingMode::Native;
+    let web_identity = identity_mode == IdentityMode::Irsa;
+    let chaining_config = profile_chaining.then(|| {
+        let profiles: Vec<identity::chaining::Profile<'_>> = targets
+            .iter()
+            .map(|t| identity::chaining::Profile {
+                name: &t.profile,
+                role_arn: &t.arn,
+            })
+            .collect();
+        identity::chaining::config_file(
+            &profiles,
+            &format!("{namespace}-{}", sa.name),
+            web_identity,
+        )
+    });
+    ServiceAccountView {
+        name: sa.name.clone(),
+        namespace: namespace.to_string(),
+        identity: identity_mode,
+        role_arn,
+        role_name: role,
+        policy_arns: sa.policy_arns.clone(),
+        assume_roles: sa.assume_roles.clone(),
+        chaining,
+        own_role: !shared,
+        association_role_arn,
+        native_target: (chaining == ChainingMode::Native)
+            .then(|| sa.assume_roles.first().cloned())
+            .flatten(),
+        aws_profile: profile_chaining
+            .then(|| targets.first().map(|t| t.profile.clone()))
+            .flatten(),
+        credential_script: (profile_chaining && !web_identity)
+            .then(|| identity::chaining::CREDENTIAL_SCRIPT.to_string()),
+        chaining_config,
+        targets,
+        disable_session_tags: sa.disable_session_tags,
+        session_policy: (!sa.session_policy.is_empty()).then(|| {
+            serde_json::to_string(&identity::policy::document(&sa.session_policy))
+                .unwrap_or_default()
+        }),
+        permission_policy: identity::policy::permission_policy(
+            &sa.statements,
+            &sa.assume_roles,
+            identity::policy::Chaining::of(identity_mode, chaining),
+        ),
+        statements: sa.statements.clone(),
+        session_statements: sa.session_policy.clone(),
+    }
+}
+
+fn target_views(ids: &Ids<'_>, sa: &crate::fleet::wire::ServiceAccount) -> Vec<TargetView> {
+    let mut used: Vec<String> = Vec::new();
+    sa.assume_roles
+        .iter()
+        .map(|arn| {
+            let (account_id, name) = identity::role_arn_parts(arn).unwrap_or(("", arn));
+            let base: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let profile = if used.contains(&base) {
+                format!("{base}-{account_id}")
+            } else {
+                base
+            };
+            used.push(profile.clone());
+            TargetView {
+                arn: arn.clone(),
+                account_id: account_id.to_string(),
+                role_name: name.to_string(),
+                profile,
+                external_id: sa.external_ids.get(arn).cloned(),
+                inventory_account: ids.inventory.get(account_id).cloned(),
+            }
+        })
+        .collect()
+}
+
+/// Every (service account, target) pair of the account.
+fn grants(ids: &Ids<'_>, tenants: &[TenantView]) -> Vec<Grant> {
+    tenants
+        .iter()
+        .flat_map(|t| &t.service_accounts)
+        .flat_map(|sa| {
+            sa.targets.iter().map(move |target| Grant {
+                account: ids.account.name.clone(),
+                account_id: ids.account.id.clone(),
+                partition: ids.account.partition.clone(),
+                cluster_arn: ids.cluster.arn.clone(),
+                namespace: sa.namespace.clone(),
+                service_account: sa.name.clone(),
+                identity: sa.identity,
+                chaining: sa.chaining,
+                source_role_arn: sa.association_role_arn.clone(),
+                session_tags: !sa.disable_session_tags,
+                issuer: ids.cluster.oidc_issuer.clone(),
+                target: target.clone(),
+            })
+        })
+        .collect()
+}
+
+fn pending_grant_warnings(grants: &[Grant]) -> Vec<String> {
+    grants
+        .iter()
+        .filter(|g| g.identity == IdentityMode::PodIdentity)
+        .filter_map(|g| {
+            let msg = g.source().err()?;
+            Some(format!(
+                "the trust policy of target role {} for {}/{} is {msg}",
+                g.target.arn, g.namespace, g.service_account
+            ))
+        })
+        .collect()
+}
+
+fn bp_param_true(bp: &Blueprint, spec: &WorkloadAccountSpec, name: &str) -> bool {
+    spec.parameters
+        .get(name)
+        .or_else(|| bp.spec.parameters.get(name).map(|p| &p.default))
+        == Some(&serde_json::Value::Bool(true))
 }
 
 /// Every namespace a team repository deploys into gets the tenant baseline (LimitRange,
@@ -554,6 +912,7 @@ fn add_team_namespaces(tenants: &mut Vec<TenantView>, spec: &WorkloadAccountSpec
                     namespace: ns.clone(),
                     quota: None,
                     service_accounts: Vec::new(),
+                    ack_associations: Vec::new(),
                 });
             }
         }

@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::rules;
 use super::wire::{
-    Document, FleetSpec, NetworkSpec, Subnet, TeamRepo, Tenant, WorkloadAccountSpec,
+    Document, FleetSpec, IdentityMode, NetworkSpec, Subnet, TeamRepo, Tenant, WorkloadAccountSpec,
 };
 use super::{Inventory, Sourced};
 use crate::blueprint::catalog::Catalog;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::network;
+
+mod identity;
 
 /// Namespaces eksvend and EKS own; tenants may not claim them.
 const RESERVED_NAMESPACES: &[&str] = &[
@@ -109,6 +111,9 @@ pub fn validate(
         check_account(acct, inv, catalog, &mut diags);
     }
     if diags.is_empty() {
+        identity::check_resolved(inv, catalog, &mut diags);
+    }
+    if diags.is_empty() {
         Ok(())
     } else {
         Err(diags.sorted())
@@ -194,6 +199,7 @@ fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &m
             rules::kubernetes_version,
         );
     }
+    identity::check_fleet_iam(&mut c);
 }
 
 fn check_network(src: &Sourced<Document<NetworkSpec>>, diags: &mut Diagnostics) {
@@ -317,7 +323,15 @@ fn check_account(
         });
     }
     check_repos(&mut c, &spec.gitops.repos);
-    check_tenants(&mut c, &spec.tenants);
+    identity::check_account_iam(&mut c);
+    let mode = spec
+        .identity
+        .or(inv
+            .fleets
+            .first()
+            .and_then(|f| f.doc.spec.defaults.identity))
+        .unwrap_or(IdentityMode::PodIdentity);
+    check_tenants(&mut c, &spec.tenants, mode);
 }
 
 fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inventory) {
@@ -450,7 +464,11 @@ fn check_repos(c: &mut Check<'_, Document<WorkloadAccountSpec>>, repos: &[TeamRe
     }
 }
 
-fn check_tenants(c: &mut Check<'_, Document<WorkloadAccountSpec>>, tenants: &[Tenant]) {
+fn check_tenants(
+    c: &mut Check<'_, Document<WorkloadAccountSpec>>,
+    tenants: &[Tenant],
+    mode: IdentityMode,
+) {
     let mut namespaces = BTreeSet::new();
     for (i, tenant) in tenants.iter().enumerate() {
         let f = |s: &str| format!("spec.tenants[{i}].{s}");
@@ -477,7 +495,7 @@ fn check_tenants(c: &mut Check<'_, Document<WorkloadAccountSpec>>, tenants: &[Te
                 }
             }
         }
-        check_service_accounts(c, i, tenant);
+        check_service_accounts(c, i, tenant, mode);
     }
 }
 
@@ -485,6 +503,7 @@ fn check_service_accounts(
     c: &mut Check<'_, Document<WorkloadAccountSpec>>,
     i: usize,
     tenant: &Tenant,
+    mode: IdentityMode,
 ) {
     let mut names = BTreeSet::new();
     for (j, sa) in tenant.service_accounts.iter().enumerate() {
@@ -514,20 +533,6 @@ fn check_service_accounts(
         for (k, arn) in sa.assume_roles.iter().enumerate() {
             c.rule(&f(&format!("assumeRoles[{k}]")), arn, rules::role_arn);
         }
-        for (k, st) in sa.statements.iter().enumerate() {
-            for (a, action) in st.action.to_vec().iter().enumerate() {
-                c.rule(
-                    &f(&format!("statements[{k}].Action[{a}]")),
-                    action,
-                    rules::iam_action,
-                );
-            }
-            if st.resource.to_vec().is_empty() {
-                c.error(
-                    &f(&format!("statements[{k}].Resource")),
-                    "expected at least one resource ARN",
-                );
-            }
-        }
+        identity::check_service_account(c, &f, sa, sa.identity.unwrap_or(mode));
     }
 }

@@ -69,6 +69,30 @@ pub struct FleetSpec {
     /// catalog in order: each holds `**/blueprint.yaml` and `templates/`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blueprints: Vec<String>,
+    /// IAM settings of the organization: trust policy quota, the platform role of the SCP.
+    #[serde(default, skip_serializing_if = "FleetIam::is_default")]
+    pub iam: FleetIam,
+}
+
+/// IAM settings that hold for every workload account.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FleetIam {
+    /// Largest trust policy (role trust document) in characters, whitespace not counted.
+    /// IAM's default quota is 2048; set the raised quota of your accounts (at most 8192).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_policy_max_chars: Option<u32>,
+    /// The one role that may tag IAM roles and users with `kubernetes-*` and `eks-*` keys,
+    /// named in the recommended Service Control Policy (`iam/scp/`). Anyone who can set those
+    /// tags can impersonate a pod in an ABAC trust policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_role_arn: Option<String>,
+}
+
+impl FleetIam {
+    fn is_default(&self) -> bool {
+        self == &FleetIam::default()
+    }
 }
 
 /// Git settings for every vended repository.
@@ -203,6 +227,30 @@ pub struct WorkloadAccountSpec {
     /// Namespaces for application teams.
     #[serde(default)]
     pub tenants: Vec<Tenant>,
+    /// IAM settings of this account.
+    #[serde(default, skip_serializing_if = "AccountIam::is_default")]
+    pub iam: AccountIam,
+}
+
+/// IAM settings of one workload account.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AccountIam {
+    /// Create one shared chaining role for this cluster: it holds `sts:AssumeRole` on the
+    /// targets of the service accounts with `chaining: shared` and nothing else; the target
+    /// roles tell those service accounts apart by their session tags (ABAC).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared_chaining_role: bool,
+    /// This account's trust policy quota (characters, whitespace not counted), when it differs
+    /// from the Fleet's `iam.trustPolicyMaxChars`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_policy_max_chars: Option<u32>,
+}
+
+impl AccountIam {
+    fn is_default(&self) -> bool {
+        self == &AccountIam::default()
+    }
 }
 
 /// Cluster settings of a WorkloadAccount.
@@ -320,6 +368,40 @@ pub struct ServiceAccount {
     /// Role ARNs in other accounts this service account may assume.
     #[serde(default)]
     pub assume_roles: Vec<String>,
+    /// How a Pod Identity service account reaches its `assumeRoles`: `profile` (default; an AWS
+    /// config file with a `credential_process` profile and one `role_arn` profile per target),
+    /// `native` (EKS assumes the one target itself: `targetRoleARN` on the association) or
+    /// `shared` (the account's shared chaining role, see `spec.iam.sharedChainingRole`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chaining: Option<ChainingMode>,
+    /// External IDs of native-chaining associations, by target role ARN, once EKS has created
+    /// the association (`aws eks describe-pod-identity-association`): the target's trust policy
+    /// is pending until then.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external_ids: BTreeMap<String, String>,
+    /// Turn off the session tags EKS Pod Identity adds (`disableSessionTags`); required by AWS
+    /// for `sessionPolicy`. Not allowed with `profile` or `shared` chaining: their target roles
+    /// rely on the tags (ABAC).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disable_session_tags: bool,
+    /// Statements of a session policy on the Pod Identity association: it narrows what the
+    /// role (or, with `native` chaining, the target role) may do. Needs `disableSessionTags: true`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_policy: Vec<Statement>,
+}
+
+/// How a service account reaches roles in other accounts.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum ChainingMode {
+    /// An AWS config file whose `credential_process` reads the Pod Identity credentials, and a
+    /// `role_arn` + `source_profile` profile per target (for IRSA: `web_identity_token_file`).
+    #[default]
+    Profile,
+    /// EKS Pod Identity's own role chaining: `targetRoleARN` on the association (one target).
+    Native,
+    /// The account's shared chaining role (`sts:AssumeRole` only) and a profile per target.
+    Shared,
 }
 
 /// An inline IAM policy statement. Keys may be written as in IAM (`Effect`) or camelCase.
@@ -337,12 +419,33 @@ pub struct Statement {
     /// `Allow` or `Deny`.
     #[serde(rename = "Effect", alias = "effect")]
     pub effect: Effect,
-    /// Actions, e.g. `s3:GetObject`; never `"*"`.
-    #[serde(rename = "Action", alias = "action")]
-    pub action: OneOrMany,
-    /// Resource ARNs.
+    /// Actions, e.g. `s3:GetObject`; never `"*"`. Exactly one of `Action` and `NotAction`.
+    #[serde(
+        default,
+        rename = "Action",
+        alias = "action",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub action: Option<OneOrMany>,
+    /// Actions excluded (only with `Effect: Deny`: an Allow with NotAction grants everything else).
+    #[serde(
+        default,
+        rename = "NotAction",
+        alias = "notAction",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub not_action: Option<OneOrMany>,
+    /// Resource ARNs. `"*"` only for actions without resource-level permissions (e.g.
+    /// `ec2:Describe*`, `sts:GetCallerIdentity`) and with `allowWildcardResource: true`.
     #[serde(rename = "Resource", alias = "resource")]
     pub resource: OneOrMany,
+    /// Explicit opt-in for `Resource: "*"` on actions that have no resource-level permissions.
+    #[serde(
+        default,
+        rename = "allowWildcardResource",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub allow_wildcard_resource: bool,
     /// IAM condition block, copied as written.
     #[serde(
         default,

@@ -2,10 +2,33 @@
 //!
 //! Policy documents are typed JSON values built here, never hand-typed in templates.
 
+pub mod abac;
+pub mod chaining;
+pub mod irsa;
 pub mod karpenter;
+pub mod limits;
+pub mod lint;
+pub mod pod_identity;
 pub mod policy;
+pub mod scp;
 
 use sha2::{Digest, Sha256};
+
+/// The IAM policy language version.
+pub const VERSION: &str = "2012-10-17";
+
+/// ARN of role `name` in `account_id`.
+pub fn role_arn(partition: &str, account_id: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:role/{name}")
+}
+
+/// The account ID and the role name (last path segment) of a role ARN.
+pub fn role_arn_parts(arn: &str) -> Option<(&str, &str)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let (account, resource) = (parts.get(4)?, parts.get(5)?);
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    Some((account, name))
+}
 
 /// IAM's limit on role names.
 pub const MAX_ROLE_NAME: usize = 64;
@@ -37,5 +60,14 @@ mod tests {
         assert!(a.len() <= MAX_ROLE_NAME && b.len() <= MAX_ROLE_NAME);
         assert_ne!(a, b);
         assert_eq!(a, role_name(&[&long, "payments", "ledger-api"]));
+    }
+
+    #[test]
+    fn role_arn_parts_split_account_and_name() {
+        assert_eq!(
+            role_arn_parts("arn:aws:iam::444455556666:role/team/ledger-reader"),
+            Some(("444455556666", "ledger-reader"))
+        );
+        assert_eq!(role_arn_parts("arn:aws:iam::444455556666:user/bob"), None);
     }
 }

@@ -1,62 +1,93 @@
-//! IAM policy documents as typed JSON: trust policies and permission policies.
+//! Permission policies of service account roles, from the inventory's typed statements.
 
 use serde_json::{json, Value};
 
-use crate::fleet::wire::Statement;
+use super::VERSION;
+use crate::fleet::wire::{ChainingMode, IdentityMode, Statement};
 
-/// The IAM policy language version.
-const VERSION: &str = "2012-10-17";
+/// Actions that have no resource-level permissions, so `Resource: "*"` is their only form
+/// (an entry ending in `*` covers every action with that prefix). A statement may use `"*"`
+/// only for these, and only with `allowWildcardResource: true`.
+pub const NO_RESOURCE_LEVEL: &[&str] = &[
+    "autoscaling:Describe*",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
+    "cloudwatch:PutMetricData",
+    "ec2:Describe*",
+    "ecr:GetAuthorizationToken",
+    "elasticloadbalancing:Describe*",
+    "kms:ListAliases",
+    "kms:ListKeys",
+    "logs:DescribeLogGroups",
+    "pricing:GetProducts",
+    "s3:ListAllMyBuckets",
+    "sqs:ListQueues",
+    "sts:GetCallerIdentity",
+    "tag:GetResources",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+];
 
-/// Trust policy for EKS Pod Identity: `pods.eks.amazonaws.com` may assume the role and tag the
-/// session, only on behalf of this account's cluster.
-pub fn pod_identity_trust(account_id: &str, cluster_arn: &str) -> Value {
-    json!({
-        "Version": VERSION,
-        "Statement": [{
-            "Sid": "AllowEksPodIdentity",
-            "Effect": "Allow",
-            "Principal": {"Service": "pods.eks.amazonaws.com"},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": account_id},
-                "ArnEquals": {"aws:SourceArn": cluster_arn}
-            }
-        }]
-    })
+/// Whether `action` is covered by [`NO_RESOURCE_LEVEL`].
+pub fn has_no_resource_level_permissions(action: &str) -> bool {
+    NO_RESOURCE_LEVEL
+        .iter()
+        .any(|entry| match entry.strip_suffix('*') {
+            Some(prefix) => action.starts_with(prefix),
+            None => *entry == action,
+        })
 }
 
-/// Trust policy for IRSA: the cluster's OIDC provider, for exactly one service account.
-pub fn irsa_trust(provider_arn: &str, issuer_host_path: &str, namespace: &str, sa: &str) -> Value {
-    json!({
-        "Version": VERSION,
-        "Statement": [{
-            "Sid": "AllowIrsaServiceAccount",
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    format!("{issuer_host_path}:sub"): format!("system:serviceaccount:{namespace}:{sa}"),
-                    format!("{issuer_host_path}:aud"): "sts.amazonaws.com"
-                }
-            }
-        }]
-    })
+/// What a role may assume besides its own statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chaining {
+    /// Nothing (IRSA reaches targets with its own token; or no targets).
+    None,
+    /// `sts:AssumeRole` on the targets (profile chaining).
+    Assume,
+    /// `sts:AssumeRole` and `sts:TagSession` on the target (native chaining: EKS passes the tags).
+    AssumeAndTag,
+}
+
+impl Chaining {
+    /// What the own role of a service account with this identity and chaining mode may assume.
+    pub fn of(identity: IdentityMode, chaining: ChainingMode) -> Chaining {
+        match (identity, chaining) {
+            (IdentityMode::Irsa, _) | (_, ChainingMode::Shared) => Chaining::None,
+            (_, ChainingMode::Native) => Chaining::AssumeAndTag,
+            (_, ChainingMode::Profile) => Chaining::Assume,
+        }
+    }
 }
 
 /// The inline permission policy of a service account's role: its own statements, plus
 /// `sts:AssumeRole` on exactly the target roles it chains to. `None` when there is nothing to allow.
-pub fn permission_policy(statements: &[Statement], assume_roles: &[String]) -> Option<Value> {
+pub fn permission_policy(
+    statements: &[Statement],
+    assume_roles: &[String],
+    chaining: Chaining,
+) -> Option<Value> {
     let mut out: Vec<Value> = statements.iter().map(statement).collect();
-    if !assume_roles.is_empty() {
+    if !assume_roles.is_empty() && chaining != Chaining::None {
+        let action = if chaining == Chaining::AssumeAndTag {
+            json!(["sts:AssumeRole", "sts:TagSession"])
+        } else {
+            json!("sts:AssumeRole")
+        };
         out.push(json!({
             "Sid": "AssumeCrossAccountRoles",
             "Effect": "Allow",
-            "Action": "sts:AssumeRole",
+            "Action": action,
             "Resource": assume_roles
         }));
     }
     (!out.is_empty()).then(|| json!({"Version": VERSION, "Statement": out}))
+}
+
+/// A policy document of the given statements (session policies).
+pub fn document(statements: &[Statement]) -> Value {
+    json!({"Version": VERSION, "Statement": statements.iter().map(statement).collect::<Vec<_>>()})
 }
 
 fn statement(s: &Statement) -> Value {
@@ -68,7 +99,12 @@ fn statement(s: &Statement) -> Value {
         "Effect".into(),
         serde_json::to_value(s.effect).unwrap_or_default(),
     );
-    v.insert("Action".into(), json!(s.action.to_vec()));
+    if let Some(a) = &s.action {
+        v.insert("Action".into(), json!(a.to_vec()));
+    }
+    if let Some(a) = &s.not_action {
+        v.insert("NotAction".into(), json!(a.to_vec()));
+    }
     v.insert("Resource".into(), json!(s.resource.to_vec()));
     if let Some(c) = &s.condition {
         v.insert(
@@ -91,22 +127,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn irsa_trust_pins_subject_and_audience() {
-        let v = irsa_trust(
-            "arn:aws:iam::1:oidc-provider/oidc.example/id/X",
-            "oidc.example/id/X",
-            "ns",
-            "sa",
+    fn empty_permission_policy_is_none() {
+        assert!(permission_policy(&[], &[], Chaining::Assume).is_none());
+        let targets = ["arn:aws:iam::444455556666:role/r".to_string()];
+        assert!(permission_policy(&[], &targets, Chaining::None).is_none());
+        let p = permission_policy(&[], &targets, Chaining::Assume).unwrap();
+        assert_eq!(p["Statement"][0]["Action"], "sts:AssumeRole");
+        let p = permission_policy(&[], &targets, Chaining::AssumeAndTag).unwrap();
+        assert_eq!(
+            p["Statement"][0]["Action"],
+            json!(["sts:AssumeRole", "sts:TagSession"])
         );
-        let cond = &v["Statement"][0]["Condition"]["StringEquals"];
-        assert_eq!(cond["oidc.example/id/X:sub"], "system:serviceaccount:ns:sa");
-        assert_eq!(cond["oidc.example/id/X:aud"], "sts.amazonaws.com");
     }
 
     #[test]
-    fn empty_permission_policy_is_none() {
-        assert!(permission_policy(&[], &[]).is_none());
-        let p = permission_policy(&[], &["arn:aws:iam::444455556666:role/r".into()]).unwrap();
-        assert_eq!(p["Statement"][0]["Action"], "sts:AssumeRole");
+    fn actions_without_resource_level_permissions() {
+        for (action, ok) in [
+            ("ec2:DescribeInstances", true),
+            ("sts:GetCallerIdentity", true),
+            ("s3:ListAllMyBuckets", true),
+            ("s3:GetObject", false),
+            ("ec2:RunInstances", false),
+        ] {
+            assert_eq!(has_no_resource_level_permissions(action), ok, "{action}");
+        }
     }
 }

@@ -1,29 +1,289 @@
-//! The IAM files of a repository: per service account, its role, trust and permission policies.
+//! The IAM files of a repository: per service account, its role, trust and permission policies;
+//! the shared chaining role; the hand-off trust policies of target roles; the roles other
+//! inventory accounts assume here; Karpenter's roles; the recommended SCP.
+//!
+//! [`documents`] is the one list of IAM documents: rendering writes it, validation measures it.
 
-use serde_json::json;
+use std::collections::BTreeMap;
 
-use super::{RenderedFile, RenderedTree};
-use crate::fleet::wire::IdentityMode;
-use crate::identity::{karpenter, policy};
-use crate::resolve::{ClusterSpec, ServiceAccountView};
+use serde_json::{json, Value};
 
-/// Add `iam/<namespace>/<service-account>/*.json` for every service account.
-pub fn add_iam_files(spec: &ClusterSpec, tree: &mut RenderedTree) {
+use super::{RenderError, RenderedFile, RenderedTree};
+use crate::fleet::wire::{ChainingMode, IdentityMode};
+use crate::identity::lint::{self, Kind};
+use crate::identity::policy::Chaining;
+use crate::identity::{chaining, irsa, karpenter, limits, pod_identity, policy, scp};
+use crate::resolve::{ClusterSpec, Grant, ServiceAccountView};
+
+/// Which inventory field a document comes from (for validation messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A field of a service account of this account.
+    ServiceAccount {
+        /// Namespace.
+        namespace: String,
+        /// Service account name.
+        name: String,
+        /// Field under the service account, e.g. `statements`.
+        field: &'static str,
+    },
+    /// A field of this WorkloadAccount.
+    Account(&'static str),
+    /// Generated from the blueprint and the Fleet only.
+    Generated,
+}
+
+/// One IAM document of a repository.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// Path in the repository.
+    pub path: String,
+    /// The document.
+    pub value: Value,
+    /// Which guard rails apply.
+    pub kind: Kind,
+    /// Its size limit: what it is, the limit, and a hint.
+    pub limit: Option<(&'static str, usize, &'static str)>,
+    /// Where in the inventory it comes from.
+    pub origin: Origin,
+}
+
+/// Add every IAM file of the account to the tree; a broken guard rail is an error.
+pub fn add_iam_files(spec: &ClusterSpec, tree: &mut RenderedTree) -> Result<(), RenderError> {
+    let docs = documents(spec);
+    let problems: Vec<String> = docs
+        .iter()
+        .flat_map(|d| {
+            lint::lint(&d.value, d.kind)
+                .into_iter()
+                .map(move |m| format!("{}: {m}", d.path))
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(RenderError {
+            account: spec.account.name.clone(),
+            template: "IAM guard rails".into(),
+            path: "iam/".into(),
+            message: problems.join("; "),
+        });
+    }
+    for d in docs {
+        put(tree, d.path, &d.value);
+    }
     for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
-        let dir = format!("iam/{}/{}", sa.namespace, sa.name);
         put(
             tree,
-            format!("{dir}/role.json"),
+            format!("iam/{}/{}/role.json", sa.namespace, sa.name),
             &role_description(spec, sa),
         );
-        if let Some(trust) = trust_policy(spec, sa) {
-            put(tree, format!("{dir}/trust-policy.json"), &trust);
-        }
-        if let Some(p) = policy::permission_policy(&sa.statements, &sa.assume_roles) {
-            put(tree, format!("{dir}/permission-policy.json"), &p);
-        }
+    }
+    if let Some(shared) = &spec.shared_chaining_role {
+        put(
+            tree,
+            "iam/platform/eks-chaining/role.json".into(),
+            &json!({
+                "roleName": shared.role_name,
+                "roleArn": shared.role_arn,
+                "identity": "podIdentity",
+                "purpose": "shared chaining role: sts:AssumeRole on the targets of the service accounts with chaining: shared, nothing else; the targets tell the service accounts apart by their session tags (ABAC)",
+                "cluster": spec.cluster.arn,
+                "managedPolicyArns": [],
+                "trustPolicy": "trust-policy.json",
+                "permissionPolicy": "permission-policy.json",
+            }),
+        );
+    }
+    for (arn, grants) in by_target(&spec.incoming) {
+        let name = &grants[0].target.role_name;
+        put(
+            tree,
+            format!("iam/cross-account/{name}/role.json"),
+            &json!({
+                "roleName": name,
+                "roleArn": arn,
+                "purpose": "assumed by service accounts of other workload accounts of this fleet; attach the permissions they need here",
+                "assumedBy": grants.iter().map(grant_summary).collect::<Vec<_>>(),
+                "trustPolicy": if grants.iter().all(|g| g.source().is_ok()) { json!("trust-policy.json") } else { json!("partly pending: see assumedBy") },
+            }),
+        );
     }
     add_karpenter_files(spec, tree);
+    Ok(())
+}
+
+/// Every IAM policy document of the account's repository, in a fixed order.
+pub fn documents(spec: &ClusterSpec) -> Vec<Doc> {
+    let mut out = Vec::new();
+    for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
+        service_account_documents(spec, sa, &mut out);
+    }
+    if let Some(shared) = &spec.shared_chaining_role {
+        let dir = "iam/platform/eks-chaining";
+        out.push(Doc {
+            path: format!("{dir}/trust-policy.json"),
+            value: pod_identity::trust(&spec.account.id, &spec.cluster.arn),
+            kind: Kind::Trust,
+            limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+            origin: Origin::Account("iam.sharedChainingRole"),
+        });
+        if !shared.targets.is_empty() {
+            out.push(Doc {
+                path: format!("{dir}/permission-policy.json"),
+                value: chaining::assume_only(&shared.targets),
+                kind: Kind::ChainingRole,
+                limit: Some(("inline policy", limits::INLINE, "")),
+                origin: Origin::Account("iam.sharedChainingRole"),
+            });
+        }
+    }
+    handoff_documents(spec, &mut out);
+    for (arn, grants) in by_target(&spec.incoming) {
+        if let Some(doc) = target_trust(&grants) {
+            out.push(Doc {
+                path: format!(
+                    "iam/cross-account/{}/trust-policy.json",
+                    grants[0].target.role_name
+                ),
+                value: doc,
+                kind: Kind::TargetTrust {
+                    abac: abac_applies(&grants),
+                },
+                limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+                origin: Origin::Generated,
+            });
+        }
+        let _ = arn;
+    }
+    out.push(Doc {
+        path: "iam/scp/deny-eks-session-tag-keys.json".into(),
+        value: scp::document(spec.iam.platform_role_arn.as_deref()),
+        kind: Kind::Permission,
+        limit: Some(("service control policy", scp::MAX_CHARS, "")),
+        origin: Origin::Generated,
+    });
+    out
+}
+
+const TRUST_HINT: &str =
+    "; raise the account's quota and set spec.iam.trustPolicyMaxChars (Fleet or WorkloadAccount)";
+
+fn service_account_documents(spec: &ClusterSpec, sa: &ServiceAccountView, out: &mut Vec<Doc>) {
+    let dir = format!("iam/{}/{}", sa.namespace, sa.name);
+    let origin = |field| Origin::ServiceAccount {
+        namespace: sa.namespace.clone(),
+        name: sa.name.clone(),
+        field,
+    };
+    if sa.own_role {
+        if let Some(trust) = trust_policy(spec, sa) {
+            out.push(Doc {
+                path: format!("{dir}/trust-policy.json"),
+                value: trust,
+                kind: Kind::Trust,
+                limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+                origin: origin("name"),
+            });
+        }
+        if let Some(p) = permission_policy(sa) {
+            out.push(Doc {
+                path: format!("{dir}/permission-policy.json"),
+                value: p,
+                kind: Kind::Permission,
+                limit: Some((
+                    "inline permission policy",
+                    limits::INLINE,
+                    "; split the statements over managed policies (policyArns)",
+                )),
+                origin: origin("statements"),
+            });
+        }
+    }
+    if !sa.session_statements.is_empty() {
+        out.push(Doc {
+            path: format!("{dir}/session-policy.json"),
+            value: policy::document(&sa.session_statements),
+            kind: Kind::Permission,
+            limit: Some(("session policy", limits::SESSION, "")),
+            origin: origin("sessionPolicy"),
+        });
+    }
+}
+
+/// The permission policy of a service account's own role.
+pub fn permission_policy(sa: &ServiceAccountView) -> Option<Value> {
+    policy::permission_policy(
+        &sa.statements,
+        &sa.assume_roles,
+        Chaining::of(sa.identity, sa.chaining),
+    )
+}
+
+/// Hand-off folders: per target outside this account, the trust policy its owner installs.
+fn handoff_documents(spec: &ClusterSpec, out: &mut Vec<Doc>) {
+    for (_, grants) in by_target(&spec.grants) {
+        let Some(doc) = target_trust(&grants) else {
+            continue;
+        };
+        let t = &grants[0].target;
+        let limit = if t.inventory_account.is_some() {
+            spec.iam
+                .trust_policy_max_chars
+                .max(spec.iam.fleet_trust_policy_max_chars)
+        } else {
+            spec.iam.fleet_trust_policy_max_chars
+        };
+        out.push(Doc {
+            path: format!("handoff/{}/{}/trust-policy.json", t.account_id, t.role_name),
+            value: doc,
+            kind: Kind::TargetTrust {
+                abac: abac_applies(&grants),
+            },
+            limit: Some(("trust policy", limit, TRUST_HINT)),
+            origin: Origin::ServiceAccount {
+                namespace: grants[0].namespace.clone(),
+                name: grants[0].service_account.clone(),
+                field: "assumeRoles",
+            },
+        });
+    }
+}
+
+/// Grants grouped by target role ARN (sorted).
+pub fn by_target(grants: &[Grant]) -> BTreeMap<String, Vec<Grant>> {
+    let mut map: BTreeMap<String, Vec<Grant>> = BTreeMap::new();
+    for g in grants {
+        map.entry(g.target.arn.clone()).or_default().push(g.clone());
+    }
+    map
+}
+
+/// The target's trust policy for the grants whose source is known; `None` when all are pending.
+/// Sources sharing a role (the shared chaining role) keep one statement each: ABAC tells them apart.
+pub fn target_trust(grants: &[Grant]) -> Option<Value> {
+    let statements: Vec<Value> = grants
+        .iter()
+        .filter_map(|g| Some(chaining::target_statements(&g.source().ok()?, &g.account)))
+        .flatten()
+        .collect();
+    (!statements.is_empty()).then(|| chaining::trust(statements))
+}
+
+fn abac_applies(grants: &[Grant]) -> bool {
+    grants.iter().all(|g| g.session_tags)
+}
+
+fn grant_summary(g: &Grant) -> Value {
+    json!({
+        "account": g.account,
+        "accountId": g.account_id,
+        "cluster": g.cluster_arn,
+        "namespace": g.namespace,
+        "serviceAccount": g.service_account,
+        "identity": g.identity,
+        "chaining": g.chaining,
+        "sourceRole": if g.identity == IdentityMode::Irsa { Value::Null } else { json!(g.source_role_arn) },
+        "status": match g.source() { Ok(_) => json!("ready"), Err(e) => json!(e) },
+    })
 }
 
 /// Add `iam/platform/karpenter-{controller,node}/` for the roles Karpenter needs.
@@ -57,7 +317,7 @@ fn add_karpenter_files(spec: &ClusterSpec, tree: &mut RenderedTree) {
         ),
         (
             "karpenter-controller/trust-policy.json",
-            policy::pod_identity_trust(&spec.account.id, &spec.cluster.arn),
+            pod_identity::trust(&spec.account.id, &spec.cluster.arn),
         ),
         (
             "karpenter-controller/permission-policy.json",
@@ -84,7 +344,7 @@ fn add_karpenter_files(spec: &ClusterSpec, tree: &mut RenderedTree) {
     }
 }
 
-fn put(tree: &mut RenderedTree, path: String, v: &serde_json::Value) {
+fn put(tree: &mut RenderedTree, path: String, v: &Value) {
     tree.files.insert(
         path,
         RenderedFile {
@@ -96,36 +356,63 @@ fn put(tree: &mut RenderedTree, path: String, v: &serde_json::Value) {
 }
 
 /// The trust policy, or `None` for IRSA while the cluster's OIDC issuer is not known yet.
-fn trust_policy(spec: &ClusterSpec, sa: &ServiceAccountView) -> Option<serde_json::Value> {
+fn trust_policy(spec: &ClusterSpec, sa: &ServiceAccountView) -> Option<Value> {
     match sa.identity {
-        IdentityMode::PodIdentity => Some(policy::pod_identity_trust(
-            &spec.account.id,
-            &spec.cluster.arn,
-        )),
+        IdentityMode::PodIdentity => Some(pod_identity::trust(&spec.account.id, &spec.cluster.arn)),
         IdentityMode::Irsa => {
             let issuer = spec.cluster.oidc_issuer.as_ref()?;
             let provider = spec.cluster.oidc_provider_arn.as_ref()?;
-            Some(policy::irsa_trust(
-                provider,
-                issuer.trim_start_matches("https://"),
-                &sa.namespace,
-                &sa.name,
-            ))
+            Some(irsa::trust(provider, issuer, &sa.namespace, &sa.name))
         }
     }
 }
 
 /// What an IaC tool needs to create the role, in one machine-readable file.
-fn role_description(spec: &ClusterSpec, sa: &ServiceAccountView) -> serde_json::Value {
+fn role_description(spec: &ClusterSpec, sa: &ServiceAccountView) -> Value {
     let pending = sa.identity == IdentityMode::Irsa && spec.cluster.oidc_issuer.is_none();
-    json!({
-        "roleName": sa.role_name,
-        "roleArn": sa.role_arn,
+    let mut v = json!({
+        "roleName": if sa.own_role { json!(sa.role_name) } else { Value::Null },
+        "roleArn": sa.association_role_arn,
         "identity": sa.identity,
         "serviceAccount": {"namespace": sa.namespace, "name": sa.name},
         "cluster": spec.cluster.arn,
         "managedPolicyArns": sa.policy_arns,
-        "trustPolicy": if pending { "pending: set spec.cluster.oidcIssuer once the cluster exists; until then eksctl creates this role (iam.serviceAccounts)" } else { "trust-policy.json" },
-        "permissionPolicy": if sa.statements.is_empty() && sa.assume_roles.is_empty() { serde_json::Value::Null } else { json!("permission-policy.json") },
-    })
+        "trustPolicy": if !sa.own_role { json!("shared chaining role: iam/platform/eks-chaining/") } else if pending { json!("pending: set spec.cluster.oidcIssuer once the cluster exists; until then eksctl creates this role (iam.serviceAccounts)") } else { json!("trust-policy.json") },
+        "permissionPolicy": if sa.own_role && permission_policy(sa).is_some() { json!("permission-policy.json") } else { Value::Null },
+    });
+    if !sa.targets.is_empty() {
+        v["chaining"] = json!(if sa.identity == IdentityMode::Irsa {
+            "webIdentity"
+        } else {
+            match sa.chaining {
+                ChainingMode::Profile => "profile",
+                ChainingMode::Native => "native",
+                ChainingMode::Shared => "shared",
+            }
+        });
+        v["targets"] = sa
+            .targets
+            .iter()
+            .map(|t| {
+                json!({
+                    "roleArn": t.arn,
+                    "profile": if sa.chaining == ChainingMode::Native && sa.identity == IdentityMode::PodIdentity { Value::Null } else { json!(t.profile) },
+                    "trustPolicy": spec
+                        .grants
+                        .iter()
+                        .find(|g| g.namespace == sa.namespace && g.service_account == sa.name && g.target.arn == t.arn)
+                        .and_then(|g| g.source().err())
+                        .unwrap_or_else(|| format!("handoff/{}/{}/trust-policy.json", t.account_id, t.role_name)),
+                    "inventoryAccount": t.inventory_account,
+                })
+            })
+            .collect();
+    }
+    if sa.disable_session_tags {
+        v["disableSessionTags"] = json!(true);
+    }
+    if !sa.session_statements.is_empty() {
+        v["sessionPolicy"] = json!("session-policy.json");
+    }
+    v
 }

@@ -4,7 +4,8 @@
 //! JSON from [`crate::identity`]. Output is byte-for-byte deterministic.
 
 pub mod escape;
-mod iam;
+pub mod iam;
+mod identity;
 
 use std::collections::BTreeMap;
 
@@ -115,7 +116,8 @@ pub fn render(tera: &Tera, spec: &ClusterSpec) -> Result<RenderedTree, RenderErr
             );
         }
     }
-    iam::add_iam_files(spec, &mut tree);
+    iam::add_iam_files(spec, &mut tree)?;
+    identity::add_identity_files(tera, spec, &mut tree)?;
     Ok(tree)
 }
 

@@ -26,7 +26,7 @@ const CASES: &[Case] = &[
     Case {
         name: "duplicate tenant namespace",
         edits: &[(CHK, "namespace: checkout-jobs", "namespace: checkout")],
-        expect: &["checkout-dev.yaml:28:18: spec.tenants[1].namespace: duplicate tenant namespace \"checkout\""],
+        expect: &["checkout-dev.yaml:30:18: spec.tenants[1].namespace: duplicate tenant namespace \"checkout\""],
     },
     Case {
         name: "unknown region and region differing from the network",
@@ -94,7 +94,7 @@ const CASES: &[Case] = &[
     Case {
         name: "namespace that would be a path outside the repo",
         edits: &[(CHK, "namespace: checkout-jobs", "namespace: ../../etc")],
-        expect: &["checkout-dev.yaml:28:18: spec.tenants[1].namespace: \"../../etc\" is not valid: expected a DNS-1123 label"],
+        expect: &["checkout-dev.yaml:30:18: spec.tenants[1].namespace: \"../../etc\" is not valid: expected a DNS-1123 label"],
     },
     Case {
         name: "duplicate account and cluster names",
@@ -121,8 +121,8 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "wildcard action",
-        edits: &[(PAY, "Action: [s3:PutObject]", "Action: [\"*\"]")],
-        expect: &["spec.tenants[0].serviceAccounts[1].statements[0].Action[0]: \"*\" is not valid: expected a specific IAM action"],
+        edits: &[(PAY, "Action: [s3:PutObject]\n              Resource: [arn:aws:s3:::acme-payments-statements/*]", "Action: [\"*\"]\n              Resource: [arn:aws:s3:::acme-payments-statements/*]")],
+        expect: &["spec.tenants[0].serviceAccounts[3].statements[0].Action[0]: \"*\" is not valid: expected a specific IAM action"],
     },
     Case {
         name: "git URL",

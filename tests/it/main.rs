@@ -5,6 +5,7 @@ mod catalog;
 mod cli;
 mod golden;
 mod hostile;
+mod identity;
 mod pipelines;
 mod regeneration;
 mod remotes;

@@ -1,0 +1,134 @@
+//! Identity manifests and hand-off notes from templates: the role-chaining kustomize Component
+//! of each service account, ACK PodIdentityAssociations, and the READMEs of `handoff/` and
+//! `iam/scp/`.
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use super::iam::{by_target, target_trust};
+use super::{RenderError, RenderedFile, RenderedTree};
+use crate::fleet::wire::{ChainingMode, IdentityMode};
+use crate::resolve::{ClusterSpec, Grant, TargetView};
+
+/// One row of a hand-off README.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SourceRow {
+    namespace: String,
+    service_account: String,
+    how: &'static str,
+    principal: String,
+    status: String,
+}
+
+/// Add the identity manifests and READMEs of one account.
+pub fn add_identity_files(
+    tera: &Tera,
+    spec: &ClusterSpec,
+    tree: &mut RenderedTree,
+) -> Result<(), RenderError> {
+    let mut ctx = Context::new();
+    ctx.insert("spec", spec);
+    ctx.insert("platformRoleArn", &spec.iam.platform_role_arn);
+    for tenant in &spec.tenants {
+        let mut ctx = ctx.clone();
+        ctx.insert("tenant", tenant);
+        if !tenant.ack_associations.is_empty() {
+            let path = format!(
+                "tenants/{}/pod-identity-associations.yaml",
+                tenant.namespace
+            );
+            put(
+                tera,
+                "identity/ack-pod-identity.yaml",
+                &ctx,
+                path,
+                tree,
+                spec,
+            )?;
+        }
+        for sa in tenant
+            .service_accounts
+            .iter()
+            .filter(|s| s.chaining_config.is_some())
+        {
+            let mut ctx = ctx.clone();
+            ctx.insert("sa", sa);
+            let dir = format!("tenants/{}/aws-chaining/{}", tenant.namespace, sa.name);
+            for (template, file) in [
+                ("identity/chaining-kustomization.yaml", "kustomization.yaml"),
+                ("identity/chaining-configmap.yaml", "configmap.yaml"),
+                ("identity/chaining-patch.yaml", "deployment-patch.yaml"),
+            ] {
+                put(tera, template, &ctx, format!("{dir}/{file}"), tree, spec)?;
+            }
+        }
+    }
+    for (_, grants) in by_target(&spec.grants) {
+        let target: &TargetView = &grants[0].target;
+        let mut ctx = ctx.clone();
+        ctx.insert("target", target);
+        ctx.insert("sources", &grants.iter().map(row).collect::<Vec<_>>());
+        ctx.insert("ready", &target_trust(&grants).is_some());
+        let path = format!(
+            "handoff/{}/{}/README.md",
+            target.account_id, target.role_name
+        );
+        put(tera, "identity/handoff-README.md", &ctx, path, tree, spec)?;
+    }
+    put(
+        tera,
+        "identity/scp-README.md",
+        &ctx,
+        "iam/scp/README.md".into(),
+        tree,
+        spec,
+    )
+}
+
+fn row(g: &Grant) -> SourceRow {
+    let (how, principal) = match (g.identity, g.chaining) {
+        (IdentityMode::Irsa, _) => (
+            "IRSA, direct",
+            format!("OIDC provider of {}", g.cluster_arn),
+        ),
+        (_, ChainingMode::Native) => ("Pod Identity, native chaining", g.source_role_arn.clone()),
+        (_, ChainingMode::Shared) => (
+            "Pod Identity, shared chaining role",
+            g.source_role_arn.clone(),
+        ),
+        (_, ChainingMode::Profile) => ("Pod Identity, profile chaining", g.source_role_arn.clone()),
+    };
+    SourceRow {
+        namespace: g.namespace.clone(),
+        service_account: g.service_account.clone(),
+        how,
+        principal,
+        status: g.source().map_or_else(|e| e, |_| "ready".to_string()),
+    }
+}
+
+fn put(
+    tera: &Tera,
+    template: &str,
+    ctx: &Context,
+    path: String,
+    tree: &mut RenderedTree,
+    spec: &ClusterSpec,
+) -> Result<(), RenderError> {
+    let content = tera.render(template, ctx).map_err(|e| RenderError {
+        account: spec.account.name.clone(),
+        template: template.to_string(),
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    tree.files.insert(
+        path,
+        RenderedFile {
+            content: super::normalize(&content),
+            template: Some(template.to_string()),
+            scaffold_once: false,
+        },
+    );
+    Ok(())
+}
