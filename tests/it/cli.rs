@@ -308,7 +308,9 @@ fn example_validates_against_its_own_schema() {
 fn the_bundled_editor_schema_is_current() {
     let s = Scenario::example();
     let run = s.eksvend(&["schema"]);
-    let bundled = std::fs::read_to_string(crate::support::root().join("examples/eksvend.schema.json")).unwrap();
+    let bundled =
+        std::fs::read_to_string(crate::support::root().join("examples/eksvend.schema.json"))
+            .unwrap();
     assert_eq!(
         run.stdout, bundled,
         "regenerate with: cargo run -- schema > examples/eksvend.schema.json"
