@@ -6,7 +6,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::iam::{by_target, target_trust};
-use super::{RenderError, RenderedFile, RenderedTree};
+use super::{RenderError, RenderedTree};
 use crate::fleet::wire::{ChainingMode, IdentityMode};
 use crate::resolve::{ClusterSpec, Grant, TargetView};
 
@@ -116,19 +116,5 @@ fn put(
     tree: &mut RenderedTree,
     spec: &ClusterSpec,
 ) -> Result<(), RenderError> {
-    let content = tera.render(template, ctx).map_err(|e| RenderError {
-        account: spec.account.name.clone(),
-        template: template.to_string(),
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    tree.files.insert(
-        path,
-        RenderedFile {
-            content: super::normalize(&content),
-            template: Some(template.to_string()),
-            scaffold_once: false,
-        },
-    );
-    Ok(())
+    super::render_into(tera, template, ctx, path, false, spec, tree)
 }

@@ -100,25 +100,47 @@ pub fn render(tera: &Tera, spec: &ClusterSpec) -> Result<RenderedTree, RenderErr
                 ctx.insert("tenant", t);
                 path = path.replace("{tenant}", &t.namespace);
             }
-            let content = tera.render(&file.template, &ctx).map_err(|e| RenderError {
-                account: spec.account.name.clone(),
-                template: file.template.clone(),
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            tree.files.insert(
+            render_into(
+                tera,
+                &file.template,
+                &ctx,
                 path,
-                RenderedFile {
-                    content: normalize(&content),
-                    template: Some(file.template.clone()),
-                    scaffold_once: file.scaffold_once,
-                },
-            );
+                file.scaffold_once,
+                spec,
+                &mut tree,
+            )?;
         }
     }
     iam::add_iam_files(spec, &mut tree)?;
     identity::add_identity_files(tera, spec, &mut tree)?;
     Ok(tree)
+}
+
+/// Render `template` with `ctx` into `tree` at `path`.
+pub(crate) fn render_into(
+    tera: &Tera,
+    template: &str,
+    ctx: &Context,
+    path: String,
+    scaffold_once: bool,
+    spec: &ClusterSpec,
+    tree: &mut RenderedTree,
+) -> Result<(), RenderError> {
+    let content = tera.render(template, ctx).map_err(|e| RenderError {
+        account: spec.account.name.clone(),
+        template: template.to_string(),
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    tree.files.insert(
+        path,
+        RenderedFile {
+            content: normalize(&content),
+            template: Some(template.to_string()),
+            scaffold_once,
+        },
+    );
+    Ok(())
 }
 
 /// Trailing whitespace removed from every line, exactly one final newline.

@@ -12,18 +12,6 @@ fn custom_catalog(s: &Scenario, files: &[(&str, &str)]) {
     }
 }
 
-const GENERAL_1_1: &str = "apiVersion: eksvend.dev/v1alpha1
-kind: Blueprint
-metadata: {name: general}
-spec:
-  version: 1.1.0
-  description: General-purpose cluster, node images pinned
-  extends: general@1.0.0
-  parameters:
-    amiAlias:
-      default: al2023@v20251117
-";
-
 #[test]
 fn list_shows_every_builtin_blueprint_with_its_version() {
     let s = Scenario::example();
@@ -76,7 +64,10 @@ fn extends_merges_and_the_highest_matching_version_is_selected() {
     let s = Scenario::example();
     custom_catalog(
         &s,
-        &[("blueprints/general-1.1/blueprint.yaml", GENERAL_1_1)],
+        &[(
+            "blueprints/general-1.1/blueprint.yaml",
+            crate::support::GENERAL_1_1,
+        )],
     );
     let run = s.eksvend(&["blueprints", "show", "general", "--blueprints", "custom"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -118,7 +109,10 @@ fn a_blueprint_bump_is_a_minimal_diff() {
     assert_eq!(s.apply().code, 0);
     custom_catalog(
         &s,
-        &[("blueprints/general-1.1/blueprint.yaml", GENERAL_1_1)],
+        &[(
+            "blueprints/general-1.1/blueprint.yaml",
+            crate::support::GENERAL_1_1,
+        )],
     );
     let run = s.eksvend(&[
         "apply",
@@ -175,7 +169,10 @@ fn the_fleet_can_name_catalog_directories() {
     let s = Scenario::example();
     custom_catalog(
         &s,
-        &[("blueprints/general-1.1/blueprint.yaml", GENERAL_1_1)],
+        &[(
+            "blueprints/general-1.1/blueprint.yaml",
+            crate::support::GENERAL_1_1,
+        )],
     );
     s.edit(
         "fleet/fleet.yaml",

@@ -4,18 +4,6 @@ use std::process::Command;
 
 use crate::support::{git_in, Scenario};
 
-const GENERAL_1_1: &str = "apiVersion: eksvend.dev/v1alpha1
-kind: Blueprint
-metadata: {name: general}
-spec:
-  version: 1.1.0
-  description: General-purpose cluster, node images pinned
-  extends: general@1.0.0
-  parameters:
-    amiAlias:
-      default: al2023@v20251117
-";
-
 fn read(s: &Scenario, path: &str) -> String {
     std::fs::read_to_string(s.path(path)).unwrap()
 }
@@ -41,7 +29,7 @@ fn a_persons_edit_is_merged_with_a_blueprint_change() {
     write(
         &s,
         "custom/blueprints/general-1.1/blueprint.yaml",
-        GENERAL_1_1,
+        crate::support::GENERAL_1_1,
     );
     let run = s.eksvend(&[
         "apply",

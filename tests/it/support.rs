@@ -123,3 +123,17 @@ pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
         })
         .collect()
 }
+
+/// A new version of the built-in `general` blueprint that only pins the node image: a user
+/// catalog's blueprint extending the built-in one.
+pub const GENERAL_1_1: &str = "apiVersion: eksvend.dev/v1alpha1
+kind: Blueprint
+metadata: {name: general}
+spec:
+  version: 1.1.0
+  description: General-purpose cluster, node images pinned
+  extends: general@1.0.0
+  parameters:
+    amiAlias:
+      default: al2023@v20251117
+";
