@@ -116,7 +116,13 @@ pub fn apply_all_with(
 /// Plan and commit (and push) one account's repository.
 pub fn apply_one(r: &Rendered, repo_path: &Path, opts: &ApplyOptions) -> RepoReport {
     let account = r.spec.account.name.clone();
-    match try_apply(r, repo_path, opts) {
+    let existed = repo_path.exists();
+    let result = try_apply(r, repo_path, opts);
+    if result.is_err() && !existed {
+        // a repository this run created and could not fill is removed, not left empty
+        let _ = std::fs::remove_dir_all(repo_path);
+    }
+    match result {
         Ok((plan, outcome, pushed)) => RepoReport {
             account,
             plan,

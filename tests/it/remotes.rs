@@ -236,3 +236,27 @@ fn push_over_http_with_a_token_and_retry_when_the_remote_moved() {
     assert!(tenant.contains("requests.cpu: \"96\""));
     assert!(pushes(&server) >= 2, "{:?}", server.requests());
 }
+
+#[test]
+fn an_unreachable_remote_is_a_clear_error_and_leaves_nothing_behind() {
+    let s = Scenario::example();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    set_remote(&s, &format!("https://127.0.0.1:{port}/eks-{{account}}.git"));
+    let run = apply(&s, &["--fetch"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "fetch failed: https://127.0.0.1:{port}/eks-payments-prod.git"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !s.path("repos/payments-prod").exists(),
+        "no empty repository left behind"
+    );
+}
