@@ -34,7 +34,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check the inventory and blueprints against every rule; all errors at once; writes nothing.
+    /// Check the inventory and blueprints against every rule, render and verify every account in
+    /// memory; all errors at once; writes nothing.
     Validate(FleetArgs),
     /// Render each selected account's repository as plain files under --out (no git).
     Render {

@@ -1,4 +1,5 @@
-//! `eksvend validate`: load and validate, print every error.
+//! `eksvend validate`: load and validate the inventory, then render and verify every account
+//! in memory (so template and schema errors surface too); print every error, write nothing.
 
 use super::{report, ExitStatus};
 use crate::cli::FleetArgs;
@@ -6,13 +7,16 @@ use crate::output::Printer;
 use crate::pipeline;
 
 pub(super) fn run(p: &Printer, f: &FleetArgs) -> ExitStatus {
-    let result = pipeline::catalog_for(&f.fleet, &f.blueprints)
-        .and_then(|c| pipeline::load_valid(&f.fleet, &c));
+    let result = pipeline::catalog_for(&f.fleet, &f.blueprints).and_then(|c| {
+        let inv = pipeline::load_valid(&f.fleet, &c)?;
+        pipeline::render_fleet(&f.fleet, &c, |_| true)?;
+        Ok(inv)
+    });
     match result {
         Ok(inv) => {
             let (a, n) = (inv.accounts.len(), inv.networks.len());
             p.info(&format!(
-                "{}: valid ({a} account{}, {n} network{})",
+                "{}: valid ({a} account{}, {n} network{}; every repository renders and verifies)",
                 f.fleet.display(),
                 if a == 1 { "" } else { "s" },
                 if n == 1 { "" } else { "s" },

@@ -279,3 +279,27 @@ fn catalog_errors_name_the_blueprint_file() {
         assert!(run.stderr.contains(expect), "missing {expect:?} in\n{}", run.stderr);
     }
 }
+
+#[test]
+fn validate_catches_template_errors_too() {
+    let s = Scenario::example();
+    // sharedStorage on without a security group: only the template knows this is wrong
+    s.edit(
+        "fleet/accounts/vision-aiml-dev.yaml",
+        "    sharedStorageSecurityGroupId: sg-0c1d2e3f4a5b69788\n",
+        "",
+    );
+    let run = s.eksvend(&["validate", "-f", "fleet"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("vision-aiml-dev: template storage/fsx-lustre.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("sharedStorageSecurityGroupId"),
+        "{}",
+        run.stderr
+    );
+}

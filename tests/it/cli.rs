@@ -25,7 +25,8 @@ fn validate_accepts_the_example() {
     let run = s.eksvend(&["validate", "-f", "fleet"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("valid (5 accounts, 2 networks)"),
+        run.stdout
+            .contains("valid (5 accounts, 2 networks; every repository renders and verifies)"),
         "{}",
         run.stdout
     );
