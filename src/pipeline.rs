@@ -37,16 +37,32 @@ pub enum PipelineError {
     Verify(Vec<VerifyError>),
 }
 
-/// The catalog for the inventory at `path`: built-in blueprints, then `dirs` (from the command
-/// line), then the Fleet's `spec.blueprints` (relative to the Fleet file).
-pub fn catalog_for(path: &Path, dirs: &[std::path::PathBuf]) -> Result<Catalog, PipelineError> {
-    let inv = fleet::load::load(path).map_err(PipelineError::Invalid)?;
+/// The catalog for an inventory: built-in blueprints, then `dirs` (from the command line), then
+/// the Fleet's `spec.blueprints` (relative to the Fleet file).
+pub fn catalog_of(inv: &Inventory, dirs: &[std::path::PathBuf]) -> Result<Catalog, PipelineError> {
     let mut all: Vec<std::path::PathBuf> = dirs.to_vec();
     if let Some(f) = inv.fleets.first() {
         let base = f.location.file.parent().unwrap_or(Path::new("."));
         all.extend(f.doc.spec.blueprints.iter().map(|d| base.join(d)));
     }
     Catalog::load(&all).map_err(PipelineError::Invalid)
+}
+
+/// [`catalog_of`] the inventory at `path`.
+pub fn catalog_for(path: &Path, dirs: &[std::path::PathBuf]) -> Result<Catalog, PipelineError> {
+    let inv = fleet::load::load(path).map_err(PipelineError::Invalid)?;
+    catalog_of(&inv, dirs)
+}
+
+/// Load the inventory at `path` once, build its catalog, and validate it against the catalog.
+pub fn prepare(
+    path: &Path,
+    dirs: &[std::path::PathBuf],
+) -> Result<(Inventory, Catalog), PipelineError> {
+    let inv = fleet::load::load(path).map_err(PipelineError::Invalid)?;
+    let catalog = catalog_of(&inv, dirs)?;
+    fleet::validate::validate(&inv, &catalog, path).map_err(PipelineError::Invalid)?;
+    Ok((inv, catalog))
 }
 
 /// Load and validate the inventory at `path`.
@@ -63,7 +79,16 @@ pub fn render_fleet(
     select: impl Fn(&ClusterSpec) -> bool,
 ) -> Result<Vec<Rendered>, PipelineError> {
     let inv = load_valid(path, catalog)?;
-    let specs: Vec<ClusterSpec> = resolve::resolve(&inv, catalog)
+    render_inventory(&inv, catalog, select)
+}
+
+/// Resolve, render and verify a validated inventory, for the accounts `select` keeps.
+pub fn render_inventory(
+    inv: &Inventory,
+    catalog: &Catalog,
+    select: impl Fn(&ClusterSpec) -> bool,
+) -> Result<Vec<Rendered>, PipelineError> {
+    let specs: Vec<ClusterSpec> = resolve::resolve(inv, catalog)
         .into_iter()
         .filter(|s| select(s))
         .collect();

@@ -131,8 +131,8 @@ fn render_selected(
         p.error(&format!("error: {e}"));
         ExitStatus::Failure
     })?;
-    let catalog = pipeline::catalog_for(&f.fleet, &f.blueprints).map_err(|e| report(p, &e))?;
-    let rendered = pipeline::render_fleet(&f.fleet, &catalog, |spec| selection.matches(spec))
+    let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints).map_err(|e| report(p, &e))?;
+    let rendered = pipeline::render_inventory(&inv, &catalog, |spec| selection.matches(spec))
         .map_err(|e| report(p, &e))?;
     for r in &rendered {
         for w in &r.spec.warnings {

@@ -27,11 +27,13 @@ pub(super) fn run(p: &Printer, a: &NewArgs) -> ExitStatus {
         return ExitStatus::Failure;
     }
     let text = document(a);
-    let checked = pipeline::catalog_for(dir, &a.fleet.blueprints).and_then(|catalog| {
-        let mut inv = load::load(dir).map_err(PipelineError::Invalid)?;
-        load::add_text(&mut inv, &target, &text).map_err(PipelineError::Invalid)?;
-        validate::validate(&inv, &catalog, dir).map_err(PipelineError::Invalid)
-    });
+    let checked = load::load(dir)
+        .map_err(PipelineError::Invalid)
+        .and_then(|mut inv| {
+            let catalog = pipeline::catalog_of(&inv, &a.fleet.blueprints)?;
+            load::add_text(&mut inv, &target, &text).map_err(PipelineError::Invalid)?;
+            validate::validate(&inv, &catalog, dir).map_err(PipelineError::Invalid)
+        });
     if let Err(e) = checked {
         return report(p, &e);
     }

@@ -7,9 +7,8 @@ use crate::output::Printer;
 use crate::pipeline;
 
 pub(super) fn run(p: &Printer, f: &FleetArgs) -> ExitStatus {
-    let result = pipeline::catalog_for(&f.fleet, &f.blueprints).and_then(|c| {
-        let inv = pipeline::load_valid(&f.fleet, &c)?;
-        pipeline::render_fleet(&f.fleet, &c, |_| true)?;
+    let result = pipeline::prepare(&f.fleet, &f.blueprints).and_then(|(inv, catalog)| {
+        pipeline::render_inventory(&inv, &catalog, |_| true)?;
         Ok(inv)
     });
     match result {
