@@ -7,27 +7,40 @@
 //! 1. **load** ([`fleet::load`]): the inventory files → typed documents with source positions;
 //! 2. **validate** ([`fleet::validate`]): every rule, all errors at once;
 //! 3. **resolve** ([`resolve`]): inventory + blueprint + network → one [`resolve::ClusterSpec`]
-//!    per account, the only thing templates see;
-//! 4. **render** ([`render`]): Tera templates and typed IAM documents → a file tree per account;
-//! 5. **verify** ([`verify`]): every rendered YAML/JSON file parses back and is well-formed;
-//! 6. **plan** ([`plan`]): the rendered tree against the repository's current tree;
-//! 7. **apply** ([`apply`]): write objects, move the branch, update the worktree.
+//!    per account, once per command;
+//! 4. **iam** ([`iam`]): each resolved account → its IAM documents, built once;
+//! 5. **check** ([`check`]): the resolved model and its IAM documents against IAM's quotas and
+//!    the guard rails, findings mapped back to inventory fields;
+//! 6. **render** ([`render`]): Tera templates and the IAM documents → a file tree per account;
+//! 7. **verify** ([`verify`]): every rendered YAML/JSON file parses back and is well-formed;
+//! 8. **plan** ([`plan`]): the rendered tree against the repository's current tree;
+//! 9. **apply** ([`apply`]): write objects, move the branch, update the worktree.
+//!
+//! No stage imports a later one. [`pipeline`] composes them; [`commands`] print.
 
-pub mod apply;
-pub mod blueprint;
-pub mod cli;
-pub mod commands;
+// Shared vocabulary, used by every stage.
 pub mod diag;
-pub mod fleet;
-pub mod git;
 pub mod identity;
 pub mod network;
-pub mod output;
-pub mod pipeline;
+pub mod stats;
+
+// The stages, in pipeline order.
+pub mod apply;
+pub mod blueprint;
+pub mod check;
+pub mod fleet;
+pub mod iam;
 pub mod plan;
-pub mod preview;
 pub mod render;
 pub mod resolve;
+pub mod verify;
+
+// Composition and the command line.
+pub mod cli;
+pub mod commands;
+pub mod git;
+pub mod output;
+pub mod pipeline;
+pub mod preview;
 pub mod select;
 pub mod state;
-pub mod verify;

@@ -7,8 +7,10 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::blueprint::catalog::Catalog;
+use crate::check;
 use crate::diag::Diagnostics;
 use crate::fleet::{self, Inventory};
+use crate::iam::{self, Documents};
 use crate::render::{self, RenderError, RenderedTree};
 use crate::resolve::{self, ClusterSpec};
 use crate::state;
@@ -82,21 +84,39 @@ pub fn render_fleet(
     render_inventory(&inv, catalog, select)
 }
 
-/// Resolve, render and verify a validated inventory, for the accounts `select` keeps.
+/// Resolve a validated inventory once, build each account's IAM documents once, and check
+/// them: the accounts ready to render.
+pub fn resolve_and_check(
+    inv: &Inventory,
+    catalog: &Catalog,
+) -> Result<Vec<(ClusterSpec, Documents)>, PipelineError> {
+    let specs = resolve::resolve(inv, catalog).map_err(PipelineError::Invalid)?;
+    let accounts: Vec<(ClusterSpec, Documents)> = specs
+        .into_par_iter()
+        .map(|spec| {
+            let docs = iam::build(&spec);
+            (spec, docs)
+        })
+        .collect();
+    check::check(inv, &accounts).map_err(PipelineError::Invalid)?;
+    Ok(accounts)
+}
+
+/// Resolve, check, render and verify a validated inventory, for the accounts `select` keeps.
 pub fn render_inventory(
     inv: &Inventory,
     catalog: &Catalog,
     select: impl Fn(&ClusterSpec) -> bool,
 ) -> Result<Vec<Rendered>, PipelineError> {
-    let specs: Vec<ClusterSpec> = resolve::resolve(inv, catalog)
+    let accounts: Vec<(ClusterSpec, Documents)> = resolve_and_check(inv, catalog)?
         .into_iter()
-        .filter(|s| select(s))
+        .filter(|(s, _)| select(s))
         .collect();
     let tera = render::engine(catalog).map_err(|e| PipelineError::Render(vec![e]))?;
-    let results: Vec<Result<Rendered, RenderError>> = specs
+    let results: Vec<Result<Rendered, RenderError>> = accounts
         .into_par_iter()
-        .map(|spec| {
-            let mut tree = render::render(&tera, &spec)?;
+        .map(|(spec, docs)| {
+            let mut tree = render::render(&tera, &spec, &docs)?;
             state::attach(&mut tree, &spec);
             Ok(Rendered { spec, tree })
         })

@@ -10,8 +10,12 @@ use sha2::{Digest, Sha256};
 
 use crate::blueprint::catalog::Catalog;
 use crate::blueprint::{Addon, Blueprint, EksAddon, FileSpec, NodePool};
+use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::fleet::validate::parse_blueprint_ref;
-use crate::fleet::wire::{ChainingMode, Engine, IdentityMode, Statement, WorkloadAccountSpec};
+use crate::fleet::wire::{
+    ChainingMode, Document, Engine, FleetSpec, IdentityMode, NetworkSpec, Statement,
+    WorkloadAccountSpec,
+};
 use crate::fleet::Inventory;
 use crate::identity::{self, role_name};
 use crate::network;
@@ -419,39 +423,113 @@ pub struct KarpenterView {
     pub controller_role_arn: String,
 }
 
-/// Resolve every account of a validated inventory, in inventory order.
-pub fn resolve(inv: &Inventory, catalog: &Catalog) -> Vec<ClusterSpec> {
-    let mut specs: Vec<ClusterSpec> = inv
-        .accounts
-        .iter()
-        .filter_map(|a| resolve_account(inv, catalog, &a.doc.metadata.name, &a.doc.spec))
-        .collect();
-    let all: Vec<Grant> = specs.iter().flat_map(|s| s.grants.clone()).collect();
-    for spec in &mut specs {
-        spec.incoming = all
+/// Resolve every account of a validated inventory, in inventory order. An account that does
+/// not resolve is an error at its inventory field, never silently dropped.
+pub fn resolve(inv: &Inventory, catalog: &Catalog) -> Result<Vec<ClusterSpec>, Diagnostics> {
+    crate::stats::count(crate::stats::Stage::Resolve);
+    let mut diags = Diagnostics::default();
+    let Some(fleet) = inv.fleets.first() else {
+        diags.push(Diagnostic::new(
+            Location::default(),
+            "",
+            "the inventory has no `kind: Fleet` document; exactly one is required",
+        ));
+        return Err(diags);
+    };
+    let index = Index {
+        fleet: &fleet.doc.spec,
+        networks: inv
+            .networks
             .iter()
-            .filter(|g| g.target.account_id == spec.account.id)
-            .cloned()
-            .collect();
+            .map(|n| (n.doc.metadata.name.as_str(), &n.doc))
+            .collect(),
+        accounts: inv
+            .accounts
+            .iter()
+            .map(|a| (a.doc.spec.account_id.clone(), a.doc.metadata.name.clone()))
+            .collect(),
+    };
+    let mut specs = Vec::with_capacity(inv.accounts.len());
+    for a in &inv.accounts {
+        match resolve_account(&index, catalog, &a.doc.metadata.name, &a.doc.spec) {
+            Ok(spec) => specs.push(spec),
+            Err(e) => diags.push(Diagnostic::new(a.at(e.field), e.field, e.message)),
+        }
     }
-    specs
+    if !diags.is_empty() {
+        return Err(diags.sorted());
+    }
+    let mut incoming: BTreeMap<&str, Vec<Grant>> = BTreeMap::new();
+    for g in specs.iter().flat_map(|s| &s.grants) {
+        incoming
+            .entry(g.target.account_id.as_str())
+            .or_default()
+            .push(g.clone());
+    }
+    let incoming: BTreeMap<String, Vec<Grant>> = incoming
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    for spec in &mut specs {
+        spec.incoming = incoming
+            .get(&spec.account.id)
+            .cloned()
+            .unwrap_or_else(Vec::new);
+    }
+    Ok(specs)
+}
+
+/// What every account's resolution looks up, built once per fleet.
+struct Index<'a> {
+    fleet: &'a FleetSpec,
+    /// Network name → document.
+    networks: BTreeMap<&'a str, &'a Document<NetworkSpec>>,
+    /// Inventory account ID → WorkloadAccount name.
+    accounts: BTreeMap<String, String>,
+}
+
+/// Why an account of a validated inventory did not resolve.
+struct Unresolved {
+    field: &'static str,
+    message: String,
+}
+
+impl Unresolved {
+    fn at(field: &'static str, message: impl Into<String>) -> Self {
+        Unresolved {
+            field,
+            message: message.into(),
+        }
+    }
 }
 
 fn resolve_account(
-    inv: &Inventory,
+    index: &Index<'_>,
     catalog: &Catalog,
     name: &str,
     spec: &WorkloadAccountSpec,
-) -> Option<ClusterSpec> {
-    let fleet = &inv.fleets.first()?.doc.spec;
-    let net = &inv
-        .networks
-        .iter()
-        .find(|n| n.doc.metadata.name == spec.network)?
-        .doc;
-    let (bp_name, req) = parse_blueprint_ref(&spec.blueprint).ok()?;
-    let bp = catalog.select(&bp_name, req.as_ref()).ok()?;
-    let partition = network::region(&spec.region)?.partition.to_string();
+) -> Result<ClusterSpec, Unresolved> {
+    let fleet = index.fleet;
+    let net = *index.networks.get(spec.network.as_str()).ok_or_else(|| {
+        Unresolved::at(
+            "spec.network",
+            format!("no Network named {:?}", spec.network),
+        )
+    })?;
+    let (bp_name, req) =
+        parse_blueprint_ref(&spec.blueprint).map_err(|e| Unresolved::at("spec.blueprint", e))?;
+    let bp = catalog
+        .select(&bp_name, req.as_ref())
+        .map_err(|e| Unresolved::at("spec.blueprint", e))?;
+    let partition = network::region(&spec.region)
+        .ok_or_else(|| {
+            Unresolved::at(
+                "spec.region",
+                format!("{:?} is not an AWS region", spec.region),
+            )
+        })?
+        .partition
+        .to_string();
     let cluster_name = spec
         .cluster
         .name
@@ -478,11 +556,7 @@ fn resolve_account(
     let ids = Ids {
         account: &account,
         cluster: &cluster,
-        inventory: inv
-            .accounts
-            .iter()
-            .map(|a| (a.doc.spec.account_id.clone(), a.doc.metadata.name.clone()))
-            .collect(),
+        inventory: &index.accounts,
         shared_role: spec.iam.shared_chaining_role.then(|| {
             let name = role_name(&[&cluster_name, "eks-chaining"]);
             identity::role_arn(&account.partition, &account.id, &name)
@@ -543,12 +617,12 @@ fn resolve_account(
         .as_ref()
         .map(|r| r.replace("{account}", name));
     let digest = inventory_digest(&[
-        &serde_json::to_value(fleet).ok()?,
-        &serde_json::to_value(net).ok()?,
-        &serde_json::to_value(spec).ok()?,
+        &to_digest_value(fleet)?,
+        &to_digest_value(net)?,
+        &to_digest_value(spec)?,
         &serde_json::json!({"account": name, "blueprint": bp.id()}),
     ]);
-    Some(ClusterSpec {
+    Ok(ClusterSpec {
         network: network_view(&net.metadata.name, &net.spec),
         gitops: gitops_view(
             spec,
@@ -725,7 +799,7 @@ struct Ids<'a> {
     account: &'a AccountView,
     cluster: &'a ClusterView,
     /// Inventory account ID → WorkloadAccount name.
-    inventory: BTreeMap<String, String>,
+    inventory: &'a BTreeMap<String, String>,
     /// ARN of the shared chaining role, when switched on.
     shared_role: Option<String>,
 }
@@ -985,10 +1059,20 @@ fn substitute(v: &mut serde_json::Value, vars: &[(&str, &str)]) {
     }
 }
 
+fn to_digest_value(v: &impl Serialize) -> Result<serde_json::Value, Unresolved> {
+    serde_json::to_value(v).map_err(|e| {
+        Unresolved::at(
+            "metadata.name",
+            format!("cannot compute the inventory digest: {e}"),
+        )
+    })
+}
+
 fn inventory_digest(parts: &[&serde_json::Value]) -> String {
     let mut h = Sha256::new();
     for p in parts {
-        h.update(serde_json::to_vec(p).unwrap_or_default());
+        // A `Value` always serializes; `to_string` of a `Value` cannot fail.
+        h.update(p.to_string().as_bytes());
         h.update([0u8]);
     }
     let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();

@@ -51,9 +51,17 @@ pub fn run(cli: Cli) -> ExitStatus {
         _ => Verbosity::Normal,
     };
     let p = Printer::new(verbosity);
-    match cli.command {
-        Command::Validate(f) => validate::run(&p, &f),
-        Command::Render { fleet, select, out } => render::run(&p, &fleet, &select, &out),
+    let status = run_command(&p, cli.command);
+    if std::env::var_os("EKSVEND_STAGE_COUNTS").is_some() {
+        p.error(&crate::stats::summary());
+    }
+    status
+}
+
+fn run_command(p: &Printer, command: Command) -> ExitStatus {
+    match command {
+        Command::Validate(f) => validate::run(p, &f),
+        Command::Render { fleet, select, out } => render::run(p, &fleet, &select, &out),
         Command::Plan {
             fleet,
             select,
@@ -62,7 +70,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             format,
             detailed_exitcode,
         } => plan::run(
-            &p,
+            p,
             &fleet,
             &select,
             &repos,
@@ -94,12 +102,12 @@ pub fn run(cli: Cli) -> ExitStatus {
                 push,
                 jobs,
             };
-            apply::run(&p, &fleet, &select, &repos, &opts)
+            apply::run(p, &fleet, &select, &repos, &opts)
         }
-        Command::New(args) => new::run(&p, &args),
-        Command::Init { dir } => init::run(&p, &dir),
-        Command::Blueprints(cmd) => blueprints::run(&p, cmd),
-        Command::Schema { kind } => schema::run(&p, kind.as_deref()),
+        Command::New(args) => new::run(p, &args),
+        Command::Init { dir } => init::run(p, &dir),
+        Command::Blueprints(cmd) => blueprints::run(p, cmd),
+        Command::Schema { kind } => schema::run(p, kind.as_deref()),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

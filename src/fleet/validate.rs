@@ -26,20 +26,33 @@ const RESERVED_NAMESPACES: &[&str] = &[
     "karpenter",
 ];
 
-/// Collects findings against one document.
-struct Check<'a, T> {
-    src: &'a Sourced<T>,
-    diags: &'a mut Diagnostics,
+/// Collects findings against one document (validation's, and the check stage's).
+pub(crate) struct Check<'a, T> {
+    /// The document findings point into.
+    pub(crate) src: &'a Sourced<T>,
+    /// Where findings go.
+    pub(crate) diags: &'a mut Diagnostics,
 }
 
-impl<T> Check<'_, T> {
-    fn error(&mut self, field: &str, message: impl Into<String>) {
+impl<'a, T> Check<'a, T> {
+    /// Findings against `src`, into `diags`.
+    pub(crate) fn new(src: &'a Sourced<T>, diags: &'a mut Diagnostics) -> Self {
+        Check { src, diags }
+    }
+
+    /// Report `message` at `field`.
+    pub(crate) fn error(&mut self, field: &str, message: impl Into<String>) {
         self.diags
             .push(Diagnostic::new(self.src.at(field), field, message));
     }
 
     /// Report `value` at `field` when `rule` rejects it.
-    fn rule(&mut self, field: &str, value: &str, rule: impl Fn(&str) -> Result<(), String>) {
+    pub(crate) fn rule(
+        &mut self,
+        field: &str,
+        value: &str,
+        rule: impl Fn(&str) -> Result<(), String>,
+    ) {
         if let Err(expected) = rule(value) {
             let message = if expected.starts_with("is ") {
                 format!("{value:?} {expected}")
@@ -109,9 +122,6 @@ pub fn validate(
             &mut diags,
         );
         check_account(acct, inv, catalog, &mut diags);
-    }
-    if diags.is_empty() {
-        identity::check_resolved(inv, catalog, &mut diags);
     }
     if diags.is_empty() {
         Ok(())

@@ -5,9 +5,9 @@
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use super::iam::{by_target, target_trust};
 use super::{RenderError, RenderedTree};
 use crate::fleet::wire::{ChainingMode, IdentityMode};
+use crate::iam::{by_target, target_trust};
 use crate::resolve::{ClusterSpec, Grant, TargetView};
 
 /// One row of a hand-off README.

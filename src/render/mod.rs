@@ -4,7 +4,7 @@
 //! JSON from [`crate::identity`]. Output is byte-for-byte deterministic.
 
 pub mod escape;
-pub mod iam;
+mod iam;
 mod identity;
 
 use std::collections::BTreeMap;
@@ -13,6 +13,7 @@ use tera::{Context, Tera};
 
 use crate::blueprint::catalog::Catalog;
 use crate::blueprint::ForEach;
+use crate::iam::Documents;
 use crate::resolve::ClusterSpec;
 
 /// One rendered file.
@@ -72,8 +73,13 @@ pub fn engine(catalog: &Catalog) -> Result<Tera, RenderError> {
     Ok(tera)
 }
 
-/// Render every file of one account.
-pub fn render(tera: &Tera, spec: &ClusterSpec) -> Result<RenderedTree, RenderError> {
+/// Render every file of one account, with the IAM files the iam stage built for it.
+pub fn render(
+    tera: &Tera,
+    spec: &ClusterSpec,
+    docs: &Documents,
+) -> Result<RenderedTree, RenderError> {
+    crate::stats::count(crate::stats::Stage::Render);
     let mut tree = RenderedTree {
         account: spec.account.name.clone(),
         files: BTreeMap::new(),
@@ -111,7 +117,7 @@ pub fn render(tera: &Tera, spec: &ClusterSpec) -> Result<RenderedTree, RenderErr
             )?;
         }
     }
-    iam::add_iam_files(spec, &mut tree)?;
+    iam::add_iam_files(docs, &mut tree);
     identity::add_identity_files(tera, spec, &mut tree)?;
     Ok(tree)
 }

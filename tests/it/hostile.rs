@@ -131,7 +131,7 @@ fn hostile_values_parse_back_to_the_intended_structure() {
     let catalog = Catalog::builtin().unwrap();
     let fleet = crate::support::root().join("examples/fleet");
     let inv = eksvend::fleet::load::load(&fleet).unwrap();
-    let specs = resolve::resolve(&inv, &catalog);
+    let specs = resolve::resolve(&inv, &catalog).unwrap();
     let tera = render::engine(&catalog).unwrap();
     let mut values: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();
     values.push(long());
@@ -141,12 +141,13 @@ fn hostile_values_parse_back_to_the_intended_structure() {
             let mut baseline_spec = spec.clone();
             poison(&mut baseline_spec, "plain-value", keys);
             let (baseline, _) = structure(
-                &render::render(&tera, &baseline_spec).unwrap(),
+                &render::render(&tera, &baseline_spec, &eksvend::iam::build(&baseline_spec))
+                    .unwrap(),
                 "plain-value",
             );
             let mut hostile = spec.clone();
             poison(&mut hostile, v, keys);
-            let tree = render::render(&tera, &hostile).unwrap();
+            let tree = render::render(&tera, &hostile, &eksvend::iam::build(&hostile)).unwrap();
             let (keys, strings) = structure(&tree, v);
             let added: Vec<&String> = keys.difference(&baseline).collect();
             let removed: Vec<&String> = baseline.difference(&keys).collect();

@@ -10,4 +10,5 @@ mod pipelines;
 mod regeneration;
 mod remotes;
 mod servers;
+mod stages;
 mod support;

@@ -1,20 +1,16 @@
-//! Validation of workload identity: service account chaining settings, typed IAM statements,
-//! IAM quotas, and the guard rails measured on the documents eksvend would write.
+//! Validation of workload identity in the inventory: service account chaining settings, typed
+//! IAM statements and IAM quota settings. (The documents themselves are measured by the check
+//! stage, after resolve.)
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use super::{Check, Diagnostics};
-use crate::blueprint::catalog::Catalog;
-use crate::diag::Diagnostic;
+use super::Check;
 use crate::fleet::rules;
 use crate::fleet::wire::{
     ChainingMode, Document, Effect, FleetSpec, IdentityMode, ServiceAccount, Statement,
     WorkloadAccountSpec,
 };
-use crate::fleet::{Inventory, Sourced};
-use crate::identity::{limits, lint, policy};
-use crate::render::iam::{documents, Origin};
-use crate::resolve::{self, ClusterSpec};
+use crate::identity::{limits, policy};
 
 /// IAM condition operators (before `IfExists` and the set prefixes).
 const CONDITION_OPERATORS: &[&str] = &[
@@ -248,133 +244,6 @@ fn check_statement(c: &mut Check<'_, Document<WorkloadAccountSpec>>, at: &str, s
                     format!("{k:?} is not a condition key such as aws:SourceIp or s3:prefix"),
                 );
             }
-        }
-    }
-}
-
-/// Checks on the resolved model: the documents eksvend would write must fit IAM's quotas and
-/// keep the guard rails; Pod Identity associations and role names must be unique.
-pub(super) fn check_resolved(inv: &Inventory, catalog: &Catalog, diags: &mut Diagnostics) {
-    let specs = resolve::resolve(inv, catalog);
-    for spec in &specs {
-        let Some(src) = inv
-            .accounts
-            .iter()
-            .find(|a| a.doc.metadata.name == spec.account.name)
-        else {
-            continue;
-        };
-        let mut c = Check { src, diags };
-        check_documents(&mut c, spec);
-        check_associations(&mut c, spec);
-        check_role_names(&mut c, spec);
-    }
-}
-
-/// The field path of a service account of `src`.
-fn sa_field(
-    src: &Sourced<Document<WorkloadAccountSpec>>,
-    ns: &str,
-    name: &str,
-    field: &str,
-) -> String {
-    for (i, t) in src.doc.spec.tenants.iter().enumerate() {
-        if t.namespace != ns {
-            continue;
-        }
-        if let Some(j) = t.service_accounts.iter().position(|s| s.name == name) {
-            return format!("spec.tenants[{i}].serviceAccounts[{j}].{field}");
-        }
-    }
-    "spec.tenants".to_string()
-}
-
-fn check_documents(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &ClusterSpec) {
-    for d in documents(spec) {
-        let field = match &d.origin {
-            Origin::ServiceAccount {
-                namespace,
-                name,
-                field,
-            } => sa_field(c.src, namespace, name, field),
-            Origin::Account(f) => format!("spec.{f}"),
-            Origin::Generated => "metadata.name".to_string(),
-        };
-        if let Some((what, limit, hint)) = d.limit {
-            if let Err(e) = limits::check(&d.value, what, limit, hint) {
-                c.error(&field, format!("{}: {e}", d.path));
-            }
-        }
-        for problem in lint::lint(&d.value, d.kind) {
-            c.error(&field, format!("{}: {problem}", d.path));
-        }
-    }
-}
-
-/// Namespace/service-account pairs that the blueprint's add-ons associate already.
-fn addon_associations(spec: &ClusterSpec) -> BTreeMap<(String, String), String> {
-    let mut out = BTreeMap::new();
-    out.insert(
-        ("kube-system".to_string(), "karpenter".to_string()),
-        "karpenter".to_string(),
-    );
-    for a in &spec.blueprint.addons {
-        let values = serde_json::to_value(&a.addon.values).unwrap_or_default();
-        for ptr in ["/serviceAccount/name", "/controller/serviceAccount/name"] {
-            if let Some(sa) = values.pointer(ptr).and_then(|v| v.as_str()) {
-                out.insert(
-                    (a.addon.namespace.clone(), sa.to_string()),
-                    a.addon.name.clone(),
-                );
-            }
-        }
-    }
-    out
-}
-
-fn check_associations(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &ClusterSpec) {
-    let addons = addon_associations(spec);
-    for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
-        if sa.identity != IdentityMode::PodIdentity {
-            continue;
-        }
-        if let Some(addon) = addons.get(&(sa.namespace.clone(), sa.name.clone())) {
-            c.error(
-                &sa_field(c.src, &sa.namespace, &sa.name, "name"),
-                format!("duplicate Pod Identity association for {}/{}: the blueprint's add-on {addon} already has one (EKS allows one per service account)", sa.namespace, sa.name),
-            );
-        }
-    }
-}
-
-fn check_role_names(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &ClusterSpec) {
-    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
-    seen.insert(
-        &spec.karpenter.node_role_name,
-        "Karpenter's node role".into(),
-    );
-    seen.insert(
-        &spec.karpenter.controller_role_name,
-        "Karpenter's controller role".into(),
-    );
-    if let Some(s) = &spec.shared_chaining_role {
-        seen.insert(&s.role_name, "the shared chaining role".into());
-    }
-    for sa in spec
-        .tenants
-        .iter()
-        .flat_map(|t| &t.service_accounts)
-        .filter(|s| s.own_role)
-    {
-        if let Some(other) = seen.insert(&sa.role_name, format!("{}/{}", sa.namespace, sa.name)) {
-            c.diags.push(Diagnostic::new(
-                c.src.at(&sa_field(c.src, &sa.namespace, &sa.name, "name")),
-                sa_field(c.src, &sa.namespace, &sa.name, "name"),
-                format!(
-                    "IAM role name {:?} is already used by {other}; rename the service account",
-                    sa.role_name
-                ),
-            ));
         }
     }
 }

@@ -1,0 +1,152 @@
+//! Check stage: the resolved model and its IAM documents, measured before anything renders.
+//!
+//! The documents eksvend would write must fit IAM's quotas and keep the guard rails; Pod Identity
+//! associations and role names must be unique. Every finding points back at the inventory field
+//! that caused it (file:line:field), like validation's.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::fleet::validate::Check;
+use crate::fleet::wire::{Document, IdentityMode, WorkloadAccountSpec};
+use crate::fleet::{Inventory, Sourced};
+use crate::iam::{Documents, Origin};
+use crate::identity::{limits, lint};
+use crate::resolve::ClusterSpec;
+
+/// Check every resolved account with its IAM documents; all findings at once.
+pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(), Diagnostics> {
+    let sources: HashMap<&str, &Sourced<Document<WorkloadAccountSpec>>> = inv
+        .accounts
+        .iter()
+        .map(|a| (a.doc.metadata.name.as_str(), a))
+        .collect();
+    let mut diags = Diagnostics::default();
+    for (spec, docs) in accounts {
+        let Some(src) = sources.get(spec.account.name.as_str()) else {
+            diags.push(Diagnostic::new(
+                crate::diag::Location::default(),
+                "",
+                format!("account {} is not in the inventory", spec.account.name),
+            ));
+            continue;
+        };
+        let mut c = Check::new(src, &mut diags);
+        check_documents(&mut c, docs);
+        check_associations(&mut c, spec);
+        check_role_names(&mut c, spec);
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(diags.sorted())
+    }
+}
+
+/// The field path of a service account of `src`.
+fn sa_field(
+    src: &Sourced<Document<WorkloadAccountSpec>>,
+    ns: &str,
+    name: &str,
+    field: &str,
+) -> String {
+    for (i, t) in src.doc.spec.tenants.iter().enumerate() {
+        if t.namespace != ns {
+            continue;
+        }
+        if let Some(j) = t.service_accounts.iter().position(|s| s.name == name) {
+            return format!("spec.tenants[{i}].serviceAccounts[{j}].{field}");
+        }
+    }
+    "spec.tenants".to_string()
+}
+
+fn check_documents(c: &mut Check<'_, Document<WorkloadAccountSpec>>, docs: &Documents) {
+    for d in &docs.policies {
+        let field = match &d.origin {
+            Origin::ServiceAccount {
+                namespace,
+                name,
+                field,
+            } => sa_field(c.src, namespace, name, field),
+            Origin::Account(f) => format!("spec.{f}"),
+            Origin::Generated => "metadata.name".to_string(),
+        };
+        if let Some((what, limit, hint)) = d.limit {
+            if let Err(e) = limits::check(&d.value, what, limit, hint) {
+                c.error(&field, format!("{}: {e}", d.path));
+            }
+        }
+        for problem in lint::lint(&d.value, d.kind) {
+            c.error(&field, format!("{}: {problem}", d.path));
+        }
+    }
+}
+
+/// Namespace/service-account pairs that the blueprint's add-ons associate already.
+fn addon_associations(spec: &ClusterSpec) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    out.insert(
+        ("kube-system".to_string(), "karpenter".to_string()),
+        "karpenter".to_string(),
+    );
+    for a in &spec.blueprint.addons {
+        let values = serde_json::to_value(&a.addon.values).unwrap_or_default();
+        for ptr in ["/serviceAccount/name", "/controller/serviceAccount/name"] {
+            if let Some(sa) = values.pointer(ptr).and_then(|v| v.as_str()) {
+                out.insert(
+                    (a.addon.namespace.clone(), sa.to_string()),
+                    a.addon.name.clone(),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn check_associations(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &ClusterSpec) {
+    let addons = addon_associations(spec);
+    for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
+        if sa.identity != IdentityMode::PodIdentity {
+            continue;
+        }
+        if let Some(addon) = addons.get(&(sa.namespace.clone(), sa.name.clone())) {
+            c.error(
+                &sa_field(c.src, &sa.namespace, &sa.name, "name"),
+                format!("duplicate Pod Identity association for {}/{}: the blueprint's add-on {addon} already has one (EKS allows one per service account)", sa.namespace, sa.name),
+            );
+        }
+    }
+}
+
+fn check_role_names(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &ClusterSpec) {
+    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+    seen.insert(
+        &spec.karpenter.node_role_name,
+        "Karpenter's node role".into(),
+    );
+    seen.insert(
+        &spec.karpenter.controller_role_name,
+        "Karpenter's controller role".into(),
+    );
+    if let Some(s) = &spec.shared_chaining_role {
+        seen.insert(&s.role_name, "the shared chaining role".into());
+    }
+    for sa in spec
+        .tenants
+        .iter()
+        .flat_map(|t| &t.service_accounts)
+        .filter(|s| s.own_role)
+    {
+        if let Some(other) = seen.insert(&sa.role_name, format!("{}/{}", sa.namespace, sa.name)) {
+            c.diags.push(Diagnostic::new(
+                c.src.at(&sa_field(c.src, &sa.namespace, &sa.name, "name")),
+                sa_field(c.src, &sa.namespace, &sa.name, "name"),
+                format!(
+                    "IAM role name {:?} is already used by {other}; rename the service account",
+                    sa.role_name
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! IAM stage: a resolved account → every IAM file of its repository, built once per command.
+//!
+//! Per service account its role, trust and permission policies; the shared chaining role; the
+//! hand-off trust policies of target roles; the roles other inventory accounts assume here;
+//! Karpenter's roles; the recommended SCP. [`Documents::policies`] is the one list of IAM policy
+//! documents: the check stage measures and lints it, the render stage writes it.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::fleet::wire::{ChainingMode, IdentityMode};
+use crate::identity::lint::Kind;
+use crate::identity::policy::Chaining;
+use crate::identity::{chaining, irsa, karpenter, limits, pod_identity, policy, scp};
+use crate::resolve::{ClusterSpec, Grant, ServiceAccountView};
+
+/// Which inventory field a document comes from (for validation messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A field of a service account of this account.
+    ServiceAccount {
+        /// Namespace.
+        namespace: String,
+        /// Service account name.
+        name: String,
+        /// Field under the service account, e.g. `statements`.
+        field: &'static str,
+    },
+    /// A field of this WorkloadAccount.
+    Account(&'static str),
+    /// Generated from the blueprint and the Fleet only.
+    Generated,
+}
+
+/// One IAM document of a repository.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// Path in the repository.
+    pub path: String,
+    /// The document.
+    pub value: Value,
+    /// Which guard rails apply.
+    pub kind: Kind,
+    /// Its size limit: what it is, the limit, and a hint.
+    pub limit: Option<(&'static str, usize, &'static str)>,
+    /// Where in the inventory it comes from.
+    pub origin: Origin,
+}
+
+/// Every IAM file of one account's repository.
+#[derive(Debug, Clone, Default)]
+pub struct Documents {
+    /// The policy documents, in a fixed order: measured and linted by the check stage.
+    pub policies: Vec<Doc>,
+    /// `role.json` descriptions (path, content): what an IaC tool needs to create each role.
+    pub descriptions: Vec<(String, Value)>,
+}
+
+/// Build every IAM file of the account, once.
+pub fn build(spec: &ClusterSpec) -> Documents {
+    crate::stats::count(crate::stats::Stage::Iam);
+    let mut policies = documents(spec);
+    let mut descriptions = Vec::new();
+    for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
+        descriptions.push((
+            format!("iam/{}/{}/role.json", sa.namespace, sa.name),
+            role_description(spec, sa),
+        ));
+    }
+    if let Some(shared) = &spec.shared_chaining_role {
+        descriptions.push((
+            "iam/platform/eks-chaining/role.json".into(),
+            json!({
+                "roleName": shared.role_name,
+                "roleArn": shared.role_arn,
+                "identity": "podIdentity",
+                "purpose": "shared chaining role: sts:AssumeRole on the targets of the service accounts with chaining: shared, nothing else; the targets tell the service accounts apart by their session tags (ABAC)",
+                "cluster": spec.cluster.arn,
+                "managedPolicyArns": [],
+                "trustPolicy": "trust-policy.json",
+                "permissionPolicy": "permission-policy.json",
+            }),
+        ));
+    }
+    for (arn, grants) in by_target(&spec.incoming) {
+        let name = &grants[0].target.role_name;
+        descriptions.push((
+            format!("iam/cross-account/{name}/role.json"),
+            json!({
+                "roleName": name,
+                "roleArn": arn,
+                "purpose": "assumed by service accounts of other workload accounts of this fleet; attach the permissions they need here",
+                "assumedBy": grants.iter().map(grant_summary).collect::<Vec<_>>(),
+                "trustPolicy": if grants.iter().all(|g| g.source().is_ok()) { json!("trust-policy.json") } else { json!("partly pending: see assumedBy") },
+            }),
+        ));
+    }
+    karpenter_files(spec, &mut policies, &mut descriptions);
+    Documents {
+        policies,
+        descriptions,
+    }
+}
+
+/// Every IAM policy document of the account's repository, in a fixed order.
+fn documents(spec: &ClusterSpec) -> Vec<Doc> {
+    let mut out = Vec::new();
+    for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
+        service_account_documents(spec, sa, &mut out);
+    }
+    if let Some(shared) = &spec.shared_chaining_role {
+        let dir = "iam/platform/eks-chaining";
+        out.push(Doc {
+            path: format!("{dir}/trust-policy.json"),
+            value: pod_identity::trust(&spec.account.id, &spec.cluster.arn),
+            kind: Kind::Trust,
+            limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+            origin: Origin::Account("iam.sharedChainingRole"),
+        });
+        if !shared.targets.is_empty() {
+            out.push(Doc {
+                path: format!("{dir}/permission-policy.json"),
+                value: chaining::assume_only(&shared.targets),
+                kind: Kind::ChainingRole,
+                limit: Some(("inline policy", limits::INLINE, "")),
+                origin: Origin::Account("iam.sharedChainingRole"),
+            });
+        }
+    }
+    handoff_documents(spec, &mut out);
+    for (arn, grants) in by_target(&spec.incoming) {
+        if let Some(doc) = target_trust(&grants) {
+            out.push(Doc {
+                path: format!(
+                    "iam/cross-account/{}/trust-policy.json",
+                    grants[0].target.role_name
+                ),
+                value: doc,
+                kind: Kind::TargetTrust {
+                    abac: abac_applies(&grants),
+                },
+                limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+                origin: Origin::Generated,
+            });
+        }
+        let _ = arn;
+    }
+    out.push(Doc {
+        path: "iam/scp/deny-eks-session-tag-keys.json".into(),
+        value: scp::document(spec.iam.platform_role_arn.as_deref()),
+        kind: Kind::Permission,
+        limit: Some(("service control policy", scp::MAX_CHARS, "")),
+        origin: Origin::Generated,
+    });
+    out
+}
+
+const TRUST_HINT: &str =
+    "; raise the account's quota and set spec.iam.trustPolicyMaxChars (Fleet or WorkloadAccount)";
+
+fn service_account_documents(spec: &ClusterSpec, sa: &ServiceAccountView, out: &mut Vec<Doc>) {
+    let dir = format!("iam/{}/{}", sa.namespace, sa.name);
+    let origin = |field| Origin::ServiceAccount {
+        namespace: sa.namespace.clone(),
+        name: sa.name.clone(),
+        field,
+    };
+    if sa.own_role {
+        if let Some(trust) = trust_policy(spec, sa) {
+            out.push(Doc {
+                path: format!("{dir}/trust-policy.json"),
+                value: trust,
+                kind: Kind::Trust,
+                limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+                origin: origin("name"),
+            });
+        }
+        if let Some(p) = permission_policy(sa) {
+            out.push(Doc {
+                path: format!("{dir}/permission-policy.json"),
+                value: p,
+                kind: Kind::Permission,
+                limit: Some((
+                    "inline permission policy",
+                    limits::INLINE,
+                    "; split the statements over managed policies (policyArns)",
+                )),
+                origin: origin("statements"),
+            });
+        }
+    }
+    if !sa.session_statements.is_empty() {
+        out.push(Doc {
+            path: format!("{dir}/session-policy.json"),
+            value: policy::document(&sa.session_statements),
+            kind: Kind::Permission,
+            limit: Some(("session policy", limits::SESSION, "")),
+            origin: origin("sessionPolicy"),
+        });
+    }
+}
+
+/// The permission policy of a service account's own role.
+pub fn permission_policy(sa: &ServiceAccountView) -> Option<Value> {
+    policy::permission_policy(
+        &sa.statements,
+        &sa.assume_roles,
+        Chaining::of(sa.identity, sa.chaining),
+    )
+}
+
+/// Hand-off folders: per target outside this account, the trust policy its owner installs.
+fn handoff_documents(spec: &ClusterSpec, out: &mut Vec<Doc>) {
+    for (_, grants) in by_target(&spec.grants) {
+        let Some(doc) = target_trust(&grants) else {
+            continue;
+        };
+        let t = &grants[0].target;
+        let limit = if t.inventory_account.is_some() {
+            spec.iam
+                .trust_policy_max_chars
+                .max(spec.iam.fleet_trust_policy_max_chars)
+        } else {
+            spec.iam.fleet_trust_policy_max_chars
+        };
+        out.push(Doc {
+            path: format!("handoff/{}/{}/trust-policy.json", t.account_id, t.role_name),
+            value: doc,
+            kind: Kind::TargetTrust {
+                abac: abac_applies(&grants),
+            },
+            limit: Some(("trust policy", limit, TRUST_HINT)),
+            origin: Origin::ServiceAccount {
+                namespace: grants[0].namespace.clone(),
+                name: grants[0].service_account.clone(),
+                field: "assumeRoles",
+            },
+        });
+    }
+}
+
+/// Grants grouped by target role ARN (sorted).
+pub fn by_target(grants: &[Grant]) -> BTreeMap<String, Vec<Grant>> {
+    let mut map: BTreeMap<String, Vec<Grant>> = BTreeMap::new();
+    for g in grants {
+        map.entry(g.target.arn.clone()).or_default().push(g.clone());
+    }
+    map
+}
+
+/// The target's trust policy for the grants whose source is known; `None` when all are pending.
+/// Sources sharing a role (the shared chaining role) keep one statement each: ABAC tells them apart.
+pub fn target_trust(grants: &[Grant]) -> Option<Value> {
+    let statements: Vec<Value> = grants
+        .iter()
+        .filter_map(|g| Some(chaining::target_statements(&g.source().ok()?, &g.account)))
+        .flatten()
+        .collect();
+    (!statements.is_empty()).then(|| chaining::trust(statements))
+}
+
+fn abac_applies(grants: &[Grant]) -> bool {
+    grants.iter().all(|g| g.session_tags)
+}
+
+fn grant_summary(g: &Grant) -> Value {
+    json!({
+        "account": g.account,
+        "accountId": g.account_id,
+        "cluster": g.cluster_arn,
+        "namespace": g.namespace,
+        "serviceAccount": g.service_account,
+        "identity": g.identity,
+        "chaining": g.chaining,
+        "sourceRole": if g.identity == IdentityMode::Irsa { Value::Null } else { json!(g.source_role_arn) },
+        "status": match g.source() { Ok(_) => json!("ready"), Err(e) => json!(e) },
+    })
+}
+
+/// `iam/platform/karpenter-{controller,node}/`: the roles Karpenter needs, through the same
+/// guard rails and size limits as every other role.
+fn karpenter_files(
+    spec: &ClusterSpec,
+    policies: &mut Vec<Doc>,
+    descriptions: &mut Vec<(String, Value)>,
+) {
+    let k = &spec.karpenter;
+    let scope = karpenter::Scope {
+        partition: &spec.account.partition,
+        region: &spec.account.region,
+        account_id: &spec.account.id,
+        cluster: &spec.cluster.name,
+        cluster_arn: &spec.cluster.arn,
+        node_role_arn: &k.node_role_arn,
+    };
+    let managed: Vec<String> = karpenter::NODE_MANAGED_POLICIES
+        .iter()
+        .map(|p| format!("arn:{}:iam::aws:policy/{p}", spec.account.partition))
+        .collect();
+    let dir = "iam/platform";
+    policies.push(Doc {
+        path: format!("{dir}/karpenter-controller/trust-policy.json"),
+        value: pod_identity::trust(&spec.account.id, &spec.cluster.arn),
+        kind: Kind::Trust,
+        limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+        origin: Origin::Generated,
+    });
+    policies.push(Doc {
+        path: format!("{dir}/karpenter-controller/permission-policy.json"),
+        value: karpenter::controller_policy(&scope),
+        kind: Kind::Permission,
+        limit: Some((
+            "managed permission policy",
+            limits::MANAGED,
+            "; it grows with the cluster name: choose a shorter spec.cluster.name",
+        )),
+        origin: Origin::Account("cluster.name"),
+    });
+    policies.push(Doc {
+        path: format!("{dir}/karpenter-node/trust-policy.json"),
+        value: karpenter::node_trust(&spec.account.partition),
+        kind: Kind::Trust,
+        limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+        origin: Origin::Generated,
+    });
+    descriptions.push((
+        format!("{dir}/karpenter-controller/role.json"),
+        json!({
+            "roleName": k.controller_role_name,
+            "roleArn": k.controller_role_arn,
+            "identity": "podIdentity",
+            "serviceAccount": {"namespace": "kube-system", "name": "karpenter"},
+            "cluster": spec.cluster.arn,
+            "managedPolicyArns": [],
+            "trustPolicy": "trust-policy.json",
+            "permissionPolicy": "permission-policy.json",
+        }),
+    ));
+    descriptions.push((
+        format!("{dir}/karpenter-node/role.json"),
+        json!({
+            "roleName": k.node_role_name,
+            "roleArn": k.node_role_arn,
+            "cluster": spec.cluster.arn,
+            "managedPolicyArns": managed,
+            "trustPolicy": "trust-policy.json",
+            "accessEntry": "EC2_LINUX (cluster/cluster.yaml accessConfig)",
+        }),
+    ));
+}
+
+/// The trust policy, or `None` for IRSA while the cluster's OIDC issuer is not known yet.
+fn trust_policy(spec: &ClusterSpec, sa: &ServiceAccountView) -> Option<Value> {
+    match sa.identity {
+        IdentityMode::PodIdentity => Some(pod_identity::trust(&spec.account.id, &spec.cluster.arn)),
+        IdentityMode::Irsa => {
+            let issuer = spec.cluster.oidc_issuer.as_ref()?;
+            let provider = spec.cluster.oidc_provider_arn.as_ref()?;
+            Some(irsa::trust(provider, issuer, &sa.namespace, &sa.name))
+        }
+    }
+}
+
+/// What an IaC tool needs to create the role, in one machine-readable file.
+fn role_description(spec: &ClusterSpec, sa: &ServiceAccountView) -> Value {
+    let pending = sa.identity == IdentityMode::Irsa && spec.cluster.oidc_issuer.is_none();
+    let mut v = json!({
+        "roleName": if sa.own_role { json!(sa.role_name) } else { Value::Null },
+        "roleArn": sa.association_role_arn,
+        "identity": sa.identity,
+        "serviceAccount": {"namespace": sa.namespace, "name": sa.name},
+        "cluster": spec.cluster.arn,
+        "managedPolicyArns": sa.policy_arns,
+        "trustPolicy": if !sa.own_role { json!("shared chaining role: iam/platform/eks-chaining/") } else if pending { json!("pending: set spec.cluster.oidcIssuer once the cluster exists; until then eksctl creates this role (iam.serviceAccounts)") } else { json!("trust-policy.json") },
+        "permissionPolicy": if sa.own_role && permission_policy(sa).is_some() { json!("permission-policy.json") } else { Value::Null },
+    });
+    if !sa.targets.is_empty() {
+        v["chaining"] = json!(if sa.identity == IdentityMode::Irsa {
+            "webIdentity"
+        } else {
+            match sa.chaining {
+                ChainingMode::Profile => "profile",
+                ChainingMode::Native => "native",
+                ChainingMode::Shared => "shared",
+            }
+        });
+        v["targets"] = sa
+            .targets
+            .iter()
+            .map(|t| {
+                json!({
+                    "roleArn": t.arn,
+                    "profile": if sa.chaining == ChainingMode::Native && sa.identity == IdentityMode::PodIdentity { Value::Null } else { json!(t.profile) },
+                    "trustPolicy": spec
+                        .grants
+                        .iter()
+                        .find(|g| g.namespace == sa.namespace && g.service_account == sa.name && g.target.arn == t.arn)
+                        .and_then(|g| g.source().err())
+                        .unwrap_or_else(|| format!("handoff/{}/{}/trust-policy.json", t.account_id, t.role_name)),
+                    "inventoryAccount": t.inventory_account,
+                })
+            })
+            .collect();
+    }
+    if sa.disable_session_tags {
+        v["disableSessionTags"] = json!(true);
+    }
+    if !sa.session_statements.is_empty() {
+        v["sessionPolicy"] = json!("session-policy.json");
+    }
+    v
+}

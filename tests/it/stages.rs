@@ -1,0 +1,109 @@
+//! The pipeline's shape, observed from outside: each command resolves the fleet once and builds
+//! each account's IAM documents once (counted by the binary when `EKSVEND_STAGE_COUNTS` is set),
+//! and an account that cannot resolve is reported, never dropped.
+
+use std::process::Command;
+
+use crate::support::{Run, Scenario};
+
+fn counted(s: &Scenario, args: &[&str]) -> Run {
+    Command::new(env!("CARGO_BIN_EXE_eksvend"))
+        .args(args)
+        .current_dir(s.dir.path())
+        .env("EKSVEND_STAGE_COUNTS", "1")
+        .env_remove("EKSVEND_FLEET")
+        .env_remove("EKSVEND_REPOS")
+        .output()
+        .unwrap()
+        .into()
+}
+
+#[test]
+fn every_command_resolves_once_and_builds_iam_documents_once_per_account() {
+    let s = Scenario::example();
+    for args in [
+        &["validate", "-f", "fleet"][..],
+        &["render", "-f", "fleet", "--out", "out"],
+        &["plan", "-f", "fleet", "--repos", "repos"],
+        &["apply", "-f", "fleet", "--repos", "repos"],
+    ] {
+        let run = counted(&s, args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("stage counts: resolve 1, iam 5, render 5"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_selection_renders_only_what_it_selects_but_checks_the_whole_fleet() {
+    let s = Scenario::example();
+    let run = counted(
+        &s,
+        &[
+            "render",
+            "-f",
+            "fleet",
+            "--out",
+            "out",
+            "--only",
+            "account=payments-prod",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("stage counts: resolve 1, iam 5, render 1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_account_whose_network_does_not_resolve_is_reported_not_dropped() {
+    let s = Scenario::example();
+    s.edit(
+        "fleet/accounts/payments-prod.yaml",
+        "network: prod-use1",
+        "network: nowhere",
+    );
+    let run = s.eksvend(&["validate", "-f", "fleet"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("payments-prod.yaml:11:12: spec.network: no Network named \"nowhere\""),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
+    // Resolve never ran on the invalid inventory, so nothing could be dropped silently.
+    let run = counted(&s, &["render", "-f", "fleet", "--out", "out"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("stage counts: resolve 0, iam 0, render 0"),
+        "{}",
+        run.stderr
+    );
+    assert!(!s.path("out").exists());
+}
+
+#[test]
+fn resolve_reports_an_unresolvable_account_at_its_field_instead_of_dropping_it() {
+    let catalog = eksvend::blueprint::catalog::Catalog::builtin().unwrap();
+    let fleet = crate::support::root().join("examples/fleet");
+    let mut inv = eksvend::fleet::load::load(&fleet).unwrap();
+    let n = inv.accounts.len();
+    assert_eq!(eksvend::resolve::resolve(&inv, &catalog).unwrap().len(), n);
+    inv.accounts[1].doc.spec.network = "nowhere".into();
+    let err = eksvend::resolve::resolve(&inv, &catalog).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.len(), 1, "{text}");
+    assert!(
+        text.contains("spec.network: no Network named \"nowhere\""),
+        "{text}"
+    );
+}
