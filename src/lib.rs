@@ -20,6 +20,8 @@
 
 // Shared vocabulary, used by every stage.
 pub mod diag;
+pub mod document;
+pub mod gitops;
 pub mod identity;
 pub mod network;
 pub mod stats;

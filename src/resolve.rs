@@ -9,9 +9,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::blueprint::catalog::Catalog;
+use crate::blueprint::reference::parse_blueprint_ref;
 use crate::blueprint::{Addon, Blueprint, EksAddon, FileSpec, NodePool};
 use crate::diag::{Diagnostic, Diagnostics, Location};
-use crate::fleet::validate::parse_blueprint_ref;
 use crate::fleet::wire::{
     ChainingMode, Document, Engine, FleetSpec, IdentityMode, NetworkSpec, Statement,
     WorkloadAccountSpec,
@@ -21,8 +21,7 @@ use crate::identity::{self, role_name};
 use crate::network;
 
 /// Everything needed to render one account's repository. Templates see this as `spec`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct ClusterSpec {
     /// The workload account.
     pub account: AccountView,
@@ -48,24 +47,18 @@ pub struct ClusterSpec {
     /// parameter `ackPodIdentity`) instead of eksctl `iam.podIdentityAssociations`.
     pub ack_pod_identity: bool,
     /// Cross-account access this account's service accounts need (not shown to templates).
-    #[serde(skip)]
     pub grants: Vec<Grant>,
     /// Cross-account access other inventory accounts need to roles of this account.
-    #[serde(skip)]
     pub incoming: Vec<Grant>,
     /// IAM limits and the SCP's platform role (not shown to templates).
-    #[serde(skip)]
     pub iam: IamSettings,
     /// `sha256:…` of this account's resolved inputs.
     pub inventory_digest: String,
     /// Files the blueprint renders (not shown to templates).
-    #[serde(skip)]
     pub files: Vec<FileSpec>,
     /// Git settings for the commit (not shown to templates).
-    #[serde(skip)]
     pub git: GitSettings,
     /// Things a person should know; the run still succeeds.
-    #[serde(skip)]
     pub warnings: Vec<String>,
 }
 
@@ -83,8 +76,7 @@ pub struct GitSettings {
 }
 
 /// The workload account.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct AccountView {
     /// WorkloadAccount name (also the repository directory name).
     pub name: String,
@@ -101,8 +93,7 @@ pub struct AccountView {
 }
 
 /// The EKS cluster.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct ClusterView {
     /// Cluster name.
     pub name: String,
@@ -119,8 +110,7 @@ pub struct ClusterView {
 }
 
 /// The blueprint, resolved.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct BlueprintView {
     /// Name.
     pub name: String,
@@ -139,11 +129,9 @@ pub struct BlueprintView {
 }
 
 /// A Helm add-on, resolved for one account.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct AddonView {
     /// The blueprint's add-on, with `${…}` values replaced.
-    #[serde(flatten)]
     pub addon: Addon,
     /// True for an OCI chart repository (`oci://`).
     pub oci: bool,
@@ -152,8 +140,7 @@ pub struct AddonView {
 }
 
 /// The shared VPC.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct NetworkView {
     /// Network document name.
     pub name: String,
@@ -170,8 +157,7 @@ pub struct NetworkView {
 }
 
 /// A subnet.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct SubnetView {
     /// Subnet ID.
     pub id: String,
@@ -180,8 +166,7 @@ pub struct SubnetView {
 }
 
 /// GitOps bootstrap.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct GitopsView {
     /// `argocd` or `flux`.
     pub engine: Engine,
@@ -196,8 +181,7 @@ pub struct GitopsView {
 }
 
 /// A team repository.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct RepoView {
     /// Application / Kustomization name.
     pub name: String,
@@ -214,8 +198,7 @@ pub struct RepoView {
 }
 
 /// A contributing team.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct TeamView {
     /// Team name (AppProject name).
     pub name: String,
@@ -226,8 +209,7 @@ pub struct TeamView {
 }
 
 /// A tenant namespace.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct TenantView {
     /// Namespace.
     pub namespace: String,
@@ -240,8 +222,7 @@ pub struct TenantView {
 }
 
 /// A ResourceQuota.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct QuotaView {
     /// CPU requests.
     pub cpu: Option<String>,
@@ -263,8 +244,7 @@ pub struct IamSettings {
 }
 
 /// The shared chaining role of an account.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct SharedChainingRoleView {
     /// Role name.
     pub role_name: String,
@@ -275,8 +255,7 @@ pub struct SharedChainingRoleView {
 }
 
 /// A role in another account (or another workload account) a service account assumes.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct TargetView {
     /// Role ARN.
     pub arn: String,
@@ -362,8 +341,7 @@ impl Grant {
 }
 
 /// A service account with its IAM role.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct ServiceAccountView {
     /// Service account name.
     pub name: String,
@@ -402,16 +380,13 @@ pub struct ServiceAccountView {
     /// The role's permission policy (for eksctl `attachPolicy` while IRSA trust is pending).
     pub permission_policy: Option<serde_json::Value>,
     /// Inline statements (typed; rendered into JSON by the identity module).
-    #[serde(skip)]
     pub statements: Vec<Statement>,
     /// Session policy statements (typed).
-    #[serde(skip)]
     pub session_statements: Vec<Statement>,
 }
 
 /// Karpenter settings.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct KarpenterView {
     /// IAM role of the nodes Karpenter launches.
     pub node_role_name: String,

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// A counted stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// One call of [`crate::resolve::resolve`] (the whole fleet).
+    /// One call of `resolve::resolve` (the whole fleet).
     Resolve,
-    /// One account's IAM documents built ([`crate::iam::build`]).
+    /// One account's IAM documents built (`iam::build`).
     Iam,
-    /// One account rendered ([`crate::render::render`]).
+    /// One account rendered (`render::render`).
     Render,
 }
 

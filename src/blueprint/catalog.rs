@@ -12,9 +12,9 @@ use include_dir::{include_dir, Dir};
 use serde_json::Value;
 
 use super::{extends, Blueprint, BlueprintSpec, ParamType};
+use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
-use crate::fleet::validate::parse_blueprint_ref;
-use crate::fleet::wire::{Document, API_VERSION};
+use crate::document::{Document, API_VERSION};
 
 static BUILTIN_BLUEPRINTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 static BUILTIN_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");

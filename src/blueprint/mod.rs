@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod extends;
+pub mod reference;
 
 use std::collections::BTreeMap;
 
@@ -190,7 +191,7 @@ pub struct FileSpec {
     pub for_each: Option<ForEach>,
     /// Render only for this GitOps engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine: Option<crate::fleet::wire::Engine>,
+    pub engine: Option<crate::gitops::Engine>,
     /// Render only when this boolean parameter is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,

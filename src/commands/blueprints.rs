@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use super::ExitStatus;
 use crate::blueprint::catalog::Catalog;
+use crate::blueprint::reference::parse_blueprint_ref;
 use crate::blueprint::Blueprint;
 use crate::cli::BlueprintsCommand;
-use crate::fleet::validate::parse_blueprint_ref;
 use crate::output::Printer;
 
 pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> ExitStatus {

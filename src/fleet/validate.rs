@@ -10,6 +10,7 @@ use super::wire::{
 };
 use super::{Inventory, Sourced};
 use crate::blueprint::catalog::Catalog;
+use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::network;
 
@@ -363,28 +364,6 @@ fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inv
         ),
         Some(_) => {}
     }
-}
-
-/// Split `name@req` into the name and the semver requirement.
-pub fn parse_blueprint_ref(s: &str) -> Result<(String, Option<semver::VersionReq>), String> {
-    let (name, req) = match s.split_once('@') {
-        Some((n, r)) => (n, Some(r)),
-        None => (s, None),
-    };
-    rules::dns_label(name).map_err(|e| format!("blueprint name {name:?}: {e}"))?;
-    let req = req
-        .map(|r| {
-            // A full version without an operator means exactly that version (`general@1.0.0`).
-            let text = if semver::Version::parse(r).is_ok() {
-                format!("={r}")
-            } else {
-                r.to_string()
-            };
-            semver::VersionReq::parse(&text)
-                .map_err(|e| format!("{r:?} is not a semver requirement such as ^1.2: {e}"))
-        })
-        .transpose()?;
-    Ok((name.to_string(), req))
 }
 
 fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog: &Catalog) {

@@ -7,53 +7,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The only apiVersion of the inventory format so far.
-pub const API_VERSION: &str = "eksvend.dev/v1alpha1";
-
-/// `metadata` of every inventory document.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Metadata {
-    /// The document's name (a DNS-1123 label for Networks and WorkloadAccounts).
-    pub name: String,
-    /// Free-form labels; not used by eksvend, kept for people and tools.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-}
-
-/// A typed inventory document: `apiVersion`, `kind`, `metadata`, `spec`.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Document<S> {
-    /// Always `eksvend.dev/v1alpha1`.
-    pub api_version: String,
-    /// The kind of document.
-    pub kind: String,
-    /// Name and labels.
-    pub metadata: Metadata,
-    /// The document's content.
-    pub spec: S,
-}
-
-/// GitOps engine that reconciles a cluster's repository.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
-#[serde(rename_all = "camelCase")]
-pub enum Engine {
-    /// Argo CD: a root Application (app-of-apps), AppProjects per team, Applications per repo.
-    Argocd,
-    /// Flux: GitRepository + Kustomization per repo, impersonating a tenant service account.
-    Flux,
-}
-
-/// How a service account gets AWS credentials.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
-#[serde(rename_all = "camelCase")]
-pub enum IdentityMode {
-    /// EKS Pod Identity: an association plus a role trusting `pods.eks.amazonaws.com`.
-    PodIdentity,
-    /// IAM Roles for Service Accounts: the role trusts the cluster's OIDC provider.
-    Irsa,
-}
+pub use crate::document::{Document, Metadata, API_VERSION};
+pub use crate::gitops::Engine;
+pub use crate::identity::modes::{ChainingMode, IdentityMode};
+pub use crate::identity::statement::{Effect, OneOrMany, Statement};
 
 /// `kind: Fleet` — exactly one per inventory.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -388,99 +345,4 @@ pub struct ServiceAccount {
     /// role (or, with `native` chaining, the target role) may do. Needs `disableSessionTags: true`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub session_policy: Vec<Statement>,
-}
-
-/// How a service account reaches roles in other accounts.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash, Default)]
-#[serde(rename_all = "camelCase")]
-pub enum ChainingMode {
-    /// An AWS config file whose `credential_process` reads the Pod Identity credentials, and a
-    /// `role_arn` + `source_profile` profile per target (for IRSA: `web_identity_token_file`).
-    #[default]
-    Profile,
-    /// EKS Pod Identity's own role chaining: `targetRoleARN` on the association (one target).
-    Native,
-    /// The account's shared chaining role (`sts:AssumeRole` only) and a profile per target.
-    Shared,
-}
-
-/// An inline IAM policy statement. Keys may be written as in IAM (`Effect`) or camelCase.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Statement {
-    /// Optional statement ID.
-    #[serde(
-        default,
-        rename = "Sid",
-        alias = "sid",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sid: Option<String>,
-    /// `Allow` or `Deny`.
-    #[serde(rename = "Effect", alias = "effect")]
-    pub effect: Effect,
-    /// Actions, e.g. `s3:GetObject`; never `"*"`. Exactly one of `Action` and `NotAction`.
-    #[serde(
-        default,
-        rename = "Action",
-        alias = "action",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub action: Option<OneOrMany>,
-    /// Actions excluded (only with `Effect: Deny`: an Allow with NotAction grants everything else).
-    #[serde(
-        default,
-        rename = "NotAction",
-        alias = "notAction",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub not_action: Option<OneOrMany>,
-    /// Resource ARNs. `"*"` only for actions without resource-level permissions (e.g.
-    /// `ec2:Describe*`, `sts:GetCallerIdentity`) and with `allowWildcardResource: true`.
-    #[serde(rename = "Resource", alias = "resource")]
-    pub resource: OneOrMany,
-    /// Explicit opt-in for `Resource: "*"` on actions that have no resource-level permissions.
-    #[serde(
-        default,
-        rename = "allowWildcardResource",
-        skip_serializing_if = "std::ops::Not::not"
-    )]
-    pub allow_wildcard_resource: bool,
-    /// IAM condition block, copied as written.
-    #[serde(
-        default,
-        rename = "Condition",
-        alias = "condition",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub condition: Option<BTreeMap<String, BTreeMap<String, OneOrMany>>>,
-}
-
-/// IAM statement effect.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
-pub enum Effect {
-    /// Allow.
-    Allow,
-    /// Deny.
-    Deny,
-}
-
-/// One string or a list of strings, as IAM allows.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    /// A single value.
-    One(String),
-    /// Several values.
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    /// The values as a list.
-    pub fn to_vec(&self) -> Vec<String> {
-        match self {
-            OneOrMany::One(s) => vec![s.clone()],
-            OneOrMany::Many(v) => v.clone(),
-        }
-    }
 }

@@ -8,9 +8,11 @@ pub mod irsa;
 pub mod karpenter;
 pub mod limits;
 pub mod lint;
+pub mod modes;
 pub mod pod_identity;
 pub mod policy;
 pub mod scp;
+pub mod statement;
 
 use sha2::{Digest, Sha256};
 

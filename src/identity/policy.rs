@@ -2,8 +2,9 @@
 
 use serde_json::{json, Value};
 
+use super::modes::{ChainingMode, IdentityMode};
+use super::statement::Statement;
 use super::VERSION;
-use crate::fleet::wire::{ChainingMode, IdentityMode, Statement};
 
 /// Actions that have no resource-level permissions, so `Resource: "*"` is their only form
 /// (an entry ending in `*` covers every action with that prefix). A statement may use `"*"`

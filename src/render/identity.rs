@@ -5,7 +5,7 @@
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use super::{RenderError, RenderedTree};
+use super::{context, RenderError, RenderedTree};
 use crate::fleet::wire::{ChainingMode, IdentityMode};
 use crate::iam::{by_target, target_trust};
 use crate::resolve::{ClusterSpec, Grant, TargetView};
@@ -28,11 +28,10 @@ pub fn add_identity_files(
     tree: &mut RenderedTree,
 ) -> Result<(), RenderError> {
     let mut ctx = Context::new();
-    ctx.insert("spec", spec);
-    ctx.insert("platformRoleArn", &spec.iam.platform_role_arn);
+    ctx.insert("spec", &context::Spec::of(spec));
     for tenant in &spec.tenants {
         let mut ctx = ctx.clone();
-        ctx.insert("tenant", tenant);
+        ctx.insert("tenant", &context::Tenant::of(tenant));
         if !tenant.ack_associations.is_empty() {
             let path = format!(
                 "tenants/{}/pod-identity-associations.yaml",
@@ -53,7 +52,7 @@ pub fn add_identity_files(
             .filter(|s| s.chaining_config.is_some())
         {
             let mut ctx = ctx.clone();
-            ctx.insert("sa", sa);
+            ctx.insert("sa", &context::ServiceAccount::of(sa));
             let dir = format!("tenants/{}/aws-chaining/{}", tenant.namespace, sa.name);
             for (template, file) in [
                 ("identity/chaining-kustomization.yaml", "kustomization.yaml"),
@@ -67,7 +66,7 @@ pub fn add_identity_files(
     for (_, grants) in by_target(&spec.grants) {
         let target: &TargetView = &grants[0].target;
         let mut ctx = ctx.clone();
-        ctx.insert("target", target);
+        ctx.insert("target", &context::Target::of(target));
         ctx.insert("sources", &grants.iter().map(row).collect::<Vec<_>>());
         ctx.insert("ready", &target_trust(&grants).is_some());
         let path = format!(

@@ -3,6 +3,7 @@
 //! Manifests come from Tera templates (autoescaped, see [`escape`]); IAM documents are typed
 //! JSON from [`crate::identity`]. Output is byte-for-byte deterministic.
 
+mod context;
 pub mod escape;
 mod iam;
 mod identity;
@@ -85,7 +86,7 @@ pub fn render(
         files: BTreeMap::new(),
     };
     let mut ctx = Context::new();
-    ctx.insert("spec", spec);
+    ctx.insert("spec", &context::Spec::of(spec));
     for file in &spec.files {
         if file.engine.is_some_and(|e| e != spec.gitops.engine) {
             continue;
@@ -103,7 +104,7 @@ pub fn render(
             let mut ctx = ctx.clone();
             let mut path = file.path.clone();
             if let Some(t) = tenant {
-                ctx.insert("tenant", t);
+                ctx.insert("tenant", &context::Tenant::of(t));
                 path = path.replace("{tenant}", &t.namespace);
             }
             render_into(

@@ -1,0 +1,473 @@
+//! The template contract: what a template may use, and nothing else.
+//!
+//! Templates see `spec` (a [`Spec`]), and inside `forEach: tenants` files also `tenant` (a
+//! [`Tenant`]). Every value is borrowed from the resolved model and serialize-only; every
+//! decision (identity modes, GPU pools, which engine, ARNs, arithmetic) is made here, in Rust, so
+//! templates only print and loop. Field names are camelCase in templates.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::blueprint::{EksAddon, NodePool, Taint};
+use crate::gitops::Engine;
+use crate::identity::modes::IdentityMode;
+use crate::resolve::{
+    AddonView, ClusterSpec, GitopsView, QuotaView, RepoView, ServiceAccountView,
+    SharedChainingRoleView, SubnetView, TargetView, TeamView, TenantView,
+};
+
+/// The taint key that marks a GPU node pool.
+const GPU_TAINT: &str = "nvidia.com/gpu";
+
+/// `spec` in every template.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Spec<'a> {
+    account: Account<'a>,
+    cluster: Cluster<'a>,
+    blueprint: Blueprint<'a>,
+    network: Network<'a>,
+    gitops: Gitops<'a>,
+    tenants: Vec<Tenant<'a>>,
+    pod_identity_associations: Vec<ServiceAccount<'a>>,
+    irsa_service_accounts: Vec<ServiceAccount<'a>>,
+    karpenter: Karpenter<'a>,
+    shared_chaining_role: Option<SharedChainingRole<'a>>,
+    ack_pod_identity: bool,
+    inventory_digest: &'a str,
+    iam: Iam<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Account<'a> {
+    name: &'a str,
+    id: &'a str,
+    team: &'a str,
+    environment: &'a str,
+    region: &'a str,
+    partition: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Cluster<'a> {
+    name: &'a str,
+    kubernetes_version: &'a str,
+    arn: &'a str,
+    with_oidc: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Blueprint<'a> {
+    name: &'a str,
+    version: &'a str,
+    id: &'a str,
+    parameters: &'a BTreeMap<String, Value>,
+    eks_addons: Vec<EksAddonCtx<'a>>,
+    node_pools: Vec<Pool<'a>>,
+    addons: Vec<Addon<'a>>,
+    /// Capacity the CPU pools (no taints) offer, and whether any pool is a GPU pool.
+    capacity: Capacity,
+    /// The blueprint renders Kueue objects (files from `templates/kueue/`).
+    kueue: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Capacity {
+    spot: bool,
+    on_demand: bool,
+    gpu: bool,
+}
+
+#[derive(Serialize)]
+struct EksAddonCtx<'a> {
+    name: &'a str,
+    version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Pool<'a> {
+    name: &'a str,
+    node_class: &'a str,
+    capacity_types: &'a [String],
+    architectures: &'a [String],
+    instance_categories: &'a [String],
+    instance_families: &'a [String],
+    min_generation: Option<u32>,
+    /// `karpenter.k8s.aws/instance-generation` Gt this (`minGeneration - 1`).
+    generation_above: Option<u32>,
+    taints: Vec<TaintCtx<'a>>,
+    limits: &'a BTreeMap<String, String>,
+    consolidation_policy: &'a str,
+    consolidate_after: &'a str,
+    expire_after: &'a str,
+    weight: Option<u32>,
+    /// Tainted `nvidia.com/gpu`.
+    gpu: bool,
+}
+
+#[derive(Serialize)]
+struct TaintCtx<'a> {
+    key: &'a str,
+    value: Option<&'a str>,
+    effect: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Addon<'a> {
+    name: &'a str,
+    repo_url: &'a str,
+    chart: &'a str,
+    version: &'a str,
+    namespace: &'a str,
+    values: &'a serde_json::Map<String, Value>,
+    oci: bool,
+    helm_repo: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Network<'a> {
+    name: &'a str,
+    account_id: &'a str,
+    vpc_id: &'a str,
+    ram_share_arn: &'a str,
+    private_subnets: Vec<Subnet<'a>>,
+    public_subnets: Vec<Subnet<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Subnet<'a> {
+    id: &'a str,
+    zone_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Gitops<'a> {
+    engine: Engine,
+    argocd: bool,
+    flux: bool,
+    repo_url: &'a str,
+    branch: &'a str,
+    repos: Vec<Repo<'a>>,
+    teams: Vec<Team<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Repo<'a> {
+    name: &'a str,
+    team: &'a str,
+    url: &'a str,
+    path: &'a str,
+    revision: &'a str,
+    namespaces: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Team<'a> {
+    name: &'a str,
+    source_repos: &'a [String],
+    namespaces: &'a [String],
+}
+
+/// `tenant` in `forEach: tenants` files (and each item of `spec.tenants`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Tenant<'a> {
+    namespace: &'a str,
+    quota: Option<Quota<'a>>,
+    service_accounts: Vec<ServiceAccount<'a>>,
+    ack_associations: Vec<ServiceAccount<'a>>,
+}
+
+#[derive(Serialize)]
+struct Quota<'a> {
+    cpu: Option<&'a str>,
+    memory: Option<&'a str>,
+    pods: Option<u32>,
+}
+
+/// A service account with its role (`sa` in identity templates).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ServiceAccount<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    identity: IdentityMode,
+    /// Uses IRSA (annotation + web identity), not EKS Pod Identity.
+    irsa: bool,
+    role_name: &'a str,
+    role_arn: &'a str,
+    policy_arns: &'a [String],
+    association_role_arn: &'a str,
+    native_target: Option<&'a str>,
+    targets: Vec<Target<'a>>,
+    disable_session_tags: bool,
+    session_policy: Option<&'a str>,
+    chaining_config: Option<&'a str>,
+    aws_profile: Option<&'a str>,
+    credential_script: Option<&'a str>,
+    permission_policy: Option<&'a Value>,
+}
+
+/// A target role (`target` in hand-off templates).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Target<'a> {
+    arn: &'a str,
+    account_id: &'a str,
+    role_name: &'a str,
+    profile: &'a str,
+    inventory_account: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Karpenter<'a> {
+    node_role_name: &'a str,
+    node_role_arn: &'a str,
+    controller_role_arn: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SharedChainingRole<'a> {
+    role_name: &'a str,
+    role_arn: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Iam<'a> {
+    platform_role_arn: Option<&'a str>,
+}
+
+impl<'a> Spec<'a> {
+    /// The context of every template of `spec`'s repository.
+    pub(crate) fn of(spec: &'a ClusterSpec) -> Spec<'a> {
+        let bp = &spec.blueprint;
+        let node_pools: Vec<Pool<'a>> = bp.node_pools.iter().map(pool).collect();
+        let cpu = || node_pools.iter().filter(|p| p.taints.is_empty());
+        let capacity = Capacity {
+            spot: cpu().any(|p| p.capacity_types.iter().any(|c| c == "spot")),
+            on_demand: cpu().any(|p| p.capacity_types.iter().any(|c| c == "on-demand")),
+            gpu: node_pools.iter().any(|p| p.gpu),
+        };
+        Spec {
+            account: Account {
+                name: &spec.account.name,
+                id: &spec.account.id,
+                team: &spec.account.team,
+                environment: &spec.account.environment,
+                region: &spec.account.region,
+                partition: &spec.account.partition,
+            },
+            cluster: Cluster {
+                name: &spec.cluster.name,
+                kubernetes_version: &spec.cluster.kubernetes_version,
+                arn: &spec.cluster.arn,
+                with_oidc: spec.cluster.with_oidc,
+            },
+            blueprint: Blueprint {
+                name: &bp.name,
+                version: &bp.version,
+                id: &bp.id,
+                parameters: &bp.parameters,
+                eks_addons: bp.eks_addons.iter().map(eks_addon).collect(),
+                node_pools,
+                addons: bp.addons.iter().map(addon).collect(),
+                capacity,
+                kueue: spec.files.iter().any(|f| f.template.starts_with("kueue/")),
+            },
+            network: Network {
+                name: &spec.network.name,
+                account_id: &spec.network.account_id,
+                vpc_id: &spec.network.vpc_id,
+                ram_share_arn: &spec.network.ram_share_arn,
+                private_subnets: spec.network.private_subnets.iter().map(subnet).collect(),
+                public_subnets: spec.network.public_subnets.iter().map(subnet).collect(),
+            },
+            gitops: gitops(&spec.gitops),
+            tenants: spec.tenants.iter().map(Tenant::of).collect(),
+            pod_identity_associations: spec
+                .pod_identity_associations
+                .iter()
+                .map(ServiceAccount::of)
+                .collect(),
+            irsa_service_accounts: spec
+                .irsa_service_accounts
+                .iter()
+                .map(ServiceAccount::of)
+                .collect(),
+            karpenter: Karpenter {
+                node_role_name: &spec.karpenter.node_role_name,
+                node_role_arn: &spec.karpenter.node_role_arn,
+                controller_role_arn: &spec.karpenter.controller_role_arn,
+            },
+            shared_chaining_role: spec.shared_chaining_role.as_ref().map(shared_role),
+            ack_pod_identity: spec.ack_pod_identity,
+            inventory_digest: &spec.inventory_digest,
+            iam: Iam {
+                platform_role_arn: spec.iam.platform_role_arn.as_deref(),
+            },
+        }
+    }
+}
+
+impl<'a> Tenant<'a> {
+    pub(crate) fn of(t: &'a TenantView) -> Tenant<'a> {
+        Tenant {
+            namespace: &t.namespace,
+            quota: t.quota.as_ref().map(quota),
+            service_accounts: t.service_accounts.iter().map(ServiceAccount::of).collect(),
+            ack_associations: t.ack_associations.iter().map(ServiceAccount::of).collect(),
+        }
+    }
+}
+
+impl<'a> ServiceAccount<'a> {
+    pub(crate) fn of(sa: &'a ServiceAccountView) -> ServiceAccount<'a> {
+        ServiceAccount {
+            name: &sa.name,
+            namespace: &sa.namespace,
+            identity: sa.identity,
+            irsa: sa.identity == IdentityMode::Irsa,
+            role_name: &sa.role_name,
+            role_arn: &sa.role_arn,
+            policy_arns: &sa.policy_arns,
+            association_role_arn: &sa.association_role_arn,
+            native_target: sa.native_target.as_deref(),
+            targets: sa.targets.iter().map(Target::of).collect(),
+            disable_session_tags: sa.disable_session_tags,
+            session_policy: sa.session_policy.as_deref(),
+            chaining_config: sa.chaining_config.as_deref(),
+            aws_profile: sa.aws_profile.as_deref(),
+            credential_script: sa.credential_script.as_deref(),
+            permission_policy: sa.permission_policy.as_ref(),
+        }
+    }
+}
+
+impl<'a> Target<'a> {
+    pub(crate) fn of(t: &'a TargetView) -> Target<'a> {
+        Target {
+            arn: &t.arn,
+            account_id: &t.account_id,
+            role_name: &t.role_name,
+            profile: &t.profile,
+            inventory_account: t.inventory_account.as_deref(),
+        }
+    }
+}
+
+fn eks_addon(a: &EksAddon) -> EksAddonCtx<'_> {
+    EksAddonCtx {
+        name: &a.name,
+        version: a.version.as_deref(),
+    }
+}
+
+fn pool(p: &NodePool) -> Pool<'_> {
+    Pool {
+        name: &p.name,
+        node_class: &p.node_class,
+        capacity_types: &p.capacity_types,
+        architectures: &p.architectures,
+        instance_categories: &p.instance_categories,
+        instance_families: &p.instance_families,
+        min_generation: p.min_generation,
+        generation_above: p.min_generation.map(|g| g.saturating_sub(1)),
+        taints: p.taints.iter().map(taint).collect(),
+        limits: &p.limits,
+        consolidation_policy: &p.consolidation_policy,
+        consolidate_after: &p.consolidate_after,
+        expire_after: &p.expire_after,
+        weight: p.weight,
+        gpu: p.taints.iter().any(|t| t.key == GPU_TAINT),
+    }
+}
+
+fn taint(t: &Taint) -> TaintCtx<'_> {
+    TaintCtx {
+        key: &t.key,
+        value: t.value.as_deref(),
+        effect: &t.effect,
+    }
+}
+
+fn addon(a: &AddonView) -> Addon<'_> {
+    Addon {
+        name: &a.addon.name,
+        repo_url: &a.addon.repo_url,
+        chart: &a.addon.chart,
+        version: &a.addon.version,
+        namespace: &a.addon.namespace,
+        values: &a.addon.values,
+        oci: a.oci,
+        helm_repo: &a.helm_repo,
+    }
+}
+
+fn subnet(s: &SubnetView) -> Subnet<'_> {
+    Subnet {
+        id: &s.id,
+        zone_id: &s.zone_id,
+    }
+}
+
+fn gitops(g: &GitopsView) -> Gitops<'_> {
+    Gitops {
+        engine: g.engine,
+        argocd: g.engine == Engine::Argocd,
+        flux: g.engine == Engine::Flux,
+        repo_url: &g.repo_url,
+        branch: &g.branch,
+        repos: g.repos.iter().map(repo).collect(),
+        teams: g.teams.iter().map(team).collect(),
+    }
+}
+
+fn repo(r: &RepoView) -> Repo<'_> {
+    Repo {
+        name: &r.name,
+        team: &r.team,
+        url: &r.url,
+        path: &r.path,
+        revision: &r.revision,
+        namespaces: &r.namespaces,
+    }
+}
+
+fn team(t: &TeamView) -> Team<'_> {
+    Team {
+        name: &t.name,
+        source_repos: &t.source_repos,
+        namespaces: &t.namespaces,
+    }
+}
+
+fn quota(q: &QuotaView) -> Quota<'_> {
+    Quota {
+        cpu: q.cpu.as_deref(),
+        memory: q.memory.as_deref(),
+        pods: q.pods,
+    }
+}
+
+fn shared_role(s: &SharedChainingRoleView) -> SharedChainingRole<'_> {
+    SharedChainingRole {
+        role_name: &s.role_name,
+        role_arn: &s.role_arn,
+    }
+}
