@@ -24,18 +24,19 @@ pub mod document;
 pub mod gitops;
 pub mod identity;
 pub mod network;
+pub mod rules;
 pub mod stats;
 
 // The stages, in pipeline order.
-pub mod apply;
 pub mod blueprint;
-pub mod check;
 pub mod fleet;
-pub mod iam;
-pub mod plan;
-pub mod render;
 pub mod resolve;
+pub mod iam;
+pub mod check;
+pub mod render;
 pub mod verify;
+pub mod plan;
+pub mod apply;
 
 // Composition and the command line.
 pub mod cli;

@@ -4,6 +4,8 @@
 
 pub mod schema;
 
+pub use crate::rules::is_safe_path;
+
 use crate::render::RenderedTree;
 
 /// A rendered file that is not well-formed.
@@ -48,21 +50,6 @@ pub fn verify(tree: &RenderedTree) -> Vec<VerifyError> {
         }));
     }
     errors
-}
-
-/// A relative path of plain segments: no `..`, no absolute path, no `.git`.
-pub fn is_safe_path(path: &str) -> bool {
-    !path.is_empty()
-        && !path.starts_with('/')
-        && path.split('/').all(|seg| {
-            !seg.is_empty()
-                && seg != "."
-                && seg != ".."
-                && seg != ".git"
-                && seg
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        })
 }
 
 fn check_yaml(file_name: &str, text: &str) -> Vec<String> {

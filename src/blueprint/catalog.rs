@@ -207,7 +207,7 @@ fn read_raw(path: &Path, text: &str, raws: &mut Vec<Raw>, diags: &mut Diagnostic
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    if crate::fleet::rules::dns_label(&name).is_err() {
+    if crate::rules::dns_label(&name).is_err() {
         return diags.push(err(
             "metadata.name",
             format!("{name:?} is not a valid blueprint name (a DNS-1123 label)"),
@@ -328,7 +328,7 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
             );
         }
         let placeholder_ok = f.path.contains("{tenant}") == f.for_each.is_some();
-        if !placeholder_ok || !crate::verify::is_safe_path(&f.path.replace("{tenant}", "x")) {
+        if !placeholder_ok || !crate::rules::is_safe_path(&f.path.replace("{tenant}", "x")) {
             err(format!("spec.files[{i}].path"), format!("{:?}: expected a relative path inside the repository, with {{tenant}} exactly when forEach: tenants", f.path));
         }
     }

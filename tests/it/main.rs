@@ -1,5 +1,6 @@
 //! Integration tests: the real binary, real git, the bundled example inventory.
 
+mod architecture;
 mod bad_inventory;
 mod catalog;
 mod cli;

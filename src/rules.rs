@@ -1,4 +1,5 @@
-//! Shape rules for the values of the inventory: names, IDs, ARNs, URLs, versions.
+//! Shape rules for the values of the inventory and the catalog: names, IDs, ARNs, URLs,
+//! versions, repository paths. Shared by every stage that checks a value.
 //!
 //! Each predicate returns `Err(expected)` describing what would be valid.
 
@@ -221,6 +222,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// A relative path of plain segments: no `..`, no absolute path, no `.git`.
+pub fn is_safe_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && path.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg != ".git"
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        })
 }
 
 #[cfg(test)]
