@@ -3,6 +3,11 @@
 //! Run: `cargo bench --bench vend` or `cargo bench --bench vend -- 1000` (or 5000).
 //! Prints wall time and accounts per second for render (to plain files) and apply (git
 //! commits: first vend, then a no-op second run), and the peak resident memory of the process.
+#![allow(
+    clippy::print_stdout,
+    clippy::cast_precision_loss,
+    reason = "a benchmark reports rates on stdout"
+)]
 
 use std::fmt::Write as _;
 use std::path::Path;

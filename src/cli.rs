@@ -75,7 +75,7 @@ pub enum Command {
         #[arg(long)]
         detailed_exitcode: bool,
     },
-    /// Render and commit each selected account's repository under --repos/<account>.
+    /// Render and commit each selected account's repository under --repos/ACCOUNT.
     ///
     /// A repository that does not exist is created. Files eksvend generated and nobody edited
     /// are updated; edits by people are kept; a file changed by both is a conflict and nothing is

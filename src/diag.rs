@@ -95,6 +95,7 @@ impl Diagnostics {
     }
 
     /// Sort by file, position and field, and drop exact duplicates.
+    #[must_use]
     pub fn sorted(mut self) -> Self {
         self.0.sort();
         self.0.dedup();

@@ -1,6 +1,11 @@
 //! One printer for everything a command says: data on stdout, the rest on stderr, respecting
 //! `--quiet`, `--verbose`, colour (`NO_COLOR`, terminals only) and a progress bar for large
 //! fleets on a terminal (never in CI or when piped).
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the one printer of the program"
+)]
 
 use std::io::IsTerminal;
 

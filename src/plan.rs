@@ -375,7 +375,7 @@ mod tests {
         State {
             api_version: String::new(),
             kind: String::new(),
-            metadata: Default::default(),
+            metadata: crate::state::StateMetadata::default(),
             version: 1,
             generator: String::new(),
             blueprint: String::new(),

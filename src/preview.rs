@@ -149,8 +149,8 @@ pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, String> {
 
 /// A unified diff of one file of a plan (empty when nothing to show).
 pub fn unified_diff(plan: &RepoPlan, path: &str) -> String {
-    let old = plan.before.get(path).map(String::as_str).unwrap_or("");
-    let new = plan.after.get(path).map(String::as_str).unwrap_or("");
+    let old = plan.before.get(path).map_or("", String::as_str);
+    let new = plan.after.get(path).map_or("", String::as_str);
     let old_name = if plan.before.contains_key(path) {
         format!("a/{path}")
     } else {

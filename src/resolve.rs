@@ -785,8 +785,11 @@ fn tenants(ids: &Ids<'_>, spec: &WorkloadAccountSpec, default: IdentityMode) -> 
         .map(|t| TenantView {
             namespace: t.namespace.clone(),
             quota: t.quota.as_ref().map(|q| QuotaView {
-                cpu: q.cpu.as_ref().map(|c| c.as_string()),
-                memory: q.memory.as_ref().map(|m| m.as_string()),
+                cpu: q.cpu.as_ref().map(super::fleet::wire::Quantity::as_string),
+                memory: q
+                    .memory
+                    .as_ref()
+                    .map(super::fleet::wire::Quantity::as_string),
                 pods: q.pods,
             }),
             service_accounts: t

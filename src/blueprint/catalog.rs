@@ -298,7 +298,7 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
             Location::file(&path),
             field,
             format!("{}: {msg}", bp.id()),
-        ))
+        ));
     };
     for (name, p) in &bp.spec.parameters {
         if !p.kind.accepts(&p.default) {

@@ -45,7 +45,7 @@ pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> ExitStatus {
 }
 
 /// One line per blueprint version.
-pub fn list(catalog: &Catalog) -> String {
+pub(super) fn list(catalog: &Catalog) -> String {
     let mut out = String::new();
     let width = catalog
         .blueprints
@@ -66,7 +66,7 @@ pub fn list(catalog: &Catalog) -> String {
 }
 
 /// Everything a platform engineer needs to pick and parameterize a blueprint.
-pub fn show(bp: &Blueprint) -> String {
+pub(super) fn show(bp: &Blueprint) -> String {
     let s = &bp.spec;
     let mut out = String::new();
     let _ = writeln!(out, "{}  {}", bp.id(), s.description);

@@ -16,6 +16,10 @@ pub(super) struct Options {
     pub detailed_exitcode: bool,
 }
 
+#[allow(
+    clippy::many_single_char_names,
+    reason = "p, f, s, o: printer and argument groups, as in every command"
+)]
 pub(super) fn run(
     p: &Printer,
     f: &FleetArgs,

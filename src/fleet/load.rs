@@ -186,7 +186,7 @@ fn load_document(text: &str, location: Location, inv: &mut Inventory, diags: &mu
         "Fleet" => push_typed::<FleetSpec>(text, location, spans, diags, &mut inv.fleets),
         "Network" => push_typed::<NetworkSpec>(text, location, spans, diags, &mut inv.networks),
         "WorkloadAccount" => {
-            push_typed::<WorkloadAccountSpec>(text, location, spans, diags, &mut inv.accounts)
+            push_typed::<WorkloadAccountSpec>(text, location, spans, diags, &mut inv.accounts);
         }
         _ => diags.push(Diagnostic::new(
             at("kind"),

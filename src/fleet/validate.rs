@@ -350,9 +350,7 @@ fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inv
     match inv.networks.iter().find(|n| n.doc.metadata.name == spec.network) {
         None => {
             let names = inv.networks.iter().map(|n| n.doc.metadata.name.as_str());
-            let hint = rules::suggest(&spec.network, names.clone())
-                .map(|s| format!("did you mean {s:?}?"))
-                .unwrap_or_else(|| format!("known networks: {}", names.collect::<Vec<_>>().join(", ")));
+            let hint = rules::suggest(&spec.network, names.clone()).map_or_else(|| format!("known networks: {}", names.collect::<Vec<_>>().join(", ")), |s| format!("did you mean {s:?}?"));
             c.error("spec.network", format!("no Network named {:?}; {hint}", spec.network));
         }
         Some(net) if net.doc.spec.region != spec.region => c.error(

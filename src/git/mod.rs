@@ -333,8 +333,7 @@ fn update_worktree(
     let head_is_branch = repo
         .find_reference("HEAD")
         .ok()
-        .map(|h| matches!(h.symbolic_target(), Ok(Some(t)) if t == refname))
-        .unwrap_or(false);
+        .is_some_and(|h| matches!(h.symbolic_target(), Ok(Some(t)) if t == refname));
     if !head_is_branch {
         return Ok(());
     }

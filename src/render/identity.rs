@@ -22,7 +22,7 @@ struct SourceRow {
 }
 
 /// Add the identity manifests and READMEs of one account.
-pub fn add_identity_files(
+pub(super) fn add_identity_files(
     tera: &Tera,
     spec: &ClusterSpec,
     tree: &mut RenderedTree,

@@ -218,7 +218,7 @@ mod tests {
         let cc = json!({"apiVersion": "eksctl.io/v1alpha5", "kind": "ClusterConfig", "metadata": {"name": "c", "region": "us-east-1"}, "vpc": {"cidr": 10}});
         match set.check("cluster.yaml", &cc) {
             Verdict::Invalid { violations, .. } => {
-                assert_eq!(violations[0].instance_path, "/vpc/cidr")
+                assert_eq!(violations[0].instance_path, "/vpc/cidr");
             }
             other => panic!("{other:?}"),
         }

@@ -105,10 +105,7 @@ fn walk(
     match v {
         serde_yaml::Value::Mapping(m) => {
             for (k, v) in m {
-                let k = k
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{k:?}"));
+                let k = k.as_str().map_or_else(|| format!("{k:?}"), str::to_string);
                 // keys that carry an injected value (AZ IDs) are compared with the value masked
                 let shown = k.replace(injected, "<v>");
                 keys.insert(format!("{at}/{shown}"));
@@ -133,7 +130,10 @@ fn hostile_values_parse_back_to_the_intended_structure() {
     let inv = eksvend::fleet::load::load(&fleet).unwrap();
     let specs = resolve::resolve(&inv, &catalog).unwrap();
     let tera = render::engine(&catalog).unwrap();
-    let mut values: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();
+    let mut values: Vec<String> = HOSTILE
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     values.push(long());
     for spec in &specs {
         for v in &values {

@@ -245,8 +245,11 @@ fn credential_script_reshapes_the_agent_answer() {
         "#!/bin/sh\nprintf '{\\n \"AccessKeyId\": \"ASIAX\",\\n \"SecretAccessKey\": \"s/+=\",\\n \"Token\": \"t+/=\",\\n \"AccountId\": \"111122223333\",\\n \"Expiration\": \"2030-01-01T00:00:00Z\"\\n}\\n'\n",
     )
     .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&curl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        &curl,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("token"), "tkn").unwrap();
     std::fs::write(dir.path().join("cp.sh"), chaining::CREDENTIAL_SCRIPT).unwrap();
     let out = std::process::Command::new("/bin/sh")

@@ -11,13 +11,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// `git daemon` serving `root` with push enabled; killed on drop.
-pub struct GitDaemon {
+pub(crate) struct GitDaemon {
     child: Child,
     pub port: u16,
 }
 
 impl GitDaemon {
-    pub fn start(root: &Path) -> GitDaemon {
+    pub(crate) fn start(root: &Path) -> GitDaemon {
         let port = free_port();
         let child = Command::new("git")
             .args([
@@ -50,7 +50,7 @@ impl Drop for GitDaemon {
 type Hook = Box<dyn FnMut() + Send>;
 
 /// An HTTP server in front of `git http-backend`, requiring basic auth `user:token`.
-pub struct HttpGit {
+pub(crate) struct HttpGit {
     pub port: u16,
     /// `METHOD path?query -> status` of every request.
     pub log: Arc<Mutex<Vec<String>>>,
@@ -61,7 +61,12 @@ pub struct HttpGit {
 impl HttpGit {
     /// Serve `root`; `before_first_push` runs once, just before the first receive-pack POST is
     /// handed to git (to move the remote under a client's feet).
-    pub fn start(root: &Path, user: &str, token: &str, before_first_push: Option<Hook>) -> HttpGit {
+    pub(crate) fn start(
+        root: &Path,
+        user: &str,
+        token: &str,
+        before_first_push: Option<Hook>,
+    ) -> HttpGit {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -87,7 +92,7 @@ impl HttpGit {
         }
     }
 
-    pub fn requests(&self) -> Vec<String> {
+    pub(crate) fn requests(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
 }
@@ -273,7 +278,7 @@ fn wait_for_port(port: u16) {
 }
 
 /// A bare repository at `root/<name>.git`.
-pub fn bare_repo(root: &Path, name: &str) -> PathBuf {
+pub(crate) fn bare_repo(root: &Path, name: &str) -> PathBuf {
     let path = root.join(format!("{name}.git"));
     let out = Command::new("git")
         .args(["init", "-q", "--bare", "-b", "main"])

@@ -4,17 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The crate root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A temporary workspace holding `fleet/` (a copy of the example inventory) and `repos/`.
-pub struct Scenario {
+pub(crate) struct Scenario {
     pub dir: tempfile::TempDir,
 }
 
 /// The result of one run of the binary.
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -32,18 +32,18 @@ impl From<Output> for Run {
 
 impl Scenario {
     /// A workspace with a copy of `examples/fleet`.
-    pub fn example() -> Scenario {
+    pub(crate) fn example() -> Scenario {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&root().join("examples/fleet"), &dir.path().join("fleet"));
         Scenario { dir }
     }
 
-    pub fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
 
     /// Replace `from` by `to` in an inventory file; the text must be there.
-    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+    pub(crate) fn edit(&self, rel: &str, from: &str, to: &str) {
         let p = self.path(rel);
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.contains(from), "{rel} does not contain {from:?}");
@@ -51,7 +51,7 @@ impl Scenario {
     }
 
     /// Run `eksvend ARGS` in the workspace.
-    pub fn eksvend(&self, args: &[&str]) -> Run {
+    pub(crate) fn eksvend(&self, args: &[&str]) -> Run {
         Command::new(env!("CARGO_BIN_EXE_eksvend"))
             .args(args)
             .current_dir(self.dir.path())
@@ -63,12 +63,12 @@ impl Scenario {
     }
 
     /// `eksvend apply -f fleet --repos repos`.
-    pub fn apply(&self) -> Run {
+    pub(crate) fn apply(&self) -> Run {
         self.eksvend(&["apply", "-f", "fleet", "--repos", "repos"])
     }
 
     /// Run the `git` CLI in a repository of the workspace; returns stdout, asserts success.
-    pub fn git(&self, repo: &str, args: &[&str]) -> String {
+    pub(crate) fn git(&self, repo: &str, args: &[&str]) -> String {
         let out = git_in(&self.path(repo), args);
         assert!(
             out.status.success(),
@@ -80,7 +80,7 @@ impl Scenario {
 }
 
 /// Run git in `dir` with a fixed identity (tests commit as a person too).
-pub fn git_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn git_in(dir: &Path, args: &[&str]) -> Output {
     Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -93,7 +93,7 @@ pub fn git_in(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// Copy a directory tree.
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let target = to.join(entry.path().strip_prefix(from).unwrap());
@@ -106,7 +106,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Every file under `dir`: relative path → content.
-pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+pub(crate) fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .map(Result::unwrap)
@@ -126,7 +126,7 @@ pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 
 /// A new version of the built-in `general` blueprint that only pins the node image: a user
 /// catalog's blueprint extending the built-in one.
-pub const GENERAL_1_1: &str = "apiVersion: eksvend.dev/v1alpha1
+pub(crate) const GENERAL_1_1: &str = "apiVersion: eksvend.dev/v1alpha1
 kind: Blueprint
 metadata: {name: general}
 spec:

@@ -190,7 +190,7 @@ fn check_statement(c: &mut Check<'_, Document<WorkloadAccountSpec>>, at: &str, s
         .action
         .as_ref()
         .or(st.not_action.as_ref())
-        .map(|a| a.to_vec())
+        .map(crate::identity::statement::OneOrMany::to_vec)
         .unwrap_or_default();
     let key = if st.action.is_some() {
         "Action"
