@@ -1,0 +1,387 @@
+//! The resolved model: one [`ClusterSpec`] per account, everything rendering needs, decided.
+//!
+//! Not `Serialize`: templates see `render::context`, built from it.
+
+use std::collections::BTreeMap;
+
+use crate::blueprint::{Addon, EksAddon, FileSpec, NodePool};
+use crate::fleet::wire::{ChainingMode, Engine, IdentityMode, Statement};
+use crate::identity;
+
+/// Everything needed to render one account's repository. Templates see this as `spec`.
+#[derive(Debug, Clone)]
+pub struct ClusterSpec {
+    /// The workload account.
+    pub account: AccountView,
+    /// The EKS cluster.
+    pub cluster: ClusterView,
+    /// The blueprint used, with parameters resolved against its defaults.
+    pub blueprint: BlueprintView,
+    /// The shared VPC.
+    pub network: NetworkView,
+    /// GitOps bootstrap.
+    pub gitops: GitopsView,
+    /// Tenant namespaces.
+    pub tenants: Vec<TenantView>,
+    /// Service accounts that use EKS Pod Identity, across tenants.
+    pub pod_identity_associations: Vec<ServiceAccountView>,
+    /// Service accounts that use IRSA, across tenants.
+    pub irsa_service_accounts: Vec<ServiceAccountView>,
+    /// Karpenter settings.
+    pub karpenter: KarpenterView,
+    /// The account's shared chaining role, when the inventory switches it on.
+    pub shared_chaining_role: Option<SharedChainingRoleView>,
+    /// Pod Identity associations are GitOps-managed ACK `PodIdentityAssociation`s (blueprint
+    /// parameter `ackPodIdentity`) instead of eksctl `iam.podIdentityAssociations`.
+    pub ack_pod_identity: bool,
+    /// Cross-account access this account's service accounts need (not shown to templates).
+    pub grants: Vec<Grant>,
+    /// Cross-account access other inventory accounts need to roles of this account.
+    pub incoming: Vec<Grant>,
+    /// IAM limits and the SCP's platform role (not shown to templates).
+    pub iam: IamSettings,
+    /// `sha256:…` of this account's resolved inputs.
+    pub inventory_digest: String,
+    /// Files the blueprint renders (not shown to templates).
+    pub files: Vec<FileSpec>,
+    /// Git settings for the commit (not shown to templates).
+    pub git: GitSettings,
+    /// Things a person should know; the run still succeeds.
+    pub warnings: Vec<String>,
+}
+
+/// Git settings of the Fleet, resolved for one account.
+#[derive(Debug, Clone, Default)]
+pub struct GitSettings {
+    /// Branch to commit to.
+    pub branch: String,
+    /// Author name.
+    pub author_name: String,
+    /// Author e-mail.
+    pub author_email: String,
+    /// The account's remote URL, if configured.
+    pub remote: Option<String>,
+}
+
+/// The workload account.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    /// WorkloadAccount name (also the repository directory name).
+    pub name: String,
+    /// AWS account ID.
+    pub id: String,
+    /// Owning team.
+    pub team: String,
+    /// Environment.
+    pub environment: String,
+    /// AWS region.
+    pub region: String,
+    /// ARN partition.
+    pub partition: String,
+}
+
+/// The EKS cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterView {
+    /// Cluster name.
+    pub name: String,
+    /// Kubernetes minor version.
+    pub kubernetes_version: String,
+    /// Cluster ARN.
+    pub arn: String,
+    /// OIDC issuer URL, once known.
+    pub oidc_issuer: Option<String>,
+    /// IAM OIDC provider ARN, once the issuer is known.
+    pub oidc_provider_arn: Option<String>,
+    /// Whether eksctl must associate an IAM OIDC provider (some service account uses IRSA).
+    pub with_oidc: bool,
+}
+
+/// The blueprint, resolved.
+#[derive(Debug, Clone)]
+pub struct BlueprintView {
+    /// Name.
+    pub name: String,
+    /// Exact version.
+    pub version: String,
+    /// `name@version`.
+    pub id: String,
+    /// Parameters: the account's values over the blueprint's defaults.
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// EKS managed add-ons.
+    pub eks_addons: Vec<EksAddon>,
+    /// Karpenter node pools.
+    pub node_pools: Vec<NodePool>,
+    /// Helm add-ons enabled for this account, values resolved.
+    pub addons: Vec<AddonView>,
+}
+
+/// A Helm add-on, resolved for one account.
+#[derive(Debug, Clone)]
+pub struct AddonView {
+    /// The blueprint's add-on, with `${…}` values replaced.
+    pub addon: Addon,
+    /// True for an OCI chart repository (`oci://`).
+    pub oci: bool,
+    /// The repository as Argo CD names it (no `oci://` scheme).
+    pub helm_repo: String,
+}
+
+/// The shared VPC.
+#[derive(Debug, Clone)]
+pub struct NetworkView {
+    /// Network document name.
+    pub name: String,
+    /// Networking account ID.
+    pub account_id: String,
+    /// VPC ID.
+    pub vpc_id: String,
+    /// RAM resource share ARN.
+    pub ram_share_arn: String,
+    /// Private subnets, sorted by AZ ID.
+    pub private_subnets: Vec<SubnetView>,
+    /// Public subnets, sorted by AZ ID.
+    pub public_subnets: Vec<SubnetView>,
+}
+
+/// A subnet.
+#[derive(Debug, Clone)]
+pub struct SubnetView {
+    /// Subnet ID.
+    pub id: String,
+    /// AZ ID.
+    pub zone_id: String,
+}
+
+/// GitOps bootstrap.
+#[derive(Debug, Clone)]
+pub struct GitopsView {
+    /// `argocd` or `flux`.
+    pub engine: Engine,
+    /// This repository's URL.
+    pub repo_url: String,
+    /// This repository's branch.
+    pub branch: String,
+    /// Other teams' repositories.
+    pub repos: Vec<RepoView>,
+    /// Teams with their repositories and namespaces (for AppProjects), sorted by name.
+    pub teams: Vec<TeamView>,
+}
+
+/// A team repository.
+#[derive(Debug, Clone)]
+pub struct RepoView {
+    /// Application / Kustomization name.
+    pub name: String,
+    /// Team.
+    pub team: String,
+    /// Git URL.
+    pub url: String,
+    /// Path in the repository (`.` for the root).
+    pub path: String,
+    /// Branch to follow (default `main`).
+    pub revision: String,
+    /// Namespaces it may deploy into; the first is its default.
+    pub namespaces: Vec<String>,
+}
+
+/// A contributing team.
+#[derive(Debug, Clone)]
+pub struct TeamView {
+    /// Team name (AppProject name).
+    pub name: String,
+    /// Repository URLs of the team.
+    pub source_repos: Vec<String>,
+    /// Namespaces the team may deploy into.
+    pub namespaces: Vec<String>,
+}
+
+/// A tenant namespace.
+#[derive(Debug, Clone)]
+pub struct TenantView {
+    /// Namespace.
+    pub namespace: String,
+    /// Quota, if set.
+    pub quota: Option<QuotaView>,
+    /// Service accounts.
+    pub service_accounts: Vec<ServiceAccountView>,
+    /// Pod Identity service accounts whose associations are ACK objects in this namespace.
+    pub ack_associations: Vec<ServiceAccountView>,
+}
+
+/// A ResourceQuota.
+#[derive(Debug, Clone)]
+pub struct QuotaView {
+    /// CPU requests.
+    pub cpu: Option<String>,
+    /// Memory requests.
+    pub memory: Option<String>,
+    /// Pods.
+    pub pods: Option<u32>,
+}
+
+/// IAM settings for one account.
+#[derive(Debug, Clone, Default)]
+pub struct IamSettings {
+    /// This account's trust policy quota (characters, whitespace not counted).
+    pub trust_policy_max_chars: usize,
+    /// The Fleet's trust policy quota (for hand-off documents of accounts outside the inventory).
+    pub fleet_trust_policy_max_chars: usize,
+    /// The platform role the SCP exempts.
+    pub platform_role_arn: Option<String>,
+}
+
+/// The shared chaining role of an account.
+#[derive(Debug, Clone)]
+pub struct SharedChainingRoleView {
+    /// Role name.
+    pub role_name: String,
+    /// Role ARN.
+    pub role_arn: String,
+    /// Every target of the service accounts that use it, sorted, deduplicated.
+    pub targets: Vec<String>,
+}
+
+/// A role in another account (or another workload account) a service account assumes.
+#[derive(Debug, Clone)]
+pub struct TargetView {
+    /// Role ARN.
+    pub arn: String,
+    /// The target's account ID.
+    pub account_id: String,
+    /// The target role's name (last path segment).
+    pub role_name: String,
+    /// Profile name in the AWS config file.
+    pub profile: String,
+    /// Native chaining: the association's external ID, once recorded in the inventory.
+    pub external_id: Option<String>,
+    /// The WorkloadAccount that owns the target role, when it is in the inventory.
+    pub inventory_account: Option<String>,
+}
+
+/// One service account's access to one target role: what the target must trust.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The source WorkloadAccount name.
+    pub account: String,
+    /// The source account ID.
+    pub account_id: String,
+    /// ARN partition.
+    pub partition: String,
+    /// The source cluster's ARN.
+    pub cluster_arn: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Service account.
+    pub service_account: String,
+    /// Identity mode of the service account.
+    pub identity: IdentityMode,
+    /// Chaining mode.
+    pub chaining: ChainingMode,
+    /// The role that calls `sts:AssumeRole` (own or shared chaining role).
+    pub source_role_arn: String,
+    /// Whether EKS sets session tags.
+    pub session_tags: bool,
+    /// The cluster's OIDC issuer (IRSA).
+    pub issuer: Option<String>,
+    /// The target.
+    pub target: TargetView,
+}
+
+impl Grant {
+    /// Who the target trusts, or `Err(what is missing)` while that is not known yet.
+    pub fn source(&self) -> Result<identity::chaining::Source<'_>, String> {
+        use identity::chaining::Source;
+        match self.identity {
+            IdentityMode::Irsa => {
+                let issuer = self.issuer.as_deref().ok_or_else(|| {
+                    format!("pending: the OIDC issuer of cluster {} is not known yet (set spec.cluster.oidcIssuer of WorkloadAccount {})", self.cluster_arn, self.account)
+                })?;
+                Ok(Source::WebIdentity {
+                    provider_arn: identity::irsa::provider_arn(
+                        &self.partition,
+                        &self.target.account_id,
+                        issuer,
+                    ),
+                    issuer,
+                    namespace: &self.namespace,
+                    service_account: &self.service_account,
+                })
+            }
+            IdentityMode::PodIdentity => {
+                let external_id = match self.chaining {
+                    ChainingMode::Native => Some(self.target.external_id.as_deref().ok_or_else(|| {
+                        format!("pending: the external ID of the Pod Identity association {}/{} is known once EKS creates it; record it in spec.tenants[].serviceAccounts[].externalIds of WorkloadAccount {}", self.namespace, self.service_account, self.account)
+                    })?),
+                    _ => None,
+                };
+                Ok(Source::Role {
+                    role_arn: &self.source_role_arn,
+                    cluster_arn: &self.cluster_arn,
+                    namespace: &self.namespace,
+                    service_account: &self.service_account,
+                    external_id,
+                    session_tags: self.session_tags,
+                })
+            }
+        }
+    }
+}
+
+/// A service account with its IAM role.
+#[derive(Debug, Clone)]
+pub struct ServiceAccountView {
+    /// Service account name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// `podIdentity` or `irsa`.
+    pub identity: IdentityMode,
+    /// IAM role name.
+    pub role_name: String,
+    /// IAM role ARN.
+    pub role_arn: String,
+    /// Managed policies attached.
+    pub policy_arns: Vec<String>,
+    /// Target roles in other accounts.
+    pub assume_roles: Vec<String>,
+    /// How the targets are reached.
+    pub chaining: ChainingMode,
+    /// Whether the service account has a role of its own (not with `chaining: shared`).
+    pub own_role: bool,
+    /// The role of the Pod Identity association / IRSA annotation.
+    pub association_role_arn: String,
+    /// Native chaining: the association's `targetRoleARN`.
+    pub native_target: Option<String>,
+    /// The targets, in inventory order.
+    pub targets: Vec<TargetView>,
+    /// `disableSessionTags` of the association.
+    pub disable_session_tags: bool,
+    /// The association's session policy, as compact JSON.
+    pub session_policy: Option<String>,
+    /// Profile chaining: the AWS config file (mounted with the credential script).
+    pub chaining_config: Option<String>,
+    /// Profile chaining: the default `AWS_PROFILE` (the first target's profile).
+    pub aws_profile: Option<String>,
+    /// Profile chaining through Pod Identity: the credential script is needed.
+    pub credential_script: Option<String>,
+    /// The role's permission policy (for eksctl `attachPolicy` while IRSA trust is pending).
+    pub permission_policy: Option<serde_json::Value>,
+    /// Inline statements (typed; rendered into JSON by the identity module).
+    pub statements: Vec<Statement>,
+    /// Session policy statements (typed).
+    pub session_statements: Vec<Statement>,
+}
+
+/// Karpenter settings.
+#[derive(Debug, Clone)]
+pub struct KarpenterView {
+    /// IAM role of the nodes Karpenter launches.
+    pub node_role_name: String,
+    /// Its ARN.
+    pub node_role_arn: String,
+    /// IAM role of the Karpenter controller (EKS Pod Identity, `kube-system/karpenter`).
+    pub controller_role_name: String,
+    /// Its ARN.
+    pub controller_role_arn: String,
+}

@@ -1,0 +1,187 @@
+//! Resolving tenants' service accounts: role names and ARNs, chaining profiles, targets, and the
+//! grants target roles must trust.
+
+use std::collections::BTreeMap;
+
+use super::model::{
+    AccountView, ClusterView, Grant, QuotaView, ServiceAccountView, TargetView, TenantView,
+};
+use crate::fleet::wire::{ChainingMode, IdentityMode, WorkloadAccountSpec};
+use crate::identity::{self, role_name};
+
+/// What naming a service account's roles and targets needs.
+pub(super) struct Ids<'a> {
+    pub(super) account: &'a AccountView,
+    pub(super) cluster: &'a ClusterView,
+    /// Inventory account ID → WorkloadAccount name.
+    pub(super) inventory: &'a BTreeMap<String, String>,
+    /// ARN of the shared chaining role, when switched on.
+    pub(super) shared_role: Option<String>,
+}
+
+pub(super) fn tenants(
+    ids: &Ids<'_>,
+    spec: &WorkloadAccountSpec,
+    default: IdentityMode,
+) -> Vec<TenantView> {
+    spec.tenants
+        .iter()
+        .map(|t| TenantView {
+            namespace: t.namespace.clone(),
+            quota: t.quota.as_ref().map(|q| QuotaView {
+                cpu: q.cpu.as_ref().map(crate::fleet::wire::Quantity::as_string),
+                memory: q
+                    .memory
+                    .as_ref()
+                    .map(crate::fleet::wire::Quantity::as_string),
+                pods: q.pods,
+            }),
+            service_accounts: t
+                .service_accounts
+                .iter()
+                .map(|sa| service_account_view(ids, &t.namespace, sa, default))
+                .collect(),
+            ack_associations: Vec::new(),
+        })
+        .collect()
+}
+
+fn service_account_view(
+    ids: &Ids<'_>,
+    namespace: &str,
+    sa: &crate::fleet::wire::ServiceAccount,
+    default: IdentityMode,
+) -> ServiceAccountView {
+    let role = role_name(&[&ids.cluster.name, namespace, &sa.name]);
+    let role_arn = identity::role_arn(&ids.account.partition, &ids.account.id, &role);
+    let identity_mode = sa.identity.unwrap_or(default);
+    let chaining = sa.chaining.unwrap_or_default();
+    let shared = chaining == ChainingMode::Shared && identity_mode == IdentityMode::PodIdentity;
+    let association_role_arn = match (&ids.shared_role, shared) {
+        (Some(arn), true) => arn.clone(),
+        _ => role_arn.clone(),
+    };
+    let targets = target_views(ids, sa);
+    let profile_chaining = !targets.is_empty() && chaining != ChainingMode::Native;
+    let web_identity = identity_mode == IdentityMode::Irsa;
+    let chaining_config = profile_chaining.then(|| {
+        let profiles: Vec<identity::chaining::Profile<'_>> = targets
+            .iter()
+            .map(|t| identity::chaining::Profile {
+                name: &t.profile,
+                role_arn: &t.arn,
+            })
+            .collect();
+        identity::chaining::config_file(
+            &profiles,
+            &format!("{namespace}-{}", sa.name),
+            web_identity,
+        )
+    });
+    ServiceAccountView {
+        name: sa.name.clone(),
+        namespace: namespace.to_string(),
+        identity: identity_mode,
+        role_arn,
+        role_name: role,
+        policy_arns: sa.policy_arns.clone(),
+        assume_roles: sa.assume_roles.clone(),
+        chaining,
+        own_role: !shared,
+        association_role_arn,
+        native_target: (chaining == ChainingMode::Native)
+            .then(|| sa.assume_roles.first().cloned())
+            .flatten(),
+        aws_profile: profile_chaining
+            .then(|| targets.first().map(|t| t.profile.clone()))
+            .flatten(),
+        credential_script: (profile_chaining && !web_identity)
+            .then(|| identity::chaining::CREDENTIAL_SCRIPT.to_string()),
+        chaining_config,
+        targets,
+        disable_session_tags: sa.disable_session_tags,
+        session_policy: (!sa.session_policy.is_empty()).then(|| {
+            serde_json::to_string(&identity::policy::document(&sa.session_policy))
+                .unwrap_or_default()
+        }),
+        permission_policy: identity::policy::permission_policy(
+            &sa.statements,
+            &sa.assume_roles,
+            identity::policy::Chaining::of(identity_mode, chaining),
+        ),
+        statements: sa.statements.clone(),
+        session_statements: sa.session_policy.clone(),
+    }
+}
+
+fn target_views(ids: &Ids<'_>, sa: &crate::fleet::wire::ServiceAccount) -> Vec<TargetView> {
+    let mut used: Vec<String> = Vec::new();
+    sa.assume_roles
+        .iter()
+        .map(|arn| {
+            let (account_id, name) = identity::role_arn_parts(arn).unwrap_or(("", arn));
+            let base: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let profile = if used.contains(&base) {
+                format!("{base}-{account_id}")
+            } else {
+                base
+            };
+            used.push(profile.clone());
+            TargetView {
+                arn: arn.clone(),
+                account_id: account_id.to_string(),
+                role_name: name.to_string(),
+                profile,
+                external_id: sa.external_ids.get(arn).cloned(),
+                inventory_account: ids.inventory.get(account_id).cloned(),
+            }
+        })
+        .collect()
+}
+
+/// Every (service account, target) pair of the account.
+pub(super) fn grants(ids: &Ids<'_>, tenants: &[TenantView]) -> Vec<Grant> {
+    tenants
+        .iter()
+        .flat_map(|t| &t.service_accounts)
+        .flat_map(|sa| {
+            sa.targets.iter().map(move |target| Grant {
+                account: ids.account.name.clone(),
+                account_id: ids.account.id.clone(),
+                partition: ids.account.partition.clone(),
+                cluster_arn: ids.cluster.arn.clone(),
+                namespace: sa.namespace.clone(),
+                service_account: sa.name.clone(),
+                identity: sa.identity,
+                chaining: sa.chaining,
+                source_role_arn: sa.association_role_arn.clone(),
+                session_tags: !sa.disable_session_tags,
+                issuer: ids.cluster.oidc_issuer.clone(),
+                target: target.clone(),
+            })
+        })
+        .collect()
+}
+
+pub(super) fn pending_grant_warnings(grants: &[Grant]) -> Vec<String> {
+    grants
+        .iter()
+        .filter(|g| g.identity == IdentityMode::PodIdentity)
+        .filter_map(|g| {
+            let msg = g.source().err()?;
+            Some(format!(
+                "the trust policy of target role {} for {}/{} is {msg}",
+                g.target.arn, g.namespace, g.service_account
+            ))
+        })
+        .collect()
+}
