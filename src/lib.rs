@@ -12,12 +12,16 @@
 //! 5. **verify** ([`verify`]): every rendered YAML/JSON file parses back and is well-formed;
 //! 6. **plan** ([`plan`]): the rendered tree against the repository's current tree;
 //! 7. **apply** ([`apply`]): write objects, move the branch, update the worktree.
+//!
+//! Failures outside inventory validation are one [`error::Error`]; the commands word them and
+//! [`error::Error::exit_status`] decides how the run ends.
 
 pub mod apply;
 pub mod blueprint;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod error;
 pub mod fleet;
 pub mod git;
 pub mod identity;

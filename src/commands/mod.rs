@@ -9,41 +9,17 @@ mod render;
 mod schema;
 mod validate;
 
-use std::process::ExitCode;
-
 use clap::CommandFactory;
 
 use crate::blueprint::catalog::Catalog;
 use crate::cli::{Cli, Command, FleetArgs, SelectArgs};
+use crate::error::Error;
+pub use crate::error::ExitStatus;
 use crate::output::{Printer, Verbosity};
 use crate::pipeline::{self, PipelineError, Rendered};
 use crate::select::Selection;
 
-/// How a run ended; decided once, turned into the process exit code by `main`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Done.
-    Success,
-    /// Invalid input or a failure.
-    Failure,
-    /// Changes pending (plan with --detailed-exitcode).
-    ChangesPending,
-    /// Conflicts that need a person.
-    Conflicts,
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(s: ExitStatus) -> ExitCode {
-        ExitCode::from(match s {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure => 1,
-            ExitStatus::ChangesPending => 2,
-            ExitStatus::Conflicts => 3,
-        })
-    }
-}
-
-/// Run one command.
+/// Run one command; print its error, if any, and decide the exit status.
 pub fn run(cli: Cli) -> ExitStatus {
     let verbosity = match (cli.quiet, cli.verbose) {
         (true, _) => Verbosity::Quiet,
@@ -51,9 +27,19 @@ pub fn run(cli: Cli) -> ExitStatus {
         _ => Verbosity::Normal,
     };
     let p = Printer::new(verbosity);
-    match cli.command {
-        Command::Validate(f) => validate::run(&p, &f),
-        Command::Render { fleet, select, out } => render::run(&p, &fleet, &select, &out),
+    match dispatch(&p, cli.command) {
+        Ok(status) => status,
+        Err(e) => {
+            report(&p, &e);
+            e.exit_status()
+        }
+    }
+}
+
+fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
+    match command {
+        Command::Validate(f) => validate::run(p, &f),
+        Command::Render { fleet, select, out } => render::run(p, &fleet, &select, &out),
         Command::Plan {
             fleet,
             select,
@@ -62,7 +48,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             format,
             detailed_exitcode,
         } => plan::run(
-            &p,
+            p,
             &fleet,
             &select,
             &repos,
@@ -94,12 +80,12 @@ pub fn run(cli: Cli) -> ExitStatus {
                 push,
                 jobs,
             };
-            apply::run(&p, &fleet, &select, &repos, &opts)
+            apply::run(p, &fleet, &select, &repos, &opts)
         }
-        Command::New(args) => new::run(&p, &args),
-        Command::Init { dir } => init::run(&p, &dir),
-        Command::Blueprints(cmd) => blueprints::run(&p, cmd),
-        Command::Schema { kind } => schema::run(&p, kind.as_deref()),
+        Command::New(args) => new::run(p, &args),
+        Command::Init { dir } => init::run(p, &dir),
+        Command::Blueprints(cmd) => blueprints::run(p, cmd),
+        Command::Schema { kind } => schema::run(p, kind.as_deref()),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -107,33 +93,26 @@ pub fn run(cli: Cli) -> ExitStatus {
                 "eksvend",
                 &mut std::io::stdout(),
             );
-            ExitStatus::Success
+            Ok(ExitStatus::Success)
         }
         Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitStatus::Success,
-                Err(e) => {
-                    p.error(&format!("error: {e}"));
-                    ExitStatus::Failure
-                }
-            }
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|source| Error::Print { source })?;
+            Ok(ExitStatus::Success)
         }
     }
 }
 
-/// Load, validate, resolve, render and verify the selected accounts; print errors.
+/// Load, validate, resolve, render and verify the selected accounts; print their warnings.
 fn render_selected(
     p: &Printer,
     f: &FleetArgs,
     s: &SelectArgs,
-) -> Result<(Vec<Rendered>, Catalog), ExitStatus> {
-    let selection = Selection::parse(&s.only, s.shard.as_deref()).map_err(|e| {
-        p.error(&format!("error: {e}"));
-        ExitStatus::Failure
-    })?;
-    let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints).map_err(|e| report(p, &e))?;
-    let rendered = pipeline::render_inventory(&inv, &catalog, |spec| selection.matches(spec))
-        .map_err(|e| report(p, &e))?;
+) -> Result<(Vec<Rendered>, Catalog), Error> {
+    let selection = Selection::parse(&s.only, s.shard.as_deref())?;
+    let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
+    let rendered = pipeline::render_inventory(&inv, &catalog, |spec| selection.matches(spec))?;
     for r in &rendered {
         for w in &r.spec.warnings {
             p.warn(&format!("{}: {w}", r.spec.account.name));
@@ -142,16 +121,16 @@ fn render_selected(
     Ok((rendered, catalog))
 }
 
-/// Print a pipeline error to stderr; the exit status for it.
-fn report(p: &Printer, e: &PipelineError) -> ExitStatus {
+/// Print an error to stderr, the one place that words errors for a person.
+fn report(p: &Printer, e: &Error) {
     match e {
-        PipelineError::Invalid(d) => p.error(&d.render_with_source()),
-        other => {
+        Error::Pipeline(PipelineError::Invalid(d)) => p.error(&d.render_with_source()),
+        Error::Pipeline(other) => {
             for line in other.to_string().lines() {
                 p.error(&format!("error: {line}"));
             }
             p.error("nothing was written");
         }
+        other => p.error(&format!("error: {other}")),
     }
-    ExitStatus::Failure
 }

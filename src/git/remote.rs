@@ -12,13 +12,55 @@ use git2::{Cred, CredentialType, FetchOptions, PushOptions, RemoteCallbacks, Rep
 /// Name of the remote eksvend manages.
 pub const REMOTE: &str = "origin";
 
+/// A failure talking to `origin`: network, authentication, or no such remote.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", explain(.remote.as_deref(), .source))]
+pub struct RemoteError {
+    /// The remote's URL; `None` when the repository has no `origin`.
+    pub remote: Option<String>,
+    /// libgit2's error.
+    pub source: git2::Error,
+}
+
 /// Why a push did not land.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum PushError {
     /// The remote branch moved (not a fast-forward): fetch, regenerate, retry.
-    Rejected(String),
+    #[error("{}", .source.message())]
+    NotFastForward {
+        /// The remote's URL.
+        remote: String,
+        /// libgit2's error.
+        source: git2::Error,
+    },
+    /// The server refused to update the ref (a moved branch, a protected branch, a hook).
+    #[error("{refname}: {status}")]
+    Refused {
+        /// The remote's URL.
+        remote: String,
+        /// The ref the server refused.
+        refname: String,
+        /// The server's reason.
+        status: String,
+    },
     /// Anything else (network, authentication…).
-    Failed(String),
+    #[error(transparent)]
+    Transport {
+        /// What failed.
+        #[from]
+        source: RemoteError,
+    },
+}
+
+impl PushError {
+    /// True when the remote refused the update (as opposed to not being reached): fetching,
+    /// regenerating on the new head and pushing again may succeed.
+    pub fn is_rejected(&self) -> bool {
+        matches!(
+            self,
+            PushError::NotFastForward { .. } | PushError::Refused { .. }
+        )
+    }
 }
 
 /// Point `origin` at `url` (creating or correcting it).
@@ -31,11 +73,13 @@ pub fn ensure_remote(repo: &Repository, url: &str) -> Result<(), git2::Error> {
 }
 
 /// Fetch `branches` from `origin` into `refs/remotes/origin/*`; a branch the remote lacks is fine.
-pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), String> {
-    let mut remote = repo
-        .find_remote(REMOTE)
-        .map_err(|e| e.message().to_string())?;
-    let url = remote.url().unwrap_or_default().to_string();
+pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), RemoteError> {
+    let mut remote = repo.find_remote(REMOTE).map_err(no_remote)?;
+    let url = printable_url(&remote);
+    let failed = |source| RemoteError {
+        remote: Some(url.clone()),
+        source,
+    };
     let attempts = Cell::new(0);
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(callbacks(repo, &attempts));
@@ -46,14 +90,14 @@ pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), String> {
                 Some(callbacks(repo, &Cell::new(0))),
                 None,
             )
-            .map_err(|e| explain(&url, &e))?;
+            .map_err(failed)?;
         let names = remote
             .list()
-            .map_err(|e| explain(&url, &e))?
+            .map_err(failed)?
             .iter()
             .map(|h| h.name().to_string())
             .collect();
-        remote.disconnect().map_err(|e| explain(&url, &e))?;
+        remote.disconnect().map_err(failed)?;
         names
     };
     let specs: Vec<String> = branches
@@ -66,21 +110,19 @@ pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), String> {
     }
     remote
         .fetch(&specs, Some(&mut opts), Some("eksvend: fetch"))
-        .map_err(|e| explain(&url, &e))
+        .map_err(failed)
 }
 
 /// Push `branch` to `origin`.
 pub fn push(repo: &Repository, branch: &str) -> Result<(), PushError> {
-    let mut remote = repo
-        .find_remote(REMOTE)
-        .map_err(|e| PushError::Failed(e.message().to_string()))?;
-    let url = remote.url().unwrap_or_default().to_string();
+    let mut remote = repo.find_remote(REMOTE).map_err(no_remote)?;
+    let url = printable_url(&remote);
     let attempts = Cell::new(0);
-    let rejected: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let refused: std::cell::RefCell<Option<(String, String)>> = std::cell::RefCell::new(None);
     let mut cb = callbacks(repo, &attempts);
     cb.push_update_reference(|refname, status| {
         if let Some(s) = status {
-            *rejected.borrow_mut() = Some(format!("{refname}: {s}"));
+            *refused.borrow_mut() = Some((refname.to_string(), s.to_string()));
         }
         Ok(())
     });
@@ -88,26 +130,55 @@ pub fn push(repo: &Repository, branch: &str) -> Result<(), PushError> {
     opts.remote_callbacks(cb);
     let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
     match remote.push(&[spec.as_str()], Some(&mut opts)) {
-        Err(e) if e.code() == git2::ErrorCode::NotFastForward => {
-            Err(PushError::Rejected(e.message().to_string()))
+        Err(source) if source.code() == git2::ErrorCode::NotFastForward => {
+            Err(PushError::NotFastForward {
+                remote: url,
+                source,
+            })
         }
-        Err(e) => Err(PushError::Failed(explain(&url, &e))),
-        Ok(()) => match rejected.borrow().clone() {
-            Some(msg) => Err(PushError::Rejected(msg)),
+        Err(source) => Err(PushError::Transport {
+            source: RemoteError {
+                remote: Some(url),
+                source,
+            },
+        }),
+        Ok(()) => match refused.take() {
+            Some((refname, status)) => Err(PushError::Refused {
+                remote: url,
+                refname,
+                status,
+            }),
             None => Ok(()),
         },
     }
 }
 
+/// The repository has no `origin` (or it cannot be read).
+fn no_remote(source: git2::Error) -> RemoteError {
+    RemoteError {
+        remote: None,
+        source,
+    }
+}
+
+/// The remote's URL as it may be printed: a URL that is not UTF-8 is shown with replacement
+/// characters (it only ever appears in messages).
+fn printable_url(remote: &git2::Remote<'_>) -> String {
+    String::from_utf8_lossy(remote.url_bytes()).into_owned()
+}
+
 /// The error as a person should read it: which remote, what to check.
-fn explain(url: &str, e: &git2::Error) -> String {
+fn explain(url: Option<&str>, e: &git2::Error) -> String {
     let hint = match e.class() {
         git2::ErrorClass::Http | git2::ErrorClass::Ssh if e.message().contains("auth") || e.message().contains("401") || e.message().contains("403") => {
             "; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
         }
         _ => "",
     };
-    format!("{url}: {}{hint}", e.message())
+    match url {
+        Some(url) => format!("{url}: {}{hint}", e.message()),
+        None => format!("{}{hint}", e.message()),
+    }
 }
 
 fn callbacks<'a>(repo: &'a Repository, attempts: &'a Cell<u32>) -> RemoteCallbacks<'a> {
@@ -138,11 +209,14 @@ fn credential(
                 return Ok(c);
             }
         }
+        // Without a home directory there are no usual key files to try.
         let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default();
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
         for key in ["id_ed25519", "id_ecdsa", "id_rsa"] {
-            let private = home.join(".ssh").join(key);
+            let Some(private) = home.as_ref().map(|h| h.join(".ssh").join(key)) else {
+                break;
+            };
             if private.exists() {
                 return Cred::ssh_key(user, None, &private, None);
             }
