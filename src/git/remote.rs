@@ -16,7 +16,7 @@ pub const REMOTE: &str = "origin";
 #[derive(Debug, thiserror::Error)]
 #[error("{}", explain(.remote.as_deref(), .source))]
 pub struct RemoteError {
-    /// The remote's URL; `None` when the repository has no `origin`.
+    /// The remote's URL without credentials; `None` when the repository has no `origin`.
     pub remote: Option<String>,
     /// libgit2's error.
     pub source: git2::Error,
@@ -28,7 +28,7 @@ pub enum PushError {
     /// The remote branch moved (not a fast-forward): fetch, regenerate, retry.
     #[error("{}", .source.message())]
     NotFastForward {
-        /// The remote's URL.
+        /// The remote's URL without credentials.
         remote: String,
         /// libgit2's error.
         source: git2::Error,
@@ -36,7 +36,7 @@ pub enum PushError {
     /// The server refused to update the ref (a moved branch, a protected branch, a hook).
     #[error("{refname}: {status}")]
     Refused {
-        /// The remote's URL.
+        /// The remote's URL without credentials.
         remote: String,
         /// The ref the server refused.
         refname: String,
@@ -161,10 +161,31 @@ fn no_remote(source: git2::Error) -> RemoteError {
     }
 }
 
-/// The remote's URL as it may be printed: a URL that is not UTF-8 is shown with replacement
-/// characters (it only ever appears in messages).
+/// The remote's URL as it may be printed: credentials removed; a URL that is not UTF-8 is
+/// shown with replacement characters (it only ever appears in messages).
 fn printable_url(remote: &git2::Remote<'_>) -> String {
-    String::from_utf8_lossy(remote.url_bytes()).into_owned()
+    credential_free(&String::from_utf8_lossy(remote.url_bytes()))
+}
+
+/// `url` without credentials, for messages: http(s) URLs lose their user information (a
+/// token is often given as the user name), other URLs keep the user name but not a password.
+/// scp-like addresses (`git@host:path`) name only a user.
+pub fn credential_free(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_string();
+    };
+    let user = match userinfo.split_once(':') {
+        _ if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => "",
+        Some((user, _password)) => user,
+        None => userinfo,
+    };
+    let at = if user.is_empty() { "" } else { "@" };
+    format!("{scheme}://{user}{at}{host}{path}")
 }
 
 /// The error as a person should read it: which remote, what to check.
@@ -187,7 +208,8 @@ fn callbacks<'a>(repo: &'a Repository, attempts: &'a Cell<u32>) -> RemoteCallbac
         attempts.set(attempts.get() + 1);
         if attempts.get() > 3 {
             return Err(git2::Error::from_str(&format!(
-                "authentication failed for {url}; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
+                "authentication failed for {}; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)",
+                credential_free(url)
             )));
         }
         credential(repo, url, username, allowed, attempts.get())
@@ -229,7 +251,8 @@ fn credential(
         {
             if attempt > 1 {
                 return Err(git2::Error::from_str(&format!(
-                    "{url}: the server rejected EKSVEND_GIT_TOKEN (authentication failed)"
+                    "{}: the server rejected EKSVEND_GIT_TOKEN (authentication failed)",
+                    credential_free(url)
                 )));
             }
             let user = std::env::var("EKSVEND_GIT_USERNAME")
@@ -247,6 +270,38 @@ fn credential(
         return Cred::default();
     }
     Err(git2::Error::from_str(&format!(
-        "{url}: no credentials available for {allowed:?}"
+        "{}: no credentials available for {allowed:?}",
+        credential_free(url)
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        for (url, printable) in [
+            ("https://git.example/a.git", "https://git.example/a.git"),
+            (
+                "https://tok3n@git.example/a.git",
+                "https://git.example/a.git",
+            ),
+            (
+                "https://me:s3cr3t@git.example:8443/a.git",
+                "https://git.example:8443/a.git",
+            ),
+            ("HTTP://me:s3cr3t@git.example", "HTTP://git.example"),
+            ("ssh://git@git.example/a.git", "ssh://git@git.example/a.git"),
+            (
+                "ssh://git:s3cr3t@git.example/a.git",
+                "ssh://git@git.example/a.git",
+            ),
+            ("git@git.example:team/a.git", "git@git.example:team/a.git"),
+            ("file:///srv/git/a.git", "file:///srv/git/a.git"),
+            ("https://git.example/a@b.git", "https://git.example/a@b.git"),
+        ] {
+            assert_eq!(credential_free(url), printable, "{url}");
+        }
+    }
 }
