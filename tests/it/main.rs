@@ -3,6 +3,7 @@
 mod bad_inventory;
 mod catalog;
 mod cli;
+mod errors;
 mod golden;
 mod hostile;
 mod identity;
