@@ -35,7 +35,7 @@ fn main() {
 
     let repos = dir.path().join("repos");
     let t = Instant::now();
-    let reports = apply::apply_all(&rendered, &repos);
+    let reports = apply::apply_all(&rendered, &repos).expect("lock the repositories");
     report("apply (first vend, commits)", n, t.elapsed().as_secs_f64());
     assert!(reports
         .iter()
@@ -44,7 +44,7 @@ fn main() {
     let t = Instant::now();
     let rendered =
         pipeline::render_fleet(&dir.path().join("fleet"), &catalog, |_| true).expect("render");
-    let reports = apply::apply_all(&rendered, &repos);
+    let reports = apply::apply_all(&rendered, &repos).expect("lock the repositories");
     report(
         "render+apply (no-op second run)",
         n,
@@ -52,7 +52,7 @@ fn main() {
     );
     assert!(reports
         .iter()
-        .all(|r| r.outcome == apply::Outcome::Unchanged));
+        .all(|r| matches!(r.outcome, apply::Outcome::Unchanged)));
 
     println!(
         "peak memory (VmHWM): {}",

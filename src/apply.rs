@@ -10,10 +10,10 @@ use std::path::Path;
 use git2::Repository;
 use rayon::prelude::*;
 
+use crate::error::Error;
 use crate::git::{self, lock::Lock, remote, CommitInfo};
 use crate::pipeline::Rendered;
 use crate::plan::{self, Action, Change, OnConflict, Plan};
-use crate::state::{State, STATE_PATH};
 
 /// How to apply.
 #[derive(Debug, Clone, Default)]
@@ -31,7 +31,7 @@ pub struct ApplyOptions {
 }
 
 /// What happened to one repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
     /// The repository (or its branch) was created with a first commit.
     Created {
@@ -58,12 +58,12 @@ pub enum Outcome {
     /// Nothing was written: an error.
     Failed {
         /// What went wrong.
-        message: String,
+        error: Error,
     },
 }
 
 /// The result for one account.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RepoReport {
     /// WorkloadAccount name.
     pub account: String,
@@ -76,18 +76,19 @@ pub struct RepoReport {
 }
 
 /// Apply every rendered account under `repos_dir/<account>/`, in parallel.
-pub fn apply_all(rendered: &[Rendered], repos_dir: &Path) -> Vec<RepoReport> {
-    apply_all_with(rendered, repos_dir, &ApplyOptions::default(), &|| {}).unwrap_or_default()
+/// Fails only when the repositories directory cannot be locked.
+pub fn apply_all(rendered: &[Rendered], repos_dir: &Path) -> Result<Vec<RepoReport>, Error> {
+    apply_all_with(rendered, repos_dir, &ApplyOptions::default(), &|| {})
 }
 
 /// [`apply_all`] with options, calling `done` after each repository (for progress bars).
-/// Fails only when the repositories directory is locked by another run.
+/// Fails only when the repositories directory cannot be locked (another run holds it).
 pub fn apply_all_with(
     rendered: &[Rendered],
     repos_dir: &Path,
     opts: &ApplyOptions,
     done: &(dyn Fn() + Sync),
-) -> Result<Vec<RepoReport>, String> {
+) -> Result<Vec<RepoReport>, Error> {
     let lock = Lock::acquire(repos_dir)?;
     let run = || {
         rendered
@@ -120,7 +121,7 @@ pub fn apply_one(r: &Rendered, repo_path: &Path, opts: &ApplyOptions) -> RepoRep
     let result = try_apply(r, repo_path, opts);
     if result.is_err() && !existed {
         // a repository this run created and could not fill is removed, not left empty
-        let _ = std::fs::remove_dir_all(repo_path);
+        let _ = fs_err::remove_dir_all(repo_path);
     }
     match result {
         Ok((plan, outcome, pushed)) => RepoReport {
@@ -129,10 +130,10 @@ pub fn apply_one(r: &Rendered, repo_path: &Path, opts: &ApplyOptions) -> RepoRep
             outcome,
             pushed,
         },
-        Err(message) => RepoReport {
+        Err(error) => RepoReport {
             account,
             plan: Plan::default(),
-            outcome: Outcome::Failed { message },
+            outcome: Outcome::Failed { error },
             pushed: false,
         },
     }
@@ -142,7 +143,7 @@ fn try_apply(
     r: &Rendered,
     repo_path: &Path,
     opts: &ApplyOptions,
-) -> Result<(Plan, Outcome, bool), String> {
+) -> Result<(Plan, Outcome, bool), Error> {
     let fleet_branch = r.spec.git.branch.as_str();
     let branch = opts.branch.as_deref().unwrap_or(fleet_branch);
     let remote_url = r
@@ -151,11 +152,10 @@ fn try_apply(
         .remote
         .as_deref()
         .filter(|_| opts.fetch || opts.push);
-    let repo = git::open_or_init(repo_path, fleet_branch).map_err(|e| e.to_string())?;
-    git::ensure_clean(&repo).map_err(|e| e.to_string())?;
+    let repo = git::open_or_init(repo_path, fleet_branch)?;
+    git::ensure_clean(&repo)?;
     if let Some(url) = remote_url {
-        remote::ensure_remote(&repo, url)
-            .map_err(|e| format!("{}: {}", repo_path.display(), e.message()))?;
+        remote::ensure_remote(&repo, url).map_err(Error::git(repo_path, "set the remote"))?;
     }
     let (mut plan, mut outcome) = commit_once(
         r,
@@ -180,22 +180,24 @@ fn try_apply(
         }
         match remote::push(&repo, branch) {
             Ok(()) => {
-                let _ = repo.reference(
-                    &format!("refs/remotes/{}/{branch}", remote::REMOTE),
-                    tip(&repo, branch).unwrap_or(git2::Oid::ZERO_SHA1),
-                    true,
-                    "eksvend: pushed",
-                );
+                if let Some(pushed) = tip(&repo, branch) {
+                    // Only a record of what the remote holds: if it cannot be written, the
+                    // next run fetches it anyway.
+                    let _ = repo.reference(
+                        &format!("refs/remotes/{}/{branch}", remote::REMOTE),
+                        pushed,
+                        true,
+                        "eksvend: pushed",
+                    );
+                }
                 return Ok((plan, outcome, true));
             }
-            Err(remote::PushError::Rejected(why)) if attempt == 0 => {
+            Err(e) if e.is_rejected() && attempt == 0 => {
                 // The remote moved: drop our unpushed commit, rebuild on the new head.
                 let remote_tip = tip(&repo, &format!("../remotes/{}/{branch}", remote::REMOTE));
                 let base = remote_tip.or_else(|| tip(&repo, fleet_branch));
-                let _ = why;
                 if let Some(base) = base {
-                    git::fast_forward(&repo, branch, base)
-                        .map_err(|e| format!("{}: {}", repo_path.display(), e.message()))?;
+                    git::fast_forward(&repo, branch, base)?;
                 }
                 (plan, outcome) =
                     commit_once(r, &repo, repo_path, branch, fleet_branch, true, opts)?;
@@ -206,14 +208,17 @@ fn try_apply(
                     return Ok((plan, outcome, false));
                 }
             }
-            Err(remote::PushError::Rejected(why)) => {
-                return Err(format!(
-                    "{}: push rejected twice (the remote keeps moving): {why}; run eksvend again",
-                    repo_path.display()
-                ));
+            Err(source) if source.is_rejected() => {
+                return Err(Error::PushRejectedTwice {
+                    repo: repo_path.to_path_buf(),
+                    source,
+                });
             }
-            Err(remote::PushError::Failed(why)) => {
-                return Err(format!("{}: push failed: {why}", repo_path.display()))
+            Err(source) => {
+                return Err(Error::Push {
+                    repo: repo_path.to_path_buf(),
+                    source,
+                })
             }
         }
     }
@@ -229,20 +234,21 @@ fn commit_once(
     fleet_branch: &str,
     fetch: bool,
     opts: &ApplyOptions,
-) -> Result<(Plan, Outcome), String> {
-    let err = |e: git2::Error| format!("{}: {}", repo_path.display(), e.message());
+) -> Result<(Plan, Outcome), Error> {
     if fetch {
         let mut branches = vec![fleet_branch];
         if branch != fleet_branch {
             branches.push(branch);
         }
-        remote::fetch(repo, &branches)
-            .map_err(|e| format!("{}: fetch failed: {e}", repo_path.display()))?;
+        remote::fetch(repo, &branches).map_err(|source| Error::Fetch {
+            repo: repo_path.to_path_buf(),
+            source,
+        })?;
         for b in &branches {
-            sync_with_remote(repo, b).map_err(|e| format!("{}: {e}", repo_path.display()))?;
+            sync_with_remote(repo, repo_path, b)?;
         }
     }
-    if branch != fleet_branch && git::branch_tip(repo, branch).is_none() {
+    if branch != fleet_branch && git::branch_tip(repo, branch)?.is_none() {
         if let Some(start) = tip(repo, fleet_branch) {
             git::move_branch(
                 repo,
@@ -250,16 +256,12 @@ fn commit_once(
                 start,
                 &format!("eksvend: branch from {fleet_branch}"),
             )
-            .map_err(err)?;
+            .map_err(Error::git(repo_path, "create the branch"))?;
         }
     }
-    let parent = git::branch_tip(repo, branch);
-    let current = git::tree_files(parent.as_ref());
-    let previous = git::read_file(repo, parent.as_ref(), STATE_PATH)
-        .map(|text| {
-            State::parse(&text).map_err(|e| format!("{}: {STATE_PATH}: {e}", repo_path.display()))
-        })
-        .transpose()?;
+    let parent = git::branch_tip(repo, branch)?;
+    let current = git::tree_files(repo, parent.as_ref())?;
+    let previous = git::recorded_state(repo, parent.as_ref(), repo_path)?;
     let mut plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {
         git::read_blob(repo, id)
     });
@@ -275,8 +277,7 @@ fn commit_once(
         if opts.on_conflict == OnConflict::Markers {
             let mut writes = plan.writes.clone();
             writes.extend(plan.markers.clone());
-            git::write_worktree(repo, &writes, &plan.deletes)
-                .map_err(|e| format!("{}: {e}", repo_path.display()))?;
+            git::write_worktree(repo, &writes, &plan.deletes)?;
             return Ok((plan, Outcome::ConflictMarkers { conflicts }));
         }
         return Ok((plan, Outcome::Conflict { conflicts }));
@@ -288,8 +289,7 @@ fn commit_once(
         author_email: &r.spec.git.author_email,
         message: &message,
     };
-    let commit =
-        git::commit_plan(repo, parent.as_ref(), &plan, &info).map_err(|e| e.to_string())?;
+    let commit = git::commit_plan(repo, parent.as_ref(), &plan, &info)?;
     let outcome = match (commit, parent.is_some()) {
         (None, _) => Outcome::Unchanged,
         (Some(c), false) => Outcome::Created {
@@ -304,23 +304,28 @@ fn commit_once(
 
 /// After a fetch: fast-forward the local branch to the remote one (or create it). A local
 /// branch with commits the remote lacks is left for a person, unless the remote lacks nothing.
-fn sync_with_remote(repo: &Repository, branch: &str) -> Result<(), String> {
+fn sync_with_remote(repo: &Repository, repo_path: &Path, branch: &str) -> Result<(), Error> {
     let Some(remote_tip) = tip(repo, &format!("../remotes/{}/{branch}", remote::REMOTE)) else {
         return Ok(());
     };
     let Some(local) = tip(repo, branch) else {
-        return git::fast_forward(repo, branch, remote_tip).map_err(|e| e.message().to_string());
+        return git::fast_forward(repo, branch, remote_tip);
     };
-    if local == remote_tip || repo.graph_descendant_of(local, remote_tip).unwrap_or(false) {
+    let descends = |a, b| {
+        repo.graph_descendant_of(a, b)
+            .map_err(Error::git(repo_path, "compare the branch with the remote"))
+    };
+    if local == remote_tip || descends(local, remote_tip)? {
         return Ok(());
     }
-    if repo.graph_descendant_of(remote_tip, local).unwrap_or(false) {
-        return git::fast_forward(repo, branch, remote_tip).map_err(|e| e.message().to_string());
+    if descends(remote_tip, local)? {
+        return git::fast_forward(repo, branch, remote_tip);
     }
-    Err(format!(
-        "the local branch {branch} and {}/{branch} have diverged; push or reset the local branch, then run eksvend again",
-        remote::REMOTE
-    ))
+    Err(Error::Diverged {
+        repo: repo_path.to_path_buf(),
+        branch: branch.to_string(),
+        remote: remote::REMOTE,
+    })
 }
 
 /// `refs/heads/<name>` (or `refs/remotes/…` via `../remotes/…`) as an object id.

@@ -17,10 +17,14 @@
 //! 9. **apply** ([`apply`]): write objects, move the branch, update the worktree.
 //!
 //! No stage imports a later one. [`pipeline`] composes them; [`commands`] print.
+//!
+//! Failures outside inventory validation are one [`error::Error`]; the commands word them and
+//! [`error::Error::exit_status`] decides how the run ends.
 
 // Shared vocabulary, used by every stage.
 pub mod diag;
 pub mod document;
+pub mod error;
 pub mod gitops;
 pub mod identity;
 pub mod network;

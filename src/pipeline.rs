@@ -8,13 +8,14 @@ use rayon::prelude::*;
 
 use crate::blueprint::catalog::Catalog;
 use crate::check;
-use crate::diag::Diagnostics;
 use crate::fleet::{self, Inventory};
 use crate::iam::{self, Documents};
 use crate::render::{self, RenderError, RenderedTree};
 use crate::resolve::{self, ClusterSpec};
 use crate::state;
 use crate::verify::{self, VerifyError};
+
+pub use crate::error::PipelineError;
 
 /// One account, resolved and rendered (with its state file).
 #[derive(Debug, Clone)]
@@ -23,20 +24,6 @@ pub struct Rendered {
     pub spec: ClusterSpec,
     /// The rendered files.
     pub tree: RenderedTree,
-}
-
-/// Why the pipeline stopped before writing anything.
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    /// The inventory (or the catalog) is invalid.
-    #[error("{0}")]
-    Invalid(Diagnostics),
-    /// A template failed to render.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Render(Vec<RenderError>),
-    /// A rendered file is not well-formed.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Verify(Vec<VerifyError>),
 }
 
 /// The catalog for an inventory: built-in blueprints, then `dirs` (from the command line), then

@@ -252,10 +252,15 @@ fn conflict(
     theirs: &str,
     reason: &str,
 ) {
+    // A missing side merges as empty: without a base (eksvend never generated the file, or its
+    // previous rendering is gone) this is a two-way comparison; without `ours` (its blob is
+    // unreadable) the markers show only eksvend's side. Either way it stays a conflict, so
+    // nothing is committed, and the person's version stays in the branch.
+    let empty: &[u8] = &[];
     let markers = match merge3(
         path,
-        base.unwrap_or_default(),
-        ours.unwrap_or_default(),
+        base.unwrap_or(empty),
+        ours.unwrap_or(empty),
         theirs.as_bytes(),
     ) {
         Some(Merged::Conflicts(t) | Merged::Clean(t)) => t,

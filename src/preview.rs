@@ -6,10 +6,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::error::Error;
 use crate::git;
 use crate::pipeline::Rendered;
 use crate::plan::{self, Action, Change, Plan};
-use crate::state::{State, STATE_PATH};
 
 /// Version of the JSON document `eksvend plan --format json` prints.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -26,6 +26,18 @@ pub enum Status {
     Unchanged,
     /// A person must resolve conflicts first.
     Conflict,
+}
+
+impl Status {
+    /// The status's name, as in JSON and in the summary.
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Create => "create",
+            Status::Update => "update",
+            Status::Unchanged => "unchanged",
+            Status::Conflict => "conflict",
+        }
+    }
 }
 
 /// The plan for one repository.
@@ -67,16 +79,17 @@ pub struct FleetPlan {
 impl FleetPlan {
     /// Assemble and count.
     pub fn new(repos: Vec<RepoPlan>) -> FleetPlan {
-        let mut summary: BTreeMap<String, usize> = ["create", "update", "unchanged", "conflict"]
-            .iter()
-            .map(|s| (s.to_string(), 0))
-            .collect();
+        let mut summary: BTreeMap<String, usize> = [
+            Status::Create,
+            Status::Update,
+            Status::Unchanged,
+            Status::Conflict,
+        ]
+        .iter()
+        .map(|s| (s.key().to_string(), 0))
+        .collect();
         for r in &repos {
-            let key = serde_json::to_value(r.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            *summary.entry(key).or_default() += 1;
+            *summary.entry(r.status.key().to_string()).or_default() += 1;
         }
         FleetPlan {
             format_version: PLAN_FORMAT_VERSION,
@@ -87,27 +100,25 @@ impl FleetPlan {
 }
 
 /// Plan one account against `repo_path` without creating or changing anything.
-pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, String> {
+pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, Error> {
     let branch = &r.spec.git.branch;
     let repo = if repo_path.exists() {
         Some(
             git2::Repository::open(repo_path)
-                .map_err(|e| format!("{}: open the repository: {e}", repo_path.display()))?,
+                .map_err(Error::git(repo_path, "open the repository"))?,
         )
     } else {
         None
     };
-    let tip = repo.as_ref().and_then(|repo| git::branch_tip(repo, branch));
-    let current = git::tree_files(tip.as_ref());
-    let read = |path: &str| {
-        repo.as_ref()
-            .and_then(|repo| git::read_file(repo, tip.as_ref(), path))
+    let (tip, current, previous) = match &repo {
+        Some(repo) => {
+            let tip = git::branch_tip(repo, branch)?;
+            let current = git::tree_files(repo, tip.as_ref())?;
+            let previous = git::recorded_state(repo, tip.as_ref(), repo_path)?;
+            (tip, current, previous)
+        }
+        None => (None, plan::CurrentTree::new(), None),
     };
-    let previous = read(STATE_PATH)
-        .map(|t| {
-            State::parse(&t).map_err(|e| format!("{}: {STATE_PATH}: {e}", repo_path.display()))
-        })
-        .transpose()?;
     let plan: Plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {
         repo.as_ref().and_then(|repo| git::read_blob(repo, id))
     });
@@ -123,8 +134,13 @@ pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, String> {
     let mut before = BTreeMap::new();
     let mut after = BTreeMap::new();
     for c in &plan.changes {
-        if let Some(old) = read(&c.path) {
-            before.insert(c.path.clone(), old);
+        let old = match &repo {
+            Some(repo) => git::read_file(repo, tip.as_ref(), &c.path)?,
+            None => None,
+        };
+        if let Some(old) = old {
+            // only shown in diffs: a file that is not UTF-8 shows with replacement characters
+            before.insert(c.path.clone(), String::from_utf8_lossy(&old).into_owned());
         }
         if matches!(
             c.action,
@@ -166,4 +182,24 @@ pub fn unified_diff(plan: &RepoPlan, path: &str) -> String {
         .context_radius(3)
         .header(&old_name, &new_name)
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_keys_are_the_json_names() {
+        for status in [
+            Status::Create,
+            Status::Update,
+            Status::Unchanged,
+            Status::Conflict,
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::Value::from(status.key())
+            );
+        }
+    }
 }

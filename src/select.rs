@@ -6,6 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::error::Error;
 use crate::resolve::ClusterSpec;
 
 /// The keys `--only` accepts.
@@ -18,27 +19,21 @@ pub struct Selection {
     shard: Option<(u64, u64)>,
 }
 
-/// A selection argument that does not parse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SelectionError(String);
-
 impl Selection {
     /// Parse `--only` values (`KEY=GLOB`) and an optional `--shard` (`I/N`, 1-based).
-    pub fn parse(only: &[String], shard: Option<&str>) -> Result<Selection, SelectionError> {
+    pub fn parse(only: &[String], shard: Option<&str>) -> Result<Selection, Error> {
         let mut sel = Selection::default();
         for o in only {
-            let (k, v) = o.split_once('=').ok_or_else(|| {
-                SelectionError(format!(
-                    "--only {o:?}: expected KEY=VALUE with KEY one of {}",
-                    KEYS.join(", ")
-                ))
+            let (k, v) = o.split_once('=').ok_or_else(|| Error::OnlyArgument {
+                arg: o.clone(),
+                keys: KEYS,
             })?;
             if !KEYS.contains(&k) {
-                return Err(SelectionError(format!(
-                    "--only {o:?}: unknown key {k:?}; expected one of {}",
-                    KEYS.join(", ")
-                )));
+                return Err(Error::OnlyKey {
+                    arg: o.clone(),
+                    key: k.to_string(),
+                    keys: KEYS,
+                });
             }
             sel.only.push((k.to_string(), v.to_string()));
         }
@@ -47,11 +42,7 @@ impl Selection {
                 .split_once('/')
                 .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
                 .filter(|(i, n)| *n >= 1 && (1..=*n).contains(i));
-            sel.shard = Some(parsed.ok_or_else(|| {
-                SelectionError(format!(
-                    "--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/4"
-                ))
-            })?);
+            sel.shard = Some(parsed.ok_or_else(|| Error::Shard { arg: s.to_string() })?);
         }
         Ok(sel)
     }
@@ -149,11 +140,18 @@ mod tests {
     fn bad_arguments_are_explained() {
         assert!(Selection::parse(&["tier=x".into()], None)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("unknown key \"tier\""));
-        assert!(Selection::parse(&["team".into()], None).is_err());
-        assert!(Selection::parse(&[], Some("0/3")).is_err());
-        assert!(Selection::parse(&[], Some("4/3")).is_err());
+        assert!(matches!(
+            Selection::parse(&["team".into()], None),
+            Err(Error::OnlyArgument { .. })
+        ));
+        for bad in ["0/3", "4/3", "3", "a/b"] {
+            assert!(
+                matches!(Selection::parse(&[], Some(bad)), Err(Error::Shard { .. })),
+                "{bad}"
+            );
+        }
         assert!(Selection::parse(&[], Some("2/3")).is_ok());
     }
 }

@@ -57,10 +57,13 @@ pub struct FileState {
 }
 
 /// Git's blob id for `content`, without needing a repository.
+///
+/// # Panics
+/// Never in practice: libgit2 fails to hash only for an invalid object type.
 pub fn blob_id(content: &[u8]) -> String {
     git2::Oid::hash_object(git2::ObjectType::Blob, content)
-        .map(|o| o.to_string())
-        .unwrap_or_default()
+        .expect("libgit2 hashes any bytes as a blob (it fails only for an invalid object type)")
+        .to_string()
 }
 
 impl State {
@@ -94,11 +97,11 @@ impl State {
     }
 
     /// The file text: a header comment, then sorted YAML.
-    pub fn to_text(&self) -> String {
-        let body = serde_yaml::to_string(self).unwrap_or_default();
-        format!(
+    pub fn to_text(&self) -> Result<String, serde_yaml::Error> {
+        let body = serde_yaml::to_string(self)?;
+        Ok(format!(
             "# Written by eksvend; do not edit. It records the git blob of every file eksvend\n# generated, so that regeneration keeps your edits (see docs/regeneration.md).\n{body}"
-        )
+        ))
     }
 
     /// Parse a state file.
@@ -108,12 +111,19 @@ impl State {
 }
 
 /// Add the state file to `tree`.
+///
+/// # Panics
+/// When the state cannot be written as YAML, which is a bug (it holds only strings, integers
+/// and string-keyed maps): the run stops rather than commit an empty state.
 pub fn attach(tree: &mut RenderedTree, spec: &ClusterSpec) {
     let state = State::of(tree, spec);
+    // A State is strings, integers and string-keyed maps, which YAML always represents: a
+    // failure here is a bug, and must stop the run rather than record an empty state.
+    let content = state.to_text().expect("a State always serialises to YAML");
     tree.files.insert(
         STATE_PATH.to_string(),
         RenderedFile {
-            content: state.to_text(),
+            content,
             template: None,
             scaffold_once: false,
         },
@@ -131,5 +141,33 @@ mod tests {
             blob_id(b"hello\n"),
             "ce013625030ba8dba906f756967f9e9ca394464a"
         );
+    }
+
+    #[test]
+    fn the_state_file_reads_back() {
+        let state = State {
+            api_version: crate::fleet::wire::API_VERSION.to_string(),
+            kind: "State".into(),
+            metadata: StateMetadata { name: "a".into() },
+            version: STATE_VERSION,
+            generator: "eksvend 0.0.0".into(),
+            blueprint: "general@1.0.0".into(),
+            inventory_digest: "sha256:00".into(),
+            files: [(
+                "README.md".to_string(),
+                FileState {
+                    blob: blob_id(b"hello\n"),
+                    scaffold_once: true,
+                },
+            )]
+            .into_iter()
+            .collect(),
+        };
+        let text = state.to_text().unwrap();
+        assert!(
+            text.starts_with("# Written by eksvend; do not edit."),
+            "{text}"
+        );
+        assert_eq!(State::parse(&text).unwrap(), state);
     }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::{render_selected, ExitStatus};
 use crate::apply::{self, Outcome};
 use crate::cli::{FleetArgs, SelectArgs};
+use crate::error::Error;
 use crate::output::Printer;
 use crate::plan::Action;
 
@@ -14,27 +15,18 @@ pub(super) fn run(
     s: &SelectArgs,
     repos: &Path,
     opts: &apply::ApplyOptions,
-) -> ExitStatus {
-    let rendered = match render_selected(p, f, s) {
-        Ok((r, _)) => r,
-        Err(status) => return status,
-    };
-    let bar = p.progress(rendered.len(), "apply");
+) -> Result<ExitStatus, Error> {
+    let (rendered, _) = render_selected(p, f, s)?;
     if let Some(b) = &opts.branch {
-        if let Err(e) = crate::fleet::rules::git_revision(b) {
-            p.error(&format!("error: --branch {b:?}: {e}"));
-            return ExitStatus::Failure;
-        }
+        crate::fleet::rules::git_revision(b).map_err(|reason| Error::Branch {
+            branch: b.clone(),
+            reason,
+        })?;
     }
-    let reports = match apply::apply_all_with(&rendered, repos, opts, &|| bar.inc(1)) {
-        Ok(r) => r,
-        Err(e) => {
-            bar.finish_and_clear();
-            p.error(&format!("error: {e}"));
-            return ExitStatus::Failure;
-        }
-    };
+    let bar = p.progress(rendered.len(), "apply");
+    let reports = apply::apply_all_with(&rendered, repos, opts, &|| bar.inc(1));
     bar.finish_and_clear();
+    let reports = reports?;
     let mut counts = [0usize; 5];
     for r in &reports {
         let path = repos.join(&r.account);
@@ -96,10 +88,10 @@ pub(super) fn run(
                     ));
                 }
             }
-            Outcome::Failed { message } => {
+            Outcome::Failed { error } => {
                 counts[4] += 1;
                 p.info(&format!("failed     {}  nothing written", path.display()));
-                p.error(&format!("error: {message}"));
+                p.error(&format!("error: {error}"));
             }
         }
         for c in r.plan.changes.iter().filter(|c| {
@@ -113,11 +105,12 @@ pub(super) fn run(
     }
     let [created, updated, unchanged, conflicts, failed] = counts;
     p.info(&format!("{created} created, {updated} updated, {unchanged} unchanged, {conflicts} conflict, {failed} failed"));
-    if failed > 0 {
+    // failures are counted per repository, not fatal to the others
+    Ok(if failed > 0 {
         ExitStatus::Failure
     } else if conflicts > 0 {
         ExitStatus::Conflicts
     } else {
         ExitStatus::Success
-    }
+    })
 }

@@ -7,41 +7,27 @@ use crate::blueprint::catalog::Catalog;
 use crate::blueprint::reference::parse_blueprint_ref;
 use crate::blueprint::Blueprint;
 use crate::cli::BlueprintsCommand;
+use crate::error::Error;
 use crate::output::Printer;
+use crate::pipeline::PipelineError;
 
-pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> ExitStatus {
+pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> Result<ExitStatus, Error> {
     let dirs = match &cmd {
         BlueprintsCommand::List { blueprints } | BlueprintsCommand::Show { blueprints, .. } => {
             blueprints.clone()
         }
     };
-    let catalog = match Catalog::load(&dirs) {
-        Ok(c) => c,
-        Err(d) => {
-            p.error(&d.render_with_source());
-            return ExitStatus::Failure;
-        }
-    };
+    let catalog = Catalog::load(&dirs).map_err(PipelineError::Invalid)?;
     match cmd {
-        BlueprintsCommand::List { .. } => {
-            p.data(list(&catalog).trim_end());
-            ExitStatus::Success
-        }
+        BlueprintsCommand::List { .. } => p.data(list(&catalog).trim_end()),
         BlueprintsCommand::Show { name, .. } => {
-            let selected = parse_blueprint_ref(&name)
-                .and_then(|(n, req)| catalog.select(&n, req.as_ref()).cloned());
-            match selected {
-                Ok(bp) => {
-                    p.data(show(&bp).trim_end());
-                    ExitStatus::Success
-                }
-                Err(e) => {
-                    p.error(&format!("error: {e}"));
-                    ExitStatus::Failure
-                }
-            }
+            let bp = parse_blueprint_ref(&name)
+                .and_then(|(n, req)| catalog.select(&n, req.as_ref()).cloned())
+                .map_err(|reason| Error::Blueprint { name, reason })?;
+            p.data(show(&bp).trim_end());
         }
     }
+    Ok(ExitStatus::Success)
 }
 
 /// One line per blueprint version.
@@ -102,8 +88,7 @@ pub(super) fn show(bp: &Blueprint) -> String {
         let when = a
             .when
             .as_ref()
-            .map(|w| format!("  [when {w}]"))
-            .unwrap_or_default();
+            .map_or_else(String::new, |w| format!("  [when {w}]"));
         let _ = writeln!(
             out,
             "  {} {} {} ({}) in {}{when}",

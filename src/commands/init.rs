@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::ExitStatus;
+use crate::error::Error;
 use crate::output::Printer;
 
 const FILES: &[(&str, &str)] = &[
@@ -14,38 +15,34 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-pub(super) fn run(p: &Printer, dir: &Path) -> ExitStatus {
-    let existing: Vec<String> = FILES
+pub(super) fn run(p: &Printer, dir: &Path) -> Result<ExitStatus, Error> {
+    let existing: Vec<_> = FILES
         .iter()
         .map(|(f, _)| dir.join(f))
         .chain([dir.join("eksvend.schema.json")])
         .filter(|f| f.exists())
-        .map(|f| f.display().to_string())
         .collect();
     if !existing.is_empty() {
-        p.error(&format!(
-            "error: {} already exist(s); nothing was written",
-            existing.join(", ")
-        ));
-        return ExitStatus::Failure;
+        return Err(Error::StarterExists { paths: existing });
     }
     let schema =
-        serde_json::to_string_pretty(&crate::fleet::schema::schema(None)).unwrap_or_default();
-    let write = || -> std::io::Result<()> {
-        for (f, text) in FILES {
-            let path = dir.join(f);
-            std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
-            std::fs::write(path, text)?;
-        }
-        std::fs::write(dir.join("eksvend.schema.json"), schema + "\n")
-    };
-    if let Err(e) = write() {
-        p.error(&format!("error: {}: {e}", dir.display()));
-        return ExitStatus::Failure;
+        serde_json::to_string_pretty(&crate::fleet::schema::schema(None)).map_err(|source| {
+            Error::Serialize {
+                what: "the JSON Schema",
+                source,
+            }
+        })?;
+    for (f, text) in FILES {
+        let path = dir.join(f);
+        let parent = path.parent().unwrap_or(dir);
+        fs_err::create_dir_all(parent).map_err(Error::fs(parent))?;
+        fs_err::write(&path, text).map_err(Error::fs(&path))?;
     }
+    let schema_path = dir.join("eksvend.schema.json");
+    fs_err::write(&schema_path, schema + "\n").map_err(Error::fs(&schema_path))?;
     p.info(&format!(
         "wrote a starter inventory to {d}/ (fleet.yaml, networks.yaml, accounts/team-a-dev.yaml, eksvend.schema.json)\nnext:\n  eksvend validate -f {d}\n  eksvend plan -f {d} --diff\n  eksvend apply -f {d} --repos repos",
         d = dir.display()
     ));
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
 }

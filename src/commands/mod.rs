@@ -9,41 +9,17 @@ mod render;
 mod schema;
 mod validate;
 
-use std::process::ExitCode;
-
 use clap::CommandFactory;
 
 use crate::blueprint::catalog::Catalog;
 use crate::cli::{Cli, Command, FleetArgs, SelectArgs};
+use crate::error::Error;
+pub use crate::error::ExitStatus;
 use crate::output::{Printer, Verbosity};
 use crate::pipeline::{self, PipelineError, Rendered};
 use crate::select::Selection;
 
-/// How a run ended; decided once, turned into the process exit code by `main`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Done.
-    Success,
-    /// Invalid input or a failure.
-    Failure,
-    /// Changes pending (plan with --detailed-exitcode).
-    ChangesPending,
-    /// Conflicts that need a person.
-    Conflicts,
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(s: ExitStatus) -> ExitCode {
-        ExitCode::from(match s {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure => 1,
-            ExitStatus::ChangesPending => 2,
-            ExitStatus::Conflicts => 3,
-        })
-    }
-}
-
-/// Run one command.
+/// Run one command; print its error, if any, and decide the exit status.
 pub fn run(cli: Cli) -> ExitStatus {
     let verbosity = match (cli.quiet, cli.verbose) {
         (true, _) => Verbosity::Quiet,
@@ -51,14 +27,20 @@ pub fn run(cli: Cli) -> ExitStatus {
         _ => Verbosity::Normal,
     };
     let p = Printer::new(verbosity);
-    let status = run_command(&p, cli.command);
+    let status = match dispatch(&p, cli.command) {
+        Ok(status) => status,
+        Err(e) => {
+            report(&p, &e);
+            e.exit_status()
+        }
+    };
     if std::env::var_os("EKSVEND_STAGE_COUNTS").is_some() {
         p.error(&crate::stats::summary());
     }
     status
 }
 
-fn run_command(p: &Printer, command: Command) -> ExitStatus {
+fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
     match command {
         Command::Validate(f) => validate::run(p, &f),
         Command::Render { fleet, select, out } => render::run(p, &fleet, &select, &out),
@@ -115,33 +97,26 @@ fn run_command(p: &Printer, command: Command) -> ExitStatus {
                 "eksvend",
                 &mut std::io::stdout(),
             );
-            ExitStatus::Success
+            Ok(ExitStatus::Success)
         }
         Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitStatus::Success,
-                Err(e) => {
-                    p.error(&format!("error: {e}"));
-                    ExitStatus::Failure
-                }
-            }
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|source| Error::Print { source })?;
+            Ok(ExitStatus::Success)
         }
     }
 }
 
-/// Load, validate, resolve, render and verify the selected accounts; print errors.
+/// Load, validate, resolve, render and verify the selected accounts; print their warnings.
 fn render_selected(
     p: &Printer,
     f: &FleetArgs,
     s: &SelectArgs,
-) -> Result<(Vec<Rendered>, Catalog), ExitStatus> {
-    let selection = Selection::parse(&s.only, s.shard.as_deref()).map_err(|e| {
-        p.error(&format!("error: {e}"));
-        ExitStatus::Failure
-    })?;
-    let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints).map_err(|e| report(p, &e))?;
-    let rendered = pipeline::render_inventory(&inv, &catalog, |spec| selection.matches(spec))
-        .map_err(|e| report(p, &e))?;
+) -> Result<(Vec<Rendered>, Catalog), Error> {
+    let selection = Selection::parse(&s.only, s.shard.as_deref())?;
+    let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
+    let rendered = pipeline::render_inventory(&inv, &catalog, |spec| selection.matches(spec))?;
     for r in &rendered {
         for w in &r.spec.warnings {
             p.warn(&format!("{}: {w}", r.spec.account.name));
@@ -150,16 +125,16 @@ fn render_selected(
     Ok((rendered, catalog))
 }
 
-/// Print a pipeline error to stderr; the exit status for it.
-fn report(p: &Printer, e: &PipelineError) -> ExitStatus {
+/// Print an error to stderr, the one place that words errors for a person.
+fn report(p: &Printer, e: &Error) {
     match e {
-        PipelineError::Invalid(d) => p.error(&d.render_with_source()),
-        other => {
+        Error::Pipeline(PipelineError::Invalid(d)) => p.error(&d.render_with_source()),
+        Error::Pipeline(other) => {
             for line in other.to_string().lines() {
                 p.error(&format!("error: {line}"));
             }
             p.error("nothing was written");
         }
+        other => p.error(&format!("error: {other}")),
     }
-    ExitStatus::Failure
 }

@@ -1,69 +1,64 @@
 //! `eksvend new NAME …`: add a WorkloadAccount to the inventory, validated before it is written.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{report, ExitStatus};
+use super::ExitStatus;
 use crate::cli::NewArgs;
+use crate::error::Error;
 use crate::fleet::{load, validate};
 use crate::output::Printer;
 use crate::pipeline::{self, PipelineError};
 
-pub(super) fn run(p: &Printer, a: &NewArgs) -> ExitStatus {
+pub(super) fn run(p: &Printer, a: &NewArgs) -> Result<ExitStatus, Error> {
     let dir = &a.fleet.fleet;
     if !dir.is_dir() {
-        p.error(&format!(
-            "error: {}: `eksvend new` adds accounts/{}.yaml to an inventory directory; pass one with -f/--fleet (or run `eksvend init` first)",
-            dir.display(),
-            a.name
-        ));
-        return ExitStatus::Failure;
+        return Err(Error::NotAnInventoryDirectory {
+            dir: dir.clone(),
+            account: a.name.clone(),
+        });
     }
     let target: PathBuf = dir.join("accounts").join(format!("{}.yaml", a.name));
     if target.exists() {
-        p.error(&format!(
-            "error: {}: already exists; nothing was written",
-            target.display()
-        ));
-        return ExitStatus::Failure;
+        return Err(Error::AccountExists { path: target });
     }
-    let text = document(a);
-    let checked = load::load(dir)
-        .map_err(PipelineError::Invalid)
-        .and_then(|mut inv| {
-            let catalog = pipeline::catalog_of(&inv, &a.fleet.blueprints)?;
-            load::add_text(&mut inv, &target, &text).map_err(PipelineError::Invalid)?;
-            validate::validate(&inv, &catalog, dir).map_err(PipelineError::Invalid)
-        });
-    if let Err(e) = checked {
-        return report(p, &e);
-    }
-    let written = std::fs::create_dir_all(target.parent().unwrap_or(dir)).and_then(|()| {
-        let tmp = target.with_extension("yaml.tmp");
-        std::fs::write(&tmp, &text)?;
-        std::fs::rename(&tmp, &target)
-    });
-    if let Err(e) = written {
-        p.error(&format!("error: {}: {e}", target.display()));
-        return ExitStatus::Failure;
-    }
+    let text = document(a)?;
+    let mut inv = load::load(dir).map_err(PipelineError::Invalid)?;
+    let catalog = pipeline::catalog_of(&inv, &a.fleet.blueprints)?;
+    load::add_text(&mut inv, &target, &text).map_err(PipelineError::Invalid)?;
+    validate::validate(&inv, &catalog, dir).map_err(PipelineError::Invalid)?;
+    write_atomically(&target, &text)?;
     p.info(&format!("wrote {}", target.display()));
     p.info(&format!(
         "next: review it, add tenants and team repositories, then run\n  eksvend plan -f {fleet} --only account={name} --diff\n  eksvend apply -f {fleet} --only account={name}",
         fleet = dir.display(),
         name = a.name
     ));
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
+}
+
+/// Write `text` to a temporary file beside `target`, then rename it into place.
+fn write_atomically(target: &Path, text: &str) -> Result<(), Error> {
+    if let Some(dir) = target.parent() {
+        fs_err::create_dir_all(dir).map_err(Error::fs(dir))?;
+    }
+    let tmp = target.with_extension("yaml.tmp");
+    fs_err::write(&tmp, text).map_err(Error::fs(&tmp))?;
+    fs_err::rename(&tmp, target).map_err(Error::fs(&tmp))
 }
 
 /// The new document; every value is written as a quoted scalar, so no input can add keys.
-fn document(a: &NewArgs) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let identity = a
-        .identity
-        .as_ref()
-        .map(|i| format!("  identity: {}\n", q(i)))
-        .unwrap_or_default();
-    format!(
+fn document(a: &NewArgs) -> Result<String, Error> {
+    let q = |s: &str| {
+        serde_json::to_string(s).map_err(|source| Error::Serialize {
+            what: "the new account",
+            source,
+        })
+    };
+    let identity = match &a.identity {
+        Some(i) => format!("  identity: {}\n", q(i)?),
+        None => String::new(), // the Fleet's default applies
+    };
+    Ok(format!(
         "# yaml-language-server: $schema=../eksvend.schema.json\n\
          # Written by `eksvend new`. Add tenants and team repositories, then `eksvend apply`.\n\
          apiVersion: eksvend.dev/v1alpha1\n\
@@ -72,12 +67,12 @@ fn document(a: &NewArgs) -> String {
          spec:\n  accountId: {id}\n  team: {team}\n  environment: {env}\n  region: {region}\n  network: {network}\n  blueprint: {blueprint}\n{identity}\
          \x20 gitops:\n    repos: []\n\
          \x20 tenants: []\n",
-        name = q(&a.name),
-        id = q(&a.account_id),
-        team = q(&a.team),
-        env = q(&a.environment),
-        region = q(&a.region),
-        network = q(&a.network),
-        blueprint = q(&a.blueprint),
-    )
+        name = q(&a.name)?,
+        id = q(&a.account_id)?,
+        team = q(&a.team)?,
+        env = q(&a.environment)?,
+        region = q(&a.region)?,
+        network = q(&a.network)?,
+        blueprint = q(&a.blueprint)?,
+    ))
 }

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::{render_selected, ExitStatus};
 use crate::cli::{FleetArgs, Format, SelectArgs};
+use crate::error::Error;
 use crate::output::Printer;
 use crate::plan::Action;
 use crate::preview::{self, FleetPlan, RepoPlan, Status};
@@ -26,36 +27,31 @@ pub(super) fn run(
     s: &SelectArgs,
     repos: &Path,
     o: &Options,
-) -> ExitStatus {
-    let rendered = match render_selected(p, f, s) {
-        Ok((r, _)) => r,
-        Err(status) => return status,
-    };
-    let results: Vec<Result<RepoPlan, String>> = rendered
+) -> Result<ExitStatus, Error> {
+    let (rendered, _) = render_selected(p, f, s)?;
+    let results: Vec<Result<RepoPlan, Error>> = rendered
         .par_iter()
         .map(|r| preview::preview(r, &repos.join(&r.spec.account.name)))
         .collect();
-    let mut plans = Vec::new();
-    for r in results {
-        match r {
-            Ok(plan) => plans.push(plan),
-            Err(e) => {
-                p.error(&format!("error: {e}"));
-                return ExitStatus::Failure;
-            }
-        }
-    }
+    // the first repository (in inventory order) that cannot be read stops the plan
+    let plans = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let fleet = FleetPlan::new(plans);
     match o.format {
-        Format::Json => p.data(&serde_json::to_string_pretty(&fleet).unwrap_or_default()),
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&fleet).map_err(|source| Error::Serialize {
+                what: "the plan",
+                source,
+            })?;
+            p.data(&json);
+        }
         Format::Text => print_text(p, &fleet, o.diff),
     }
     let any = |st: Status| fleet.repos.iter().any(|r| r.status == st);
-    match (o.detailed_exitcode, any(Status::Conflict)) {
+    Ok(match (o.detailed_exitcode, any(Status::Conflict)) {
         (_, true) => ExitStatus::Conflicts,
         (true, false) if any(Status::Create) || any(Status::Update) => ExitStatus::ChangesPending,
         _ => ExitStatus::Success,
-    }
+    })
 }
 
 fn symbol(a: Action) -> (&'static str, u8) {

@@ -1,7 +1,9 @@
 //! A lock on a repositories directory, so two eksvend runs cannot interleave their writes.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+
+use crate::error::Error;
 
 /// Name of the lock file inside the repositories directory.
 pub const LOCK_FILE: &str = ".eksvend.lock";
@@ -15,47 +17,52 @@ pub struct Lock {
 }
 
 impl Lock {
-    /// Take the lock on `dir` (created if missing), or explain who holds it.
-    pub fn acquire(dir: &Path) -> Result<Lock, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    /// Take the lock on `dir` (created if missing), or say who holds it.
+    pub fn acquire(dir: &Path) -> Result<Lock, Error> {
+        fs_err::create_dir_all(dir).map_err(Error::fs(dir))?;
         let path = dir.join(LOCK_FILE);
         let mut recovered = false;
         for _ in 0..2 {
-            match std::fs::OpenOptions::new()
+            match fs_err::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(&path)
             {
                 Ok(mut f) => {
+                    // a lock without a pid reads as held by an unknown run: never taken over
                     let _ = writeln!(f, "{}", std::process::id());
                     return Ok(Lock { path, recovered });
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    let holder = match fs_err::read_to_string(&path) {
+                        Ok(text) => text,
+                        Err(e) if e.kind() == ErrorKind::NotFound => continue, // just released
+                        // unreadable: the holder is unknown, and an unknown holder is waited for
+                        Err(_) => String::new(),
+                    };
                     let pid = holder.trim();
                     if !pid.is_empty() && !is_running(pid) {
                         // the run that held it is gone (killed): the lock is stale
-                        let _ = std::fs::remove_file(&path);
+                        let _ = fs_err::remove_file(&path);
                         recovered = true;
                         continue;
                     }
-                    return Err(format!(
-                        "{}: another eksvend run (pid {}) is writing to these repositories; wait for it to finish (if no eksvend is running, delete {})",
-                        dir.display(),
-                        if pid.is_empty() { "unknown" } else { pid },
-                        path.display()
-                    ));
+                    return Err(Error::Locked {
+                        dir: dir.to_path_buf(),
+                        lock: path,
+                        pid: (!pid.is_empty()).then(|| pid.to_string()),
+                    });
                 }
-                Err(e) => return Err(format!("{}: cannot create the lock: {e}", path.display())),
+                Err(source) => return Err(Error::Fs { path, source }),
             }
         }
-        Err(format!("{}: cannot take the lock", path.display()))
+        Err(Error::LockContended { lock: path })
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let _ = fs_err::remove_file(&self.path);
     }
 }
 
@@ -84,7 +91,7 @@ pub fn remove_stale_git_locks(repo_path: &Path, branches: &[&str]) -> Vec<PathBu
     );
     candidates
         .into_iter()
-        .filter(|p| p.exists() && std::fs::remove_file(p).is_ok())
+        .filter(|p| p.exists() && fs_err::remove_file(p).is_ok())
         .collect()
 }
 
@@ -97,9 +104,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let lock = Lock::acquire(dir.path()).unwrap();
         let err = Lock::acquire(dir.path()).unwrap_err();
-        assert!(err.contains("another eksvend run"), "{err}");
+        assert!(
+            matches!(&err, Error::Locked { pid: Some(p), .. } if *p == std::process::id().to_string()),
+            "{err}"
+        );
         drop(lock);
-        std::fs::write(dir.path().join(LOCK_FILE), "999999999\n").unwrap();
+        fs_err::write(dir.path().join(LOCK_FILE), "999999999\n").unwrap();
         assert!(Lock::acquire(dir.path()).unwrap().recovered);
     }
 }

@@ -3,110 +3,127 @@
 //! Order of writes: blobs and tree, then the commit, then the branch ref, then the worktree and
 //! index. A crash at any point leaves the branch at the old or the new commit.
 
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 use git2::{
     IndexEntry, IndexTime, Oid, Repository, RepositoryInitOptions, Signature, Status, StatusOptions,
 };
 
+use crate::error::Error;
 use crate::plan::{CurrentTree, Plan};
 
 pub mod lock;
 pub mod remote;
 
-/// A git operation that failed, with the repository it concerns.
-#[derive(Debug, thiserror::Error)]
-pub enum GitError {
-    /// libgit2 failed.
-    #[error("{repo}: {action}: {source}")]
-    Git {
-        /// Repository path.
-        repo: String,
-        /// What eksvend was doing.
-        action: &'static str,
-        /// libgit2's error.
-        source: git2::Error,
-    },
-    /// The working tree has changes eksvend must not touch.
-    #[error("{repo}: the working tree has uncommitted changes ({paths}); commit or stash them, then run eksvend again")]
-    Dirty {
-        /// Repository path.
-        repo: String,
-        /// Some of the changed paths.
-        paths: String,
-    },
-    /// A merge, rebase or similar operation is in progress.
-    #[error("{repo}: a {state} is in progress; finish or abort it, then run eksvend again")]
-    InProgress {
-        /// Repository path.
-        repo: String,
-        /// The operation.
-        state: String,
-    },
-}
-
-fn ctx<'a>(repo: &'a Path, action: &'static str) -> impl FnOnce(git2::Error) -> GitError + 'a {
-    move |source| GitError::Git {
-        repo: repo.display().to_string(),
-        action,
-        source,
-    }
+/// The path a repository is named by in errors: its working tree, or the git directory of a
+/// bare repository.
+fn name_of(repo: &Repository) -> PathBuf {
+    repo.workdir().unwrap_or(repo.path()).to_path_buf()
 }
 
 /// Open the repository at `path`, or create it with `branch` as its initial branch.
-pub fn open_or_init(path: &Path, branch: &str) -> Result<Repository, GitError> {
+pub fn open_or_init(path: &Path, branch: &str) -> Result<Repository, Error> {
     if path.join(".git").exists() || path.join("HEAD").is_file() {
-        return Repository::open(path).map_err(ctx(path, "open the repository"));
+        return Repository::open(path).map_err(Error::git(path, "open the repository"));
     }
     let mut opts = RepositoryInitOptions::new();
     opts.initial_head(branch).mkpath(true);
-    Repository::init_opts(path, &opts).map_err(ctx(path, "create the repository"))
+    Repository::init_opts(path, &opts).map_err(Error::git(path, "create the repository"))
 }
 
-/// The commit at the tip of `branch`, if the branch exists.
-pub fn branch_tip<'r>(repo: &'r Repository, branch: &str) -> Option<git2::Commit<'r>> {
-    repo.find_reference(&format!("refs/heads/{branch}"))
-        .ok()?
-        .peel_to_commit()
-        .ok()
-}
-
-/// Every file of a commit's tree: path → blob id.
-pub fn tree_files(commit: Option<&git2::Commit<'_>>) -> CurrentTree {
-    let mut files = CurrentTree::new();
-    if let Some(tree) = commit.and_then(|c| c.tree().ok()) {
-        let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() == Some(git2::ObjectType::Blob) {
-                files.insert(
-                    format!("{dir}{}", entry.name().unwrap_or("")),
-                    entry.id().to_string(),
-                );
-            }
-            git2::TreeWalkResult::Ok
-        });
+/// The commit at the tip of `branch`; `None` when the branch does not exist (yet).
+pub fn branch_tip<'r>(
+    repo: &'r Repository,
+    branch: &str,
+) -> Result<Option<git2::Commit<'r>>, Error> {
+    let failed = |source| Error::Git {
+        repo: name_of(repo),
+        action: "read the branch",
+        source,
+    };
+    match repo.find_reference(&format!("refs/heads/{branch}")) {
+        Ok(reference) => reference.peel_to_commit().map(Some).map_err(failed),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(failed(e)),
     }
-    files
 }
 
-/// Read a file's content from a commit.
+/// Every file of a commit's tree: path → blob id (nothing for no commit).
+pub fn tree_files(
+    repo: &Repository,
+    commit: Option<&git2::Commit<'_>>,
+) -> Result<CurrentTree, Error> {
+    let mut files = CurrentTree::new();
+    if let Some(commit) = commit {
+        let tree = commit
+            .tree()
+            .map_err(Error::git(&name_of(repo), "read the branch's tree"))?;
+        collect_files(repo, &tree, "", &mut files)
+            .map_err(Error::git(&name_of(repo), "read the branch's tree"))?;
+    }
+    Ok(files)
+}
+
+fn collect_files(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &str,
+    files: &mut CurrentTree,
+) -> Result<(), git2::Error> {
+    for entry in tree {
+        // eksvend writes only UTF-8 paths: an entry whose name is not UTF-8 (and everything
+        // under it) is a person's, never planned over, so it is left out.
+        let Ok(name) = entry.name() else { continue };
+        match entry.kind() {
+            Some(git2::ObjectType::Blob) => {
+                files.insert(format!("{prefix}{name}"), entry.id().to_string());
+            }
+            Some(git2::ObjectType::Tree) => {
+                let subtree = repo.find_tree(entry.id())?;
+                collect_files(repo, &subtree, &format!("{prefix}{name}/"), files)?;
+            }
+            _ => {} // a submodule (a commit) is not a file
+        }
+    }
+    Ok(())
+}
+
+/// A file's content in a commit; `None` when there is no commit or no file at `path`.
 pub fn read_file(
     repo: &Repository,
     commit: Option<&git2::Commit<'_>>,
     path: &str,
-) -> Option<String> {
-    let entry = commit?.tree().ok()?.get_path(Path::new(path)).ok()?;
-    let blob = repo.find_blob(entry.id()).ok()?;
-    String::from_utf8(blob.content().to_vec()).ok()
+) -> Result<Option<Vec<u8>>, Error> {
+    let Some(commit) = commit else {
+        return Ok(None);
+    };
+    let failed = |source| Error::Git {
+        repo: name_of(repo),
+        action: "read a file of the branch",
+        source,
+    };
+    let tree = commit.tree().map_err(failed)?;
+    let entry = match tree.get_path(Path::new(path)) {
+        Ok(entry) => entry,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(failed(e)),
+    };
+    if entry.kind() != Some(git2::ObjectType::Blob) {
+        return Ok(None); // a directory (or submodule) stands there: no file
+    }
+    let blob = repo.find_blob(entry.id()).map_err(failed)?;
+    Ok(Some(blob.content().to_vec()))
 }
 
 /// Refuse a repository with uncommitted changes to tracked files or an operation in progress.
 /// Untracked files are a person's own and are left alone.
-pub fn ensure_clean(repo: &Repository) -> Result<(), GitError> {
-    let name = repo.workdir().unwrap_or(repo.path()).display().to_string();
+pub fn ensure_clean(repo: &Repository) -> Result<(), Error> {
+    let name = name_of(repo);
     if repo.state() != git2::RepositoryState::Clean {
-        return Err(GitError::InProgress {
+        return Err(Error::InProgress {
             repo: name,
-            state: format!("{:?}", repo.state()).to_lowercase(),
+            state: repo.state(),
         });
     }
     if repo.is_bare() {
@@ -116,27 +133,22 @@ pub fn ensure_clean(repo: &Repository) -> Result<(), GitError> {
     opts.include_untracked(false).include_ignored(false);
     let statuses = repo
         .statuses(Some(&mut opts))
-        .map_err(|source| GitError::Git {
-            repo: name.clone(),
-            action: "read the working tree status",
-            source,
-        })?;
+        .map_err(Error::git(&name, "read the working tree status"))?;
+    // A path that is not UTF-8 is still a person's change: it counts, shown lossily.
     let dirty: Vec<String> = statuses
         .iter()
         .filter(|s| s.status() != Status::CURRENT)
-        .filter_map(|s| s.path().ok().map(str::to_string))
+        .map(|s| String::from_utf8_lossy(s.path_bytes()).into_owned())
         .collect();
-    if !dirty.is_empty() && finish_interrupted_update(repo).unwrap_or(false) {
-        return Ok(());
-    }
-    if dirty.is_empty() {
+    // A repository that cannot be shown to hold an interrupted eksvend update (including when
+    // checking fails) stays dirty: a person looks at it.
+    if dirty.is_empty() || finish_interrupted_update(repo).unwrap_or(false) {
         Ok(())
     } else {
-        let mut paths = dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-        if dirty.len() > 5 {
-            paths.push_str(&format!(" and {} more", dirty.len() - 5));
-        }
-        Err(GitError::Dirty { repo: name, paths })
+        Err(Error::Dirty {
+            repo: name,
+            paths: dirty,
+        })
     }
 }
 
@@ -148,8 +160,7 @@ fn finish_interrupted_update(repo: &Repository) -> Result<bool, git2::Error> {
     let head = repo.head()?.peel_to_commit()?;
     if !head
         .message()
-        .unwrap_or_default()
-        .contains("\nEksvend-Version: ")
+        .is_ok_and(|m| m.contains("\nEksvend-Version: "))
         || head.parent_count() != 1
     {
         return Ok(false);
@@ -209,28 +220,31 @@ pub fn commit_plan(
     parent: Option<&git2::Commit<'_>>,
     plan: &Plan,
     info: &CommitInfo<'_>,
-) -> Result<Option<Oid>, GitError> {
-    let path = repo.workdir().unwrap_or(repo.path()).to_path_buf();
+) -> Result<Option<Oid>, Error> {
+    let path = name_of(repo);
     let base = match parent {
-        Some(c) => Some(c.tree().map_err(ctx(&path, "read the branch's tree"))?),
+        Some(c) => Some(
+            c.tree()
+                .map_err(Error::git(&path, "read the branch's tree"))?,
+        ),
         None => None,
     };
-    let tree_id = build_tree(repo, base.as_ref(), plan).map_err(ctx(&path, "write the tree"))?;
+    let tree_id =
+        build_tree(repo, base.as_ref(), plan).map_err(Error::git(&path, "write the tree"))?;
     if base.as_ref().is_some_and(|b| b.id() == tree_id) {
         return Ok(None);
     }
     let tree = repo
         .find_tree(tree_id)
-        .map_err(ctx(&path, "read the new tree"))?;
-    let sig = signature(info).map_err(ctx(&path, "make the commit signature"))?;
+        .map_err(Error::git(&path, "read the new tree"))?;
+    let sig = signature(info).map_err(Error::git(&path, "make the commit signature"))?;
     let parents: Vec<&git2::Commit<'_>> = parent.into_iter().collect();
     let commit = repo
         .commit(None, &sig, &sig, info.message, &tree, &parents)
-        .map_err(ctx(&path, "write the commit"))?;
+        .map_err(Error::git(&path, "write the commit"))?;
     move_branch(repo, info.branch, commit, "eksvend: apply")
-        .map_err(ctx(&path, "move the branch"))?;
-    update_worktree(repo, &format!("refs/heads/{}", info.branch), Some(plan))
-        .map_err(ctx(&path, "update the working tree"))?;
+        .map_err(Error::git(&path, "move the branch"))?;
+    update_worktree(repo, &format!("refs/heads/{}", info.branch), Some(plan))?;
     Ok(Some(commit))
 }
 
@@ -253,8 +267,10 @@ pub fn move_branch(
 
 /// Move `branch` to `target` and, when it is checked out, the worktree with it (the worktree
 /// was verified clean).
-pub fn fast_forward(repo: &Repository, branch: &str, target: Oid) -> Result<(), git2::Error> {
-    move_branch(repo, branch, target, "eksvend: fast-forward to the remote")?;
+pub fn fast_forward(repo: &Repository, branch: &str, target: Oid) -> Result<(), Error> {
+    move_branch(repo, branch, target, "eksvend: fast-forward to the remote").map_err(
+        Error::git(&name_of(repo), "fast-forward the branch to the remote"),
+    )?;
     update_worktree(repo, &format!("refs/heads/{branch}"), None)
 }
 
@@ -269,19 +285,22 @@ pub fn write_worktree(
     repo: &Repository,
     writes: &std::collections::BTreeMap<String, String>,
     deletes: &[String],
-) -> Result<(), String> {
-    let dir = repo
-        .workdir()
-        .ok_or_else(|| "a bare repository has no working tree for conflict markers".to_string())?;
+) -> Result<(), Error> {
+    let Some(dir) = repo.workdir() else {
+        return Err(Error::Bare {
+            repo: name_of(repo),
+        });
+    };
     for (path, content) in writes {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", p.display()))?;
+            fs_err::create_dir_all(parent).map_err(Error::fs(parent))?;
         }
-        std::fs::write(&p, content).map_err(|e| format!("{}: {e}", p.display()))?;
+        fs_err::write(&p, content).map_err(Error::fs(&p))?;
     }
     for path in deletes {
-        let _ = std::fs::remove_file(dir.join(path));
+        // already gone is fine; the markers the person resolves are what matters
+        let _ = fs_err::remove_file(dir.join(path));
     }
     Ok(())
 }
@@ -322,11 +341,7 @@ fn build_tree(
 
 /// When `refname` is checked out, bring the index and worktree to its tree (tracked files only;
 /// the tree was verified clean before).
-fn update_worktree(
-    repo: &Repository,
-    refname: &str,
-    plan: Option<&Plan>,
-) -> Result<(), git2::Error> {
+fn update_worktree(repo: &Repository, refname: &str, plan: Option<&Plan>) -> Result<(), Error> {
     let Some(workdir) = repo.workdir().filter(|_| !repo.is_bare()) else {
         return Ok(());
     };
@@ -341,17 +356,19 @@ fn update_worktree(
     // every file at its old or its new content; the checkout then brings the index along.
     if let Some(plan) = plan {
         for (path, content) in &plan.writes {
-            write_atomically(&workdir.join(path), content.as_bytes())
-                .map_err(|e| git2::Error::from_str(&format!("{path}: {e}")))?;
+            let file = workdir.join(path);
+            write_atomically(&file, content.as_bytes()).map_err(Error::fs(&file))?;
         }
         for path in &plan.deletes {
-            let _ = std::fs::remove_file(workdir.join(path));
+            // already gone is fine, and the checkout below removes what is left
+            let _ = fs_err::remove_file(workdir.join(path));
         }
     }
     let mut opts = git2::build::CheckoutBuilder::new();
     opts.force();
-    repo.checkout_head(Some(&mut opts))?;
-    refresh_index(repo)
+    repo.checkout_head(Some(&mut opts))
+        .and_then(|()| refresh_index(repo))
+        .map_err(Error::git(&name_of(repo), "update the working tree"))
 }
 
 /// The index as `git` expects it after a checkout: HEAD's tree, with fresh stat data for every
@@ -364,18 +381,23 @@ fn refresh_index(repo: &Repository) -> Result<(), git2::Error> {
     index.write()
 }
 
+/// Replace `path` with `content` through a temporary file beside it and a rename.
 fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    let Some(name) = path.file_name() else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{}: not a file path", path.display()),
+        ));
+    };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        fs_err::create_dir_all(dir)?;
     }
-    let tmp = path.with_file_name(format!(
-        ".{}.eksvend-tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    std::fs::write(&tmp, content)?;
-    std::fs::rename(&tmp, path)
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(".eksvend-tmp");
+    let tmp = path.with_file_name(tmp_name);
+    fs_err::write(&tmp, content)?;
+    fs_err::rename(&tmp, path)
 }
 
 fn signature(info: &CommitInfo<'_>) -> Result<Signature<'static>, git2::Error> {
@@ -386,4 +408,26 @@ fn signature(info: &CommitInfo<'_>) -> Result<Signature<'static>, git2::Error> {
         Some(t) => Signature::new(info.author_name, info.author_email, &git2::Time::new(t, 0)),
         None => Signature::now(info.author_name, info.author_email),
     }
+}
+/// The state recorded on a branch (`None` before the first vend, or with no commit);
+/// `repo_path` names the repository in errors.
+pub fn recorded_state(
+    repo: &git2::Repository,
+    tip: Option<&git2::Commit<'_>>,
+    repo_path: &Path,
+) -> Result<Option<crate::state::State>, Error> {
+    let Some(bytes) = read_file(repo, tip, crate::state::STATE_PATH)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
+        repo: repo_path.to_path_buf(),
+        path: crate::state::STATE_PATH.to_string(),
+    })?;
+    crate::state::State::parse(&text)
+        .map(Some)
+        .map_err(|source| Error::State {
+            repo: repo_path.to_path_buf(),
+            path: crate::state::STATE_PATH,
+            source,
+        })
 }

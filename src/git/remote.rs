@@ -9,17 +9,10 @@ use std::path::PathBuf;
 
 use git2::{Cred, CredentialType, FetchOptions, PushOptions, RemoteCallbacks, Repository};
 
+pub use crate::error::{PushError, RemoteError};
+
 /// Name of the remote eksvend manages.
 pub const REMOTE: &str = "origin";
-
-/// Why a push did not land.
-#[derive(Debug, PartialEq, Eq)]
-pub enum PushError {
-    /// The remote branch moved (not a fast-forward): fetch, regenerate, retry.
-    Rejected(String),
-    /// Anything else (network, authentication…).
-    Failed(String),
-}
 
 /// Point `origin` at `url` (creating or correcting it).
 pub fn ensure_remote(repo: &Repository, url: &str) -> Result<(), git2::Error> {
@@ -31,11 +24,13 @@ pub fn ensure_remote(repo: &Repository, url: &str) -> Result<(), git2::Error> {
 }
 
 /// Fetch `branches` from `origin` into `refs/remotes/origin/*`; a branch the remote lacks is fine.
-pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), String> {
-    let mut remote = repo
-        .find_remote(REMOTE)
-        .map_err(|e| e.message().to_string())?;
-    let url = remote.url().unwrap_or_default().to_string();
+pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), RemoteError> {
+    let mut remote = repo.find_remote(REMOTE).map_err(no_remote)?;
+    let url = printable_url(&remote);
+    let failed = |source| RemoteError {
+        remote: Some(url.clone()),
+        source,
+    };
     let attempts = Cell::new(0);
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(callbacks(repo, &attempts));
@@ -46,14 +41,14 @@ pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), String> {
                 Some(callbacks(repo, &Cell::new(0))),
                 None,
             )
-            .map_err(|e| explain(&url, &e))?;
+            .map_err(failed)?;
         let names = remote
             .list()
-            .map_err(|e| explain(&url, &e))?
+            .map_err(failed)?
             .iter()
             .map(|h| h.name().to_string())
             .collect();
-        remote.disconnect().map_err(|e| explain(&url, &e))?;
+        remote.disconnect().map_err(failed)?;
         names
     };
     let specs: Vec<String> = branches
@@ -66,21 +61,19 @@ pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), String> {
     }
     remote
         .fetch(&specs, Some(&mut opts), Some("eksvend: fetch"))
-        .map_err(|e| explain(&url, &e))
+        .map_err(failed)
 }
 
 /// Push `branch` to `origin`.
 pub fn push(repo: &Repository, branch: &str) -> Result<(), PushError> {
-    let mut remote = repo
-        .find_remote(REMOTE)
-        .map_err(|e| PushError::Failed(e.message().to_string()))?;
-    let url = remote.url().unwrap_or_default().to_string();
+    let mut remote = repo.find_remote(REMOTE).map_err(no_remote)?;
+    let url = printable_url(&remote);
     let attempts = Cell::new(0);
-    let rejected: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let refused: std::cell::RefCell<Option<(String, String)>> = std::cell::RefCell::new(None);
     let mut cb = callbacks(repo, &attempts);
     cb.push_update_reference(|refname, status| {
         if let Some(s) = status {
-            *rejected.borrow_mut() = Some(format!("{refname}: {s}"));
+            *refused.borrow_mut() = Some((refname.to_string(), s.to_string()));
         }
         Ok(())
     });
@@ -88,35 +81,73 @@ pub fn push(repo: &Repository, branch: &str) -> Result<(), PushError> {
     opts.remote_callbacks(cb);
     let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
     match remote.push(&[spec.as_str()], Some(&mut opts)) {
-        Err(e) if e.code() == git2::ErrorCode::NotFastForward => {
-            Err(PushError::Rejected(e.message().to_string()))
+        Err(source) if source.code() == git2::ErrorCode::NotFastForward => {
+            Err(PushError::NotFastForward {
+                remote: url,
+                source,
+            })
         }
-        Err(e) => Err(PushError::Failed(explain(&url, &e))),
-        Ok(()) => match rejected.borrow().clone() {
-            Some(msg) => Err(PushError::Rejected(msg)),
+        Err(source) => Err(PushError::Transport {
+            source: RemoteError {
+                remote: Some(url),
+                source,
+            },
+        }),
+        Ok(()) => match refused.take() {
+            Some((refname, status)) => Err(PushError::Refused {
+                remote: url,
+                refname,
+                status,
+            }),
             None => Ok(()),
         },
     }
 }
 
-/// The error as a person should read it: which remote, what to check.
-fn explain(url: &str, e: &git2::Error) -> String {
-    let hint = match e.class() {
-        git2::ErrorClass::Http | git2::ErrorClass::Ssh if e.message().contains("auth") || e.message().contains("401") || e.message().contains("403") => {
-            "; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
-        }
-        _ => "",
-    };
-    format!("{url}: {}{hint}", e.message())
+/// The repository has no `origin` (or it cannot be read).
+fn no_remote(source: git2::Error) -> RemoteError {
+    RemoteError {
+        remote: None,
+        source,
+    }
 }
 
+/// The remote's URL as it may be printed: credentials removed; a URL that is not UTF-8 is
+/// shown with replacement characters (it only ever appears in messages).
+fn printable_url(remote: &git2::Remote<'_>) -> String {
+    credential_free(&String::from_utf8_lossy(remote.url_bytes()))
+}
+
+/// `url` without credentials, for messages: http(s) URLs lose their user information (a
+/// token is often given as the user name), other URLs keep the user name but not a password.
+/// scp-like addresses (`git@host:path`) name only a user.
+pub fn credential_free(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_string();
+    };
+    let user = match userinfo.split_once(':') {
+        _ if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => "",
+        Some((user, _password)) => user,
+        None => userinfo,
+    };
+    let at = if user.is_empty() { "" } else { "@" };
+    format!("{scheme}://{user}{at}{host}{path}")
+}
+
+/// The error as a person should read it: which remote, what to check.
 fn callbacks<'a>(repo: &'a Repository, attempts: &'a Cell<u32>) -> RemoteCallbacks<'a> {
     let mut cb = RemoteCallbacks::new();
     cb.credentials(move |url, username, allowed| {
         attempts.set(attempts.get() + 1);
         if attempts.get() > 3 {
             return Err(git2::Error::from_str(&format!(
-                "authentication failed for {url}; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
+                "authentication failed for {}; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)",
+                credential_free(url)
             )));
         }
         credential(repo, url, username, allowed, attempts.get())
@@ -138,11 +169,14 @@ fn credential(
                 return Ok(c);
             }
         }
+        // Without a home directory there are no usual key files to try.
         let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_default();
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
         for key in ["id_ed25519", "id_ecdsa", "id_rsa"] {
-            let private = home.join(".ssh").join(key);
+            let Some(private) = home.as_ref().map(|h| h.join(".ssh").join(key)) else {
+                break;
+            };
             if private.exists() {
                 return Cred::ssh_key(user, None, &private, None);
             }
@@ -155,7 +189,8 @@ fn credential(
         {
             if attempt > 1 {
                 return Err(git2::Error::from_str(&format!(
-                    "{url}: the server rejected EKSVEND_GIT_TOKEN (authentication failed)"
+                    "{}: the server rejected EKSVEND_GIT_TOKEN (authentication failed)",
+                    credential_free(url)
                 )));
             }
             let user = std::env::var("EKSVEND_GIT_USERNAME")
@@ -173,6 +208,38 @@ fn credential(
         return Cred::default();
     }
     Err(git2::Error::from_str(&format!(
-        "{url}: no credentials available for {allowed:?}"
+        "{}: no credentials available for {allowed:?}",
+        credential_free(url)
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        for (url, printable) in [
+            ("https://git.example/a.git", "https://git.example/a.git"),
+            (
+                "https://tok3n@git.example/a.git",
+                "https://git.example/a.git",
+            ),
+            (
+                "https://me:s3cr3t@git.example:8443/a.git",
+                "https://git.example:8443/a.git",
+            ),
+            ("HTTP://me:s3cr3t@git.example", "HTTP://git.example"),
+            ("ssh://git@git.example/a.git", "ssh://git@git.example/a.git"),
+            (
+                "ssh://git:s3cr3t@git.example/a.git",
+                "ssh://git@git.example/a.git",
+            ),
+            ("git@git.example:team/a.git", "git@git.example:team/a.git"),
+            ("file:///srv/git/a.git", "file:///srv/git/a.git"),
+            ("https://git.example/a@b.git", "https://git.example/a@b.git"),
+        ] {
+            assert_eq!(credential_free(url), printable, "{url}");
+        }
+    }
 }

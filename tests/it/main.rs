@@ -4,6 +4,7 @@ mod architecture;
 mod bad_inventory;
 mod catalog;
 mod cli;
+mod errors;
 mod golden;
 mod hostile;
 mod identity;

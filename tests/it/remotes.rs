@@ -260,3 +260,27 @@ fn an_unreachable_remote_is_a_clear_error_and_leaves_nothing_behind() {
         "no empty repository left behind"
     );
 }
+
+#[test]
+fn credentials_in_a_remote_url_are_never_printed() {
+    let s = Scenario::example();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    set_remote(
+        &s,
+        &format!("https://me:s3cr3t@127.0.0.1:{port}/eks-{{account}}.git"),
+    );
+    let run = apply(&s, &["--fetch"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "fetch failed: https://127.0.0.1:{port}/eks-payments-prod.git: "
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+}

@@ -1,0 +1,103 @@
+//! Failures outside the inventory: each names the path or repository it concerns, and ends
+//! the run with exit status 1.
+
+use crate::support::{Run, Scenario};
+
+const ACCOUNT: &str = "payments-prod";
+
+/// The run's `error:` line (warnings may come first).
+fn error_line(run: &Run) -> &str {
+    run.stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line:\n{}", run.stderr))
+}
+
+fn only(s: &Scenario, args: &[&str]) -> Run {
+    let only = format!("account={ACCOUNT}");
+    let mut all = args.to_vec();
+    all.extend(["--only", &only]);
+    s.eksvend(&all)
+}
+
+#[test]
+fn render_into_a_file_names_the_directory_it_could_not_create() {
+    let s = Scenario::example();
+    std::fs::write(s.path("out"), "a file, not a directory\n").unwrap();
+    let run = only(&s, &["render", "-f", "fleet", "--out", "out"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    // the rest of the line is the operating system's wording
+    let line = error_line(&run);
+    assert!(
+        line.starts_with(&format!(
+            "error: out/{ACCOUNT}: failed to create directory `out/.{ACCOUNT}.eksvend-tmp/.eksvend`: "
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn apply_into_a_file_names_the_repositories_directory() {
+    let s = Scenario::example();
+    std::fs::write(s.path("repos"), "a file, not a directory\n").unwrap();
+    let run = only(&s, &["apply", "-f", "fleet", "--repos", "repos"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let line = error_line(&run);
+    assert!(
+        line.starts_with("error: failed to create directory `repos`: "),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_state_file_that_is_not_utf8_is_an_error_not_a_missing_state() {
+    let s = Scenario::example();
+    assert_eq!(s.apply().code, 0);
+    let repo = format!("repos/{ACCOUNT}");
+    std::fs::write(
+        s.path(&format!("{repo}/.eksvend/state.yaml")),
+        b"files: \xff\n",
+    )
+    .unwrap();
+    s.git(&repo, &["commit", "-qam", "break the state file"]);
+    for command in ["plan", "apply"] {
+        let run = only(&s, &[command, "-f", "fleet", "--repos", "repos"]);
+        assert_eq!(run.code, 1, "{command}: {}", run.stdout);
+        assert_eq!(
+            error_line(&run),
+            format!("error: {repo}: .eksvend/state.yaml: not UTF-8 text"),
+            "{command}"
+        );
+    }
+}
+
+/// Uncommitted changes to a tracked file whose name is not UTF-8 used to be overlooked, and a
+/// commit's checkout would then have reset them.
+#[cfg(unix)]
+#[test]
+fn a_dirty_file_whose_name_is_not_utf8_is_refused() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let s = Scenario::example();
+    assert_eq!(s.apply().code, 0);
+    let repo = format!("repos/{ACCOUNT}");
+    let file = s.path(&repo).join(OsStr::from_bytes(b"caf\xe9.txt"));
+    std::fs::write(&file, "mine\n").unwrap();
+    s.git(&repo, &["add", "-A"]);
+    s.git(&repo, &["commit", "-qm", "a file of mine"]);
+    std::fs::write(&file, "mine, edited\n").unwrap();
+    s.edit(
+        &format!("fleet/accounts/{ACCOUNT}.yaml"),
+        "cpu: \"64\"",
+        "cpu: \"96\"",
+    );
+    let run = s.apply();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let line = error_line(&run);
+    assert!(
+        line.ends_with(": the working tree has uncommitted changes (caf\u{fffd}.txt); commit or stash them, then run eksvend again"),
+        "{line}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine, edited\n");
+}
