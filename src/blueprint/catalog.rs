@@ -231,18 +231,22 @@ fn read_raw(path: &Path, text: &str, raws: &mut Vec<Raw>, diags: &mut Diagnostic
     }
 }
 
-/// The document of `raws[i]` with its `extends` chain merged in.
+/// The document of `raws[i]` with its `extends` chain merged in (see [`extends`]).
 fn resolve_extends(raws: &[Raw], i: usize, chain: &mut Vec<String>) -> Result<Value, Diagnostic> {
     let raw = &raws[i];
     let id = format!("{}@{}", raw.name, raw.version);
-    let err = |msg: String| Diagnostic::new(Location::file(&raw.path), "spec.extends", msg);
+    let at = |field: &str, msg: String| Diagnostic::new(Location::file(&raw.path), field, msg);
+    let err = |msg: String| at("spec.extends", msg);
     if chain.contains(&id) {
         return Err(err(format!(
             "extends forms a cycle: {} -> {id}",
             chain.join(" -> ")
         )));
     }
-    let Some(parent_ref) = raw.doc.pointer("/spec/extends").and_then(Value::as_str) else {
+    let own_spec = raw.doc.get("spec").unwrap_or(&Value::Null);
+    let merge_err = |e: extends::MergeError| at(e.field(), format!("{id}: {e}"));
+    let Some(parent_ref) = own_spec.get("extends").and_then(Value::as_str) else {
+        extends::reject_removals(own_spec).map_err(merge_err)?;
         return Ok(raw.doc.clone());
     };
     let (name, req) = parse_blueprint_ref(parent_ref).map_err(&err)?;
@@ -259,13 +263,11 @@ fn resolve_extends(raws: &[Raw], i: usize, chain: &mut Vec<String>) -> Result<Va
                 "extends {parent_ref:?}, but no such blueprint version is in the catalog"
             ))
         })?;
-    chain.push(id);
+    chain.push(id.clone());
     let parent_doc = resolve_extends(raws, parent, chain)?;
     chain.pop();
-    let mut spec = extends::merge(
-        parent_doc.get("spec").unwrap_or(&Value::Null),
-        raw.doc.get("spec").unwrap_or(&Value::Null),
-    );
+    let mut spec = extends::merge_spec(parent_doc.get("spec").unwrap_or(&Value::Null), own_spec)
+        .map_err(merge_err)?;
     if let Some(o) = spec.as_object_mut() {
         o.insert("extends".into(), Value::String(parent_ref.to_string()));
     }
@@ -290,7 +292,7 @@ fn typed(raw: &Raw, doc: Value) -> Result<Blueprint, Diagnostic> {
 }
 
 /// A blueprint's internal consistency: templates exist, `when` names boolean parameters,
-/// defaults have their parameter's type, names are unique.
+/// defaults have their parameter's type, keys of the keyed lists are unique.
 fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
     let path = catalog.sources.get(&bp.id()).cloned().unwrap_or_default();
     let mut err = |field: String, msg: String| {
@@ -340,13 +342,38 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
             );
         }
     }
-    let mut pools = std::collections::BTreeSet::new();
-    for (i, p) in bp.spec.node_pools.iter().enumerate() {
-        if !pools.insert(&p.name) {
-            err(
-                format!("spec.nodePools[{i}].name"),
-                format!("duplicate node pool {:?}", p.name),
-            );
+    let s = &bp.spec;
+    let keys: [(&str, &str, Vec<&str>); 4] = [
+        (
+            "eksAddons",
+            "name",
+            s.eks_addons.iter().map(|a| a.name.as_str()).collect(),
+        ),
+        (
+            "nodePools",
+            "name",
+            s.node_pools.iter().map(|p| p.name.as_str()).collect(),
+        ),
+        (
+            "addons",
+            "name",
+            s.addons.iter().map(|a| a.name.as_str()).collect(),
+        ),
+        (
+            "files",
+            "path",
+            s.files.iter().map(|f| f.path.as_str()).collect(),
+        ),
+    ];
+    for (list, key, values) in keys {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, v) in values.into_iter().enumerate() {
+            if !seen.insert(v) {
+                err(
+                    format!("spec.{list}[{i}].{key}"),
+                    format!("duplicate {list} {key} {v:?}"),
+                );
+            }
         }
     }
 }

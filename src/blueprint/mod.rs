@@ -20,7 +20,10 @@ pub struct BlueprintSpec {
     /// One line saying what kind of cluster this is.
     pub description: String,
     /// Another blueprint this one builds on, `name@requirement` (e.g. `general@^1`). Its spec is
-    /// merged under this one: maps deep-merge, lists replace, scalars replace.
+    /// merged under this one: maps deep-merge; `addons`, `eksAddons` and `nodePools` merge by
+    /// `name` and `files` by `path` (parent order kept, a child entry with the same key replaces
+    /// the parent's whole entry in place, new entries are appended, `{name: X, remove: true}` or
+    /// `{path: X, remove: true}` drops an inherited entry); other lists and scalars replace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extends: Option<String>,
     /// Parameters a WorkloadAccount may set, with their defaults.
