@@ -99,13 +99,19 @@ impl Catalog {
     }
 
     /// The highest version of `name` that matches `req` (any version when `req` is `None`).
+    /// Abstract blueprints are only parents for `extends` and are never selected.
     pub fn select(
         &self,
         name: &str,
         req: Option<&semver::VersionReq>,
     ) -> Result<&Blueprint, String> {
-        let candidates: Vec<&Blueprint> =
-            self.blueprints.iter().filter(|b| b.name == name).collect();
+        let candidates: Vec<&Blueprint> = self.selectable().filter(|b| b.name == name).collect();
+        if candidates.is_empty() && self.blueprints.iter().any(|b| b.name == name) {
+            return Err(format!(
+                "blueprint {name:?} is abstract (only for extends); available: {}",
+                self.available()
+            ));
+        }
         if candidates.is_empty() {
             return Err(format!(
                 "no blueprint named {name:?}; available: {}",
@@ -128,10 +134,15 @@ impl Catalog {
             })
     }
 
-    /// `aiml@1.0.0, batch@1.0.0, …` for error messages.
+    /// `aiml@1.0.0, batch@1.0.0, …` (the selectable ones) for error messages.
     pub fn available(&self) -> String {
-        let ids: Vec<String> = self.blueprints.iter().map(Blueprint::id).collect();
+        let ids: Vec<String> = self.selectable().map(Blueprint::id).collect();
         ids.join(", ")
+    }
+
+    /// The blueprints a WorkloadAccount can select: all but the abstract ones.
+    pub fn selectable(&self) -> impl Iterator<Item = &Blueprint> {
+        self.blueprints.iter().filter(|b| !b.spec.is_abstract)
     }
 }
 
@@ -266,8 +277,12 @@ fn resolve_extends(raws: &[Raw], i: usize, chain: &mut Vec<String>) -> Result<Va
     chain.push(id.clone());
     let parent_doc = resolve_extends(raws, parent, chain)?;
     chain.pop();
-    let mut spec = extends::merge_spec(parent_doc.get("spec").unwrap_or(&Value::Null), own_spec)
-        .map_err(merge_err)?;
+    let mut parent_spec = parent_doc.get("spec").cloned().unwrap_or(Value::Null);
+    if let Some(o) = parent_spec.as_object_mut() {
+        // `abstract` describes the parent only
+        o.remove("abstract");
+    }
+    let mut spec = extends::merge_spec(&parent_spec, own_spec).map_err(merge_err)?;
     if let Some(o) = spec.as_object_mut() {
         o.insert("extends".into(), Value::String(parent_ref.to_string()));
     }
@@ -394,5 +409,75 @@ mod tests {
         assert!(err.contains("available versions"), "{err}");
         let err = catalog.select("generl", None).unwrap_err();
         assert!(err.contains("general@"), "{err}");
+    }
+
+    #[test]
+    fn an_abstract_blueprint_is_not_selectable() {
+        let catalog = Catalog::builtin().unwrap();
+        assert_eq!(
+            catalog.select("base", None).unwrap_err(),
+            "blueprint \"base\" is abstract (only for extends); available: aiml@1.0.0, batch@1.0.0, general@1.0.0"
+        );
+        let names: Vec<&str> = catalog.selectable().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["aiml", "batch", "general"]);
+    }
+
+    #[test]
+    fn the_builtin_blueprints_extend_base() {
+        let catalog = Catalog::builtin().unwrap();
+        // (blueprint, add-ons in order: karpenter from base first, then the blueprint's own)
+        let table: &[(&str, &[&str])] = &[
+            (
+                "general",
+                &[
+                    "karpenter",
+                    "aws-load-balancer-controller",
+                    "metrics-server",
+                    "external-dns",
+                    "cert-manager",
+                ],
+            ),
+            ("batch", &["karpenter", "metrics-server", "kueue"]),
+            (
+                "aiml",
+                &[
+                    "karpenter",
+                    "metrics-server",
+                    "nvidia-device-plugin",
+                    "kueue",
+                    "aws-fsx-csi-driver",
+                ],
+            ),
+        ];
+        for (name, addons) in table {
+            let bp = catalog.select(name, None).unwrap();
+            assert_eq!(bp.spec.extends.as_deref(), Some("base@^1"));
+            assert!(!bp.spec.is_abstract, "{name}: abstract is not inherited");
+            let names: Vec<&str> = bp.spec.addons.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(&names, addons);
+            let eks: Vec<&str> = bp.spec.eks_addons.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(
+                eks,
+                [
+                    "vpc-cni",
+                    "coredns",
+                    "kube-proxy",
+                    "eks-pod-identity-agent",
+                    "aws-ebs-csi-driver"
+                ]
+            );
+            for p in ["amiAlias", "systemInstanceType", "publicEndpoint"] {
+                assert!(bp.spec.parameters.contains_key(p), "{name}: {p}");
+            }
+            assert!(bp
+                .spec
+                .files
+                .iter()
+                .any(|f| f.path == "cluster/cluster.yaml"));
+        }
+        assert_eq!(
+            catalog.select("aiml", None).unwrap().spec.parameters["systemInstanceType"].description,
+            "Instance type of the small managed node group that runs Karpenter, Kueue and the GitOps controllers"
+        );
     }
 }

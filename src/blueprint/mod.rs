@@ -19,13 +19,22 @@ pub struct BlueprintSpec {
     pub version: String,
     /// One line saying what kind of cluster this is.
     pub description: String,
-    /// Another blueprint this one builds on, `name@requirement` (e.g. `general@^1`). Its spec is
+    /// Another blueprint this one builds on, `name@requirement` (e.g. `base@^1`). Its spec is
     /// merged under this one: maps deep-merge; `addons`, `eksAddons` and `nodePools` merge by
     /// `name` and `files` by `path` (parent order kept, a child entry with the same key replaces
     /// the parent's whole entry in place, new entries are appended, `{name: X, remove: true}` or
     /// `{path: X, remove: true}` drops an inherited entry); other lists and scalars replace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extends: Option<String>,
+    /// Only a parent for `extends`: no WorkloadAccount can select it and `blueprints list` does
+    /// not offer it. Not inherited: a blueprint extending an abstract one is selectable unless it
+    /// says `abstract: true` itself.
+    #[serde(
+        default,
+        rename = "abstract",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub is_abstract: bool,
     /// Parameters a WorkloadAccount may set, with their defaults.
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,
