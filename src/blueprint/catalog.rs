@@ -3,7 +3,8 @@
 //!
 //! A user directory holds blueprints as `**/blueprint.yaml` and templates under `templates/`.
 //! A blueprint with the same name and version as an earlier one replaces it; a template with
-//! the same path replaces the built-in one.
+//! the same path replaces the built-in one. Files an add-on's `identity.policy.file` names are
+//! read at load time from the folder of the blueprint.yaml that declares the add-on.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{include_dir, Dir};
 use serde_json::Value;
 
-use super::{extends, Blueprint, BlueprintSpec, ParamType};
+use super::{extends, identity, Blueprint, BlueprintSpec, ParamType};
 use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::document::{Document, API_VERSION};
@@ -32,10 +33,56 @@ pub struct Catalog {
 
 /// A blueprint file before `extends` is resolved.
 struct Raw {
+    /// The file, as shown in messages.
     path: PathBuf,
+    /// Where the files beside it are read from.
+    folder: Folder,
     name: String,
     version: semver::Version,
     doc: Value,
+}
+
+/// Where the files a blueprint.yaml names (policy documents) are read from: beside it.
+#[derive(Debug, Clone)]
+enum Folder {
+    /// A blueprint.yaml of the built-in catalog, its path relative to `blueprints/`.
+    Builtin(PathBuf),
+    /// A blueprint.yaml on disk.
+    Disk(PathBuf),
+}
+
+impl Folder {
+    /// The text of `rel`, a path already checked to stay inside the folder.
+    fn read(&self, rel: &str) -> std::io::Result<String> {
+        match self {
+            Folder::Builtin(file) => BUILTIN_BLUEPRINTS
+                .get_file(file.with_file_name(rel))
+                .and_then(include_dir::File::contents_utf8)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no such file in the built-in catalog",
+                    )
+                }),
+            Folder::Disk(file) => std::fs::read_to_string(file.with_file_name(rel)),
+        }
+    }
+}
+
+/// Where an add-on entry of a resolved blueprint was written: the blueprint (index into the
+/// raws) and its position in that file's `spec.addons`.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    raw: usize,
+    index: usize,
+}
+
+/// A blueprint document with its `extends` chain merged in, and the origin of each add-on (by
+/// name), so that policy files are found beside the blueprint that declared them.
+struct Resolved {
+    doc: Value,
+    addons: BTreeMap<String, Origin>,
 }
 
 impl Catalog {
@@ -58,6 +105,7 @@ impl Catalog {
                 let shown = Path::new("blueprints").join(file.path());
                 read_raw(
                     &shown,
+                    Folder::Builtin(file.path().to_path_buf()),
                     file.contents_utf8().unwrap_or_default(),
                     &mut raws,
                     &mut diags,
@@ -76,8 +124,11 @@ impl Catalog {
             ..Catalog::default()
         };
         for i in 0..raws.len() {
-            match resolve_extends(&raws, i, &mut Vec::new()).and_then(|doc| typed(&raws[i], doc)) {
-                Ok(bp) => {
+            let resolved = resolve_extends(&raws, i, &mut Vec::new())
+                .and_then(|r| Ok((typed(&raws[i], r.doc)?, r.addons)));
+            match resolved {
+                Ok((mut bp, origins)) => {
+                    load_policy_files(&mut bp, &raws, &origins, &mut diags);
                     catalog.sources.insert(bp.id(), raws[i].path.clone());
                     catalog.blueprints.retain(|b| b.id() != bp.id());
                     catalog.blueprints.push(bp);
@@ -99,13 +150,19 @@ impl Catalog {
     }
 
     /// The highest version of `name` that matches `req` (any version when `req` is `None`).
+    /// Abstract blueprints are only parents for `extends` and are never selected.
     pub fn select(
         &self,
         name: &str,
         req: Option<&semver::VersionReq>,
     ) -> Result<&Blueprint, String> {
-        let candidates: Vec<&Blueprint> =
-            self.blueprints.iter().filter(|b| b.name == name).collect();
+        let candidates: Vec<&Blueprint> = self.selectable().filter(|b| b.name == name).collect();
+        if candidates.is_empty() && self.blueprints.iter().any(|b| b.name == name) {
+            return Err(format!(
+                "blueprint {name:?} is abstract (only for extends); available: {}",
+                self.available()
+            ));
+        }
         if candidates.is_empty() {
             return Err(format!(
                 "no blueprint named {name:?}; available: {}",
@@ -128,10 +185,15 @@ impl Catalog {
             })
     }
 
-    /// `aiml@1.0.0, batch@1.0.0, …` for error messages.
+    /// `aiml@1.0.0, batch@1.0.0, …` (the selectable ones) for error messages.
     pub fn available(&self) -> String {
-        let ids: Vec<String> = self.blueprints.iter().map(Blueprint::id).collect();
+        let ids: Vec<String> = self.selectable().map(Blueprint::id).collect();
         ids.join(", ")
+    }
+
+    /// The blueprints a WorkloadAccount can select: all but the abstract ones.
+    pub fn selectable(&self) -> impl Iterator<Item = &Blueprint> {
+        self.blueprints.iter().filter(|b| !b.spec.is_abstract)
     }
 }
 
@@ -183,12 +245,12 @@ fn load_dir(
         if let Ok(rel) = path.strip_prefix(&template_root) {
             templates.insert(rel.to_string_lossy().replace('\\', "/"), text);
         } else if entry.file_name() == "blueprint.yaml" {
-            read_raw(path, &text, raws, diags);
+            read_raw(path, Folder::Disk(path.to_path_buf()), &text, raws, diags);
         }
     }
 }
 
-fn read_raw(path: &Path, text: &str, raws: &mut Vec<Raw>, diags: &mut Diagnostics) {
+fn read_raw(path: &Path, folder: Folder, text: &str, raws: &mut Vec<Raw>, diags: &mut Diagnostics) {
     let err = |field: &str, msg: String| Diagnostic::new(Location::file(path), field, msg);
     let doc: Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
@@ -220,6 +282,7 @@ fn read_raw(path: &Path, text: &str, raws: &mut Vec<Raw>, diags: &mut Diagnostic
     match semver::Version::parse(version_text) {
         Ok(version) => raws.push(Raw {
             path: path.to_path_buf(),
+            folder,
             name,
             version,
             doc,
@@ -231,19 +294,30 @@ fn read_raw(path: &Path, text: &str, raws: &mut Vec<Raw>, diags: &mut Diagnostic
     }
 }
 
-/// The document of `raws[i]` with its `extends` chain merged in.
-fn resolve_extends(raws: &[Raw], i: usize, chain: &mut Vec<String>) -> Result<Value, Diagnostic> {
+/// The document of `raws[i]` with its `extends` chain merged in (see [`extends`]).
+fn resolve_extends(
+    raws: &[Raw],
+    i: usize,
+    chain: &mut Vec<String>,
+) -> Result<Resolved, Diagnostic> {
     let raw = &raws[i];
     let id = format!("{}@{}", raw.name, raw.version);
-    let err = |msg: String| Diagnostic::new(Location::file(&raw.path), "spec.extends", msg);
+    let at = |field: &str, msg: String| Diagnostic::new(Location::file(&raw.path), field, msg);
+    let err = |msg: String| at("spec.extends", msg);
     if chain.contains(&id) {
         return Err(err(format!(
             "extends forms a cycle: {} -> {id}",
             chain.join(" -> ")
         )));
     }
-    let Some(parent_ref) = raw.doc.pointer("/spec/extends").and_then(Value::as_str) else {
-        return Ok(raw.doc.clone());
+    let own_spec = raw.doc.get("spec").unwrap_or(&Value::Null);
+    let merge_err = |e: extends::MergeError| at(e.field(), format!("{id}: {e}"));
+    let Some(parent_ref) = own_spec.get("extends").and_then(Value::as_str) else {
+        extends::reject_removals(own_spec).map_err(merge_err)?;
+        return Ok(Resolved {
+            doc: raw.doc.clone(),
+            addons: own_addons(own_spec, i, BTreeMap::new()),
+        });
     };
     let (name, req) = parse_blueprint_ref(parent_ref).map_err(&err)?;
     let parent = raws
@@ -259,19 +333,71 @@ fn resolve_extends(raws: &[Raw], i: usize, chain: &mut Vec<String>) -> Result<Va
                 "extends {parent_ref:?}, but no such blueprint version is in the catalog"
             ))
         })?;
-    chain.push(id);
-    let parent_doc = resolve_extends(raws, parent, chain)?;
+    chain.push(id.clone());
+    let parent = resolve_extends(raws, parent, chain)?;
     chain.pop();
-    let mut spec = extends::merge(
-        parent_doc.get("spec").unwrap_or(&Value::Null),
-        raw.doc.get("spec").unwrap_or(&Value::Null),
-    );
+    let mut parent_spec = parent.doc.get("spec").cloned().unwrap_or(Value::Null);
+    if let Some(o) = parent_spec.as_object_mut() {
+        // `abstract` describes the parent only
+        o.remove("abstract");
+    }
+    let mut spec = extends::merge_spec(&parent_spec, own_spec).map_err(merge_err)?;
     if let Some(o) = spec.as_object_mut() {
         o.insert("extends".into(), Value::String(parent_ref.to_string()));
     }
     let mut doc = raw.doc.clone();
     doc["spec"] = spec;
-    Ok(doc)
+    Ok(Resolved {
+        doc,
+        addons: own_addons(own_spec, i, parent.addons),
+    })
+}
+
+/// `inherited` add-on origins updated with the add-ons `spec` (of `raws[raw]`) writes itself.
+fn own_addons(
+    spec: &Value,
+    raw: usize,
+    mut inherited: BTreeMap<String, Origin>,
+) -> BTreeMap<String, Origin> {
+    let entries = spec.get("addons").and_then(Value::as_array);
+    for (index, entry) in entries.into_iter().flatten().enumerate() {
+        let Some(name) = entry.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        if extends::is_removal(entry) {
+            inherited.remove(name);
+        } else {
+            inherited.insert(name.to_string(), Origin { raw, index });
+        }
+    }
+    inherited
+}
+
+/// Read each add-on's `identity.policy.file` beside the blueprint.yaml that declared the add-on.
+/// A problem is reported at that file (once, however many blueprints inherit the add-on).
+fn load_policy_files(
+    bp: &mut Blueprint,
+    raws: &[Raw],
+    origins: &BTreeMap<String, Origin>,
+    diags: &mut Diagnostics,
+) {
+    for addon in &mut bp.spec.addons {
+        let Some(policy) = addon.identity.as_mut().map(|i| &mut i.policy) else {
+            continue;
+        };
+        let (Some(file), Some(origin)) = (&policy.file, origins.get(&addon.name)) else {
+            continue;
+        };
+        let raw = &raws[origin.raw];
+        match identity::load_document(file, |rel| raw.folder.read(rel)) {
+            Ok(doc) => policy.document = Some(doc),
+            Err(e) => diags.push(Diagnostic::new(
+                Location::file(&raw.path),
+                format!("spec.addons[{}].identity.policy.file", origin.index),
+                format!("{}@{}: {e}", raw.name, raw.version),
+            )),
+        }
+    }
 }
 
 fn typed(raw: &Raw, doc: Value) -> Result<Blueprint, Diagnostic> {
@@ -290,7 +416,8 @@ fn typed(raw: &Raw, doc: Value) -> Result<Blueprint, Diagnostic> {
 }
 
 /// A blueprint's internal consistency: templates exist, `when` names boolean parameters,
-/// defaults have their parameter's type, names are unique.
+/// defaults have their parameter's type, keys of the keyed lists are unique, add-on identities
+/// agree with the Helm values and with each other.
 fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
     let path = catalog.sources.get(&bp.id()).cloned().unwrap_or_default();
     let mut err = |field: String, msg: String| {
@@ -340,20 +467,47 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
             );
         }
     }
-    let mut pools = std::collections::BTreeSet::new();
-    for (i, p) in bp.spec.node_pools.iter().enumerate() {
-        if !pools.insert(&p.name) {
-            err(
-                format!("spec.nodePools[{i}].name"),
-                format!("duplicate node pool {:?}", p.name),
-            );
+    let s = &bp.spec;
+    let keys: [(&str, &str, Vec<&str>); 4] = [
+        (
+            "eksAddons",
+            "name",
+            s.eks_addons.iter().map(|a| a.name.as_str()).collect(),
+        ),
+        (
+            "nodePools",
+            "name",
+            s.node_pools.iter().map(|p| p.name.as_str()).collect(),
+        ),
+        (
+            "addons",
+            "name",
+            s.addons.iter().map(|a| a.name.as_str()).collect(),
+        ),
+        (
+            "files",
+            "path",
+            s.files.iter().map(|f| f.path.as_str()).collect(),
+        ),
+    ];
+    for (list, key, values) in keys {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, v) in values.into_iter().enumerate() {
+            if !seen.insert(v) {
+                err(
+                    format!("spec.{list}[{i}].{key}"),
+                    format!("duplicate {list} {key} {v:?}"),
+                );
+            }
         }
     }
+    identity::check_identities(&s.addons, &mut err);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blueprint::PolicySource;
 
     #[test]
     fn builtin_catalog_loads_and_selects() {
@@ -367,5 +521,278 @@ mod tests {
         assert!(err.contains("available versions"), "{err}");
         let err = catalog.select("generl", None).unwrap_err();
         assert!(err.contains("general@"), "{err}");
+    }
+
+    #[test]
+    fn an_abstract_blueprint_is_not_selectable() {
+        let catalog = Catalog::builtin().unwrap();
+        assert_eq!(
+            catalog.select("base", None).unwrap_err(),
+            "blueprint \"base\" is abstract (only for extends); available: aiml@1.0.0, batch@1.0.0, general@1.0.0"
+        );
+        let names: Vec<&str> = catalog.selectable().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["aiml", "batch", "general"]);
+    }
+
+    /// (add-on, service account, policy) of a blueprint's add-ons with an identity.
+    fn identities(bp: &Blueprint) -> Vec<(String, String, String)> {
+        let policy = |p: &crate::blueprint::AddonPolicy| match p.source() {
+            Some(PolicySource::WellKnown(w)) => w.key().to_string(),
+            Some(PolicySource::Managed(m)) => m.join(","),
+            Some(PolicySource::Document(_)) => {
+                format!("file {}", p.file.as_deref().unwrap())
+            }
+            None => "none".into(),
+        };
+        bp.spec
+            .addons
+            .iter()
+            .filter_map(|a| {
+                let id = a.identity.as_ref()?;
+                Some((
+                    a.name.clone(),
+                    id.service_account.clone(),
+                    policy(&id.policy),
+                ))
+            })
+            .collect()
+    }
+
+    /// (add-on, service account, policy).
+    type Identity<'a> = (&'a str, &'a str, &'a str);
+
+    #[test]
+    fn the_builtin_blueprints_extend_base() {
+        let catalog = Catalog::builtin().unwrap();
+        let karpenter = (
+            "karpenter",
+            "karpenter",
+            "file policies/karpenter-controller.json",
+        );
+        // (blueprint, add-ons in order, identities)
+        let table: &[(&str, &[&str], &[Identity])] = &[
+            (
+                "general",
+                &[
+                    "karpenter",
+                    "aws-load-balancer-controller",
+                    "metrics-server",
+                    "external-dns",
+                    "cert-manager",
+                ],
+                &[
+                    karpenter,
+                    (
+                        "aws-load-balancer-controller",
+                        "aws-load-balancer-controller",
+                        "awsLoadBalancerController",
+                    ),
+                    ("external-dns", "external-dns", "externalDNS"),
+                    ("cert-manager", "cert-manager", "certManager"),
+                ],
+            ),
+            (
+                "batch",
+                &["karpenter", "metrics-server", "kueue"],
+                &[karpenter],
+            ),
+            (
+                "aiml",
+                &[
+                    "karpenter",
+                    "metrics-server",
+                    "nvidia-device-plugin",
+                    "kueue",
+                    "aws-fsx-csi-driver",
+                ],
+                &[
+                    karpenter,
+                    (
+                        "aws-fsx-csi-driver",
+                        "fsx-csi-controller-sa",
+                        "AmazonFSxFullAccess",
+                    ),
+                ],
+            ),
+        ];
+        for (name, addons, ids) in table {
+            let bp = catalog.select(name, None).unwrap();
+            assert_eq!(bp.spec.extends.as_deref(), Some("base@^1"));
+            assert!(!bp.spec.is_abstract, "{name}: abstract is not inherited");
+            let names: Vec<&str> = bp.spec.addons.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(&names, addons);
+            let expected: Vec<(String, String, String)> = ids
+                .iter()
+                .map(|(a, s, p)| ((*a).into(), (*s).into(), (*p).into()))
+                .collect();
+            assert_eq!(identities(bp), expected, "{name}");
+            let eks: Vec<&str> = bp.spec.eks_addons.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(
+                eks,
+                [
+                    "vpc-cni",
+                    "coredns",
+                    "kube-proxy",
+                    "eks-pod-identity-agent",
+                    "aws-ebs-csi-driver"
+                ]
+            );
+            for p in ["amiAlias", "systemInstanceType", "publicEndpoint"] {
+                assert!(bp.spec.parameters.contains_key(p), "{name}: {p}");
+            }
+            assert!(bp
+                .spec
+                .files
+                .iter()
+                .any(|f| f.path == "cluster/cluster.yaml"));
+        }
+        assert_eq!(
+            catalog.select("aiml", None).unwrap().spec.parameters["systemInstanceType"].description,
+            "Instance type of the small managed node group that runs Karpenter, Kueue and the GitOps controllers"
+        );
+    }
+
+    const HEADER: &str = "apiVersion: eksvend.dev/v1alpha1\nkind: Blueprint\n";
+
+    /// A user catalog directory holding `files`, loaded over the built-in catalog.
+    fn load_user(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Catalog, Diagnostics>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let catalog = Catalog::load(&[dir.path().to_path_buf()]);
+        (dir, catalog)
+    }
+
+    #[test]
+    fn a_user_blueprint_merges_by_key_and_finds_policy_files_where_they_were_declared() {
+        let data = format!(
+            "{HEADER}metadata: {{name: data}}
+spec:
+  version: 1.0.0
+  description: data
+  extends: general@^1
+  addons:
+    - {{name: cert-manager, remove: true}}
+    - name: s3-sync
+      repoUrl: https://example.com/charts
+      chart: s3-sync
+      version: 1.0.0
+      namespace: data
+      identity: {{serviceAccount: s3-sync, policy: {{file: iam/s3.json}}}}
+      values: {{serviceAccount: {{name: s3-sync}}}}
+    - name: metrics-server
+      repoUrl: https://kubernetes-sigs.github.io/metrics-server/
+      chart: metrics-server
+      version: 3.13.0
+      namespace: kube-system
+  files:
+    - {{path: bootstrap/flux/teams.yaml, remove: true}}
+"
+        );
+        let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:${partition}:s3:::data-${account.id}/*"}]}"#;
+        let (_dir, catalog) = load_user(&[
+            ("blueprints/data/blueprint.yaml", &data),
+            ("blueprints/data/iam/s3.json", policy),
+        ]);
+        let catalog = catalog.unwrap();
+        let bp = catalog.select("data", None).unwrap();
+        let names: Vec<(&str, &str)> = bp
+            .spec
+            .addons
+            .iter()
+            .map(|a| (a.name.as_str(), a.version.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("karpenter", "1.14.1"),
+                ("aws-load-balancer-controller", "1.13.0"),
+                ("metrics-server", "3.13.0"),
+                ("external-dns", "1.15.0"),
+                ("s3-sync", "1.0.0")
+            ]
+        );
+        assert!(!bp
+            .spec
+            .files
+            .iter()
+            .any(|f| f.path == "bootstrap/flux/teams.yaml"));
+        assert_eq!(
+            bp.spec.files.len(),
+            catalog.select("general", None).unwrap().spec.files.len() - 1
+        );
+        let docs: Vec<Option<&Value>> = bp
+            .spec
+            .addons
+            .iter()
+            .map(|a| a.identity.as_ref().and_then(|i| i.policy.document.as_ref()))
+            .collect();
+        assert!(
+            docs[0].is_some(),
+            "karpenter's file is read from the built-in base folder"
+        );
+        assert_eq!(
+            docs[4],
+            Some(&serde_json::from_str::<Value>(policy).unwrap())
+        );
+        assert_eq!(
+            identities(bp)[3],
+            (
+                "s3-sync".into(),
+                "s3-sync".into(),
+                "file iam/s3.json".into()
+            )
+        );
+    }
+
+    #[test]
+    fn bad_merges_and_identities_name_the_file_and_field() {
+        let bp = |name: &str, extends: &str, rest: &str| {
+            format!("{HEADER}metadata: {{name: {name}}}\nspec:\n  version: 1.0.0\n  description: x\n{extends}{rest}")
+        };
+        let on_general = "  extends: general@^1\n";
+        let addon = |name: &str, identity: &str, sa: &str| {
+            format!("    - {{name: {name}, repoUrl: https://x.example, chart: {name}, version: 1.0.0, namespace: kube-system, identity: {identity}, values: {{serviceAccount: {{name: {sa}}}}}}}\n")
+        };
+        let file = |f: &str| format!("{{serviceAccount: a, policy: {{file: {f}}}}}");
+        let files = [
+            ("blueprints/orphan-remove/blueprint.yaml", bp("orphan-remove", "", "  addons:\n    - {name: karpenter, remove: true}\n  files: []\n")),
+            ("blueprints/remove-unknown/blueprint.yaml", bp("remove-unknown", on_general, "  files:\n    - {template: repo/README.md, path: OWNERS}\n    - {path: nope.yaml, remove: true}\n")),
+            ("blueprints/missing/blueprint.yaml", bp("missing", on_general, &format!("  addons:\n{}", addon("a", &file("policies/none.json"), "a")))),
+            ("blueprints/unsafe/blueprint.yaml", bp("unsafe", on_general, &format!("  addons:\n{}", addon("a", &file("../missing/p.json"), "a")))),
+            ("blueprints/not-json/blueprint.yaml", bp("not-json", on_general, &format!("  addons:\n{}", addon("a", &file("p.json"), "a")))),
+            ("blueprints/not-json/p.json", "{\"Version\": ".into()),
+            ("blueprints/mismatch/blueprint.yaml", bp("mismatch", on_general, &format!("  addons:\n{}", addon("a", "{serviceAccount: b, policy: {managed: [AmazonS3ReadOnlyAccess]}}", "a")))),
+            ("blueprints/twice/blueprint.yaml", bp("twice", on_general, &format!("  addons:\n{}", addon("a", "{serviceAccount: karpenter, policy: {wellKnown: autoScaler}}", "karpenter")))),
+            // a child that replaces karpenter and names a file brings its own
+            ("blueprints/own-karpenter/blueprint.yaml", bp("own-karpenter", on_general, &format!("  addons:\n{}", addon("karpenter", "{serviceAccount: karpenter, policy: {file: policies/karpenter-controller.json}}", "karpenter")))),
+        ];
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let (dir, catalog) = load_user(&files);
+        let errors: Vec<String> = catalog
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|d| {
+                d.to_string()
+                    .replace(&format!("{}/", dir.path().display()), "")
+            })
+            .collect();
+        for expected in [
+            "blueprints/orphan-remove/blueprint.yaml: spec.addons[0].remove: orphan-remove@1.0.0: `remove: true` drops an inherited entry, but this blueprint has no `extends`",
+            "blueprints/remove-unknown/blueprint.yaml: spec.files[1].remove: remove-unknown@1.0.0: removes \"nope.yaml\", but the parent has no files entry \"nope.yaml\"",
+            "blueprints/missing/blueprint.yaml: spec.addons[0].identity.policy.file: missing@1.0.0: \"policies/none.json\": cannot read it beside the blueprint.yaml that declares the add-on: No such file or directory",
+            "blueprints/unsafe/blueprint.yaml: spec.addons[0].identity.policy.file: unsafe@1.0.0: \"../missing/p.json\": expected a relative path inside the blueprint's folder",
+            "blueprints/not-json/blueprint.yaml: spec.addons[0].identity.policy.file: not-json@1.0.0: \"p.json\": not JSON: EOF while parsing",
+            "blueprints/mismatch/blueprint.yaml: spec.addons[5].identity.serviceAccount: mismatch@1.0.0: \"b\" is not the service account the Helm values name (values.serviceAccount.name: \"a\")",
+            "blueprints/twice/blueprint.yaml: spec.addons[5].identity.serviceAccount: twice@1.0.0: kube-system/karpenter is already the identity of add-on \"karpenter\" (spec.addons[0])",
+            "blueprints/own-karpenter/blueprint.yaml: spec.addons[0].identity.policy.file: own-karpenter@1.0.0: \"policies/karpenter-controller.json\": cannot read it",
+        ] {
+            assert!(errors.iter().any(|e| e.starts_with(expected)), "missing {expected:?} in\n{}", errors.join("\n"));
+        }
+        assert_eq!(errors.len(), 8, "{}", errors.join("\n"));
     }
 }

@@ -1,10 +1,12 @@
 //! Blueprints: a reviewed definition of a kind of cluster (general, batch, aiml), versioned.
 //!
 //! A blueprint declares its parameters, EKS managed add-ons, Karpenter node pools, Helm add-ons
-//! with pinned chart versions, and which templates it renders into which files.
+//! with pinned chart versions (and the AWS identity each needs), and which templates it renders
+//! into which files.
 
 pub mod catalog;
 pub mod extends;
+pub mod identity;
 pub mod reference;
 
 use std::collections::BTreeMap;
@@ -20,10 +22,22 @@ pub struct BlueprintSpec {
     pub version: String,
     /// One line saying what kind of cluster this is.
     pub description: String,
-    /// Another blueprint this one builds on, `name@requirement` (e.g. `general@^1`). Its spec is
-    /// merged under this one: maps deep-merge, lists replace, scalars replace.
+    /// Another blueprint this one builds on, `name@requirement` (e.g. `base@^1`). Its spec is
+    /// merged under this one: maps deep-merge; `addons`, `eksAddons` and `nodePools` merge by
+    /// `name` and `files` by `path` (parent order kept, a child entry with the same key replaces
+    /// the parent's whole entry in place, new entries are appended, `{name: X, remove: true}` or
+    /// `{path: X, remove: true}` drops an inherited entry); other lists and scalars replace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extends: Option<String>,
+    /// Only a parent for `extends`: no WorkloadAccount can select it and `blueprints list` does
+    /// not offer it. Not inherited: a blueprint extending an abstract one is selectable unless it
+    /// says `abstract: true` itself.
+    #[serde(
+        default,
+        rename = "abstract",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub is_abstract: bool,
     /// Parameters a WorkloadAccount may set, with their defaults.
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,
@@ -172,10 +186,223 @@ pub struct Addon {
     /// Render only when this boolean parameter is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
+    /// The AWS identity of the add-on's service account (an IAM role with these permissions);
+    /// omitted = the add-on needs no AWS access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<AddonIdentity>,
     /// Helm values. Strings may hold `${cluster.name}`, `${cluster.region}`, `${network.vpcId}`,
     /// `${account.id}` or `${partition}`, replaced per account.
     #[serde(default)]
     pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The IAM role of a Helm add-on's service account.
+///
+/// ```yaml
+/// identity:
+///   serviceAccount: karpenter           # in the add-on's namespace
+///   policy: {file: policies/karpenter-controller.json}
+/// ```
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AddonIdentity {
+    /// The service account that gets the role, in the add-on's namespace (a DNS-1123 label).
+    /// When the Helm values name a service account (`serviceAccount.name` or
+    /// `controller.serviceAccount.name`), it must be this one. Two add-ons cannot claim the same
+    /// namespace and service account.
+    pub service_account: String,
+    /// The role's permissions.
+    pub policy: AddonPolicy,
+}
+
+/// The permissions of an add-on's role: exactly one of `wellKnown` (an eksctl well-known
+/// policy), `file` (an IAM policy document shipped with the blueprint) or `managed` (AWS-managed
+/// policies); they do not combine.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AddonPolicy {
+    /// An eksctl `wellKnownPolicies` key, e.g. `awsLoadBalancerController`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub well_known: Option<WellKnownPolicy>,
+    /// Names of AWS-managed policies, e.g. `AmazonFSxFullAccess` (attached as
+    /// `arn:<partition>:iam::aws:policy/<name>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed: Vec<String>,
+    /// A JSON IAM policy document (`Version` and `Statement`), relative to the folder of the
+    /// blueprint.yaml that declares the add-on (also when another blueprint extends it). Strings
+    /// and keys may hold `${partition}`, `${region}`, `${account.id}`, `${cluster.name}`,
+    /// `${karpenter.nodeRoleArn}` and `${ec2.servicePrincipal}`, replaced per account; IAM policy
+    /// variables such as `${aws:username}` are left alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The parsed `file`, placeholders not yet replaced; filled in by the catalog when it loads.
+    #[serde(skip)]
+    pub document: Option<serde_json::Value>,
+}
+
+/// What grants an add-on's permissions, once the catalog has loaded and checked it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PolicySource<'a> {
+    /// An eksctl well-known policy.
+    WellKnown(WellKnownPolicy),
+    /// A policy document with placeholders; see [`AddonPolicy::document_for`].
+    Document(&'a serde_json::Value),
+    /// AWS-managed policy names; see [`AddonPolicy::managed_arns`].
+    Managed(&'a [String]),
+}
+
+impl AddonPolicy {
+    /// The one source of the permissions. `None` only for a policy the catalog rejected (no
+    /// source, several, or a `file` that did not load), so never for a loaded catalog.
+    pub fn source(&self) -> Option<PolicySource<'_>> {
+        match (
+            self.well_known,
+            &self.document,
+            self.file.is_some(),
+            self.managed.is_empty(),
+        ) {
+            (Some(w), None, false, true) => Some(PolicySource::WellKnown(w)),
+            (None, Some(doc), true, true) => Some(PolicySource::Document(doc)),
+            (None, None, false, false) => Some(PolicySource::Managed(&self.managed)),
+            _ => None,
+        }
+    }
+
+    /// The policy document of `file` with the placeholders replaced for one account.
+    pub fn document_for(&self, vars: &PolicyVars<'_>) -> Option<serde_json::Value> {
+        let mut doc = self.document.clone()?;
+        substitute(&mut doc, &vars.pairs());
+        Some(doc)
+    }
+
+    /// ARNs of the `managed` policies in `partition`.
+    pub fn managed_arns(&self, partition: &str) -> Vec<String> {
+        self.managed
+            .iter()
+            .map(|name| format!("arn:{partition}:iam::aws:policy/{name}"))
+            .collect()
+    }
+}
+
+/// The eksctl `wellKnownPolicies` keys, spelled as eksctl spells them.
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+pub enum WellKnownPolicy {
+    /// EC2 Image Builder.
+    #[serde(rename = "imageBuilder")]
+    ImageBuilder,
+    /// Cluster Autoscaler.
+    #[serde(rename = "autoScaler")]
+    AutoScaler,
+    /// AWS Load Balancer Controller.
+    #[serde(rename = "awsLoadBalancerController")]
+    AwsLoadBalancerController,
+    /// ExternalDNS (Route 53).
+    #[serde(rename = "externalDNS")]
+    ExternalDns,
+    /// cert-manager (Route 53 DNS-01).
+    #[serde(rename = "certManager")]
+    CertManager,
+    /// EBS CSI controller.
+    #[serde(rename = "ebsCSIController")]
+    EbsCsiController,
+    /// EFS CSI controller.
+    #[serde(rename = "efsCSIController")]
+    EfsCsiController,
+}
+
+impl WellKnownPolicy {
+    /// Every key, in eksctl's order.
+    pub const ALL: [WellKnownPolicy; 7] = [
+        WellKnownPolicy::ImageBuilder,
+        WellKnownPolicy::AutoScaler,
+        WellKnownPolicy::AwsLoadBalancerController,
+        WellKnownPolicy::ExternalDns,
+        WellKnownPolicy::CertManager,
+        WellKnownPolicy::EbsCsiController,
+        WellKnownPolicy::EfsCsiController,
+    ];
+
+    /// The key in eksctl's `wellKnownPolicies`, e.g. `awsLoadBalancerController`.
+    pub fn key(self) -> &'static str {
+        match self {
+            WellKnownPolicy::ImageBuilder => "imageBuilder",
+            WellKnownPolicy::AutoScaler => "autoScaler",
+            WellKnownPolicy::AwsLoadBalancerController => "awsLoadBalancerController",
+            WellKnownPolicy::ExternalDns => "externalDNS",
+            WellKnownPolicy::CertManager => "certManager",
+            WellKnownPolicy::EbsCsiController => "ebsCSIController",
+            WellKnownPolicy::EfsCsiController => "efsCSIController",
+        }
+    }
+}
+
+/// The placeholders a policy `file` may use, without `${` `}`.
+pub const POLICY_PLACEHOLDERS: &[&str] = &[
+    "partition",
+    "region",
+    "account.id",
+    "cluster.name",
+    "karpenter.nodeRoleArn",
+    "ec2.servicePrincipal",
+];
+
+/// The per-account values of [`POLICY_PLACEHOLDERS`].
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyVars<'a> {
+    /// `${partition}`: `aws`, `aws-cn`, `aws-us-gov`.
+    pub partition: &'a str,
+    /// `${region}`.
+    pub region: &'a str,
+    /// `${account.id}`: the workload account.
+    pub account_id: &'a str,
+    /// `${cluster.name}`.
+    pub cluster_name: &'a str,
+    /// `${karpenter.nodeRoleArn}`: the role of the nodes Karpenter launches.
+    pub karpenter_node_role_arn: &'a str,
+}
+
+impl<'a> PolicyVars<'a> {
+    /// (`${name}`, value) for [`substitute`]; `${ec2.servicePrincipal}` follows the partition.
+    pub fn pairs(&self) -> Vec<(&'static str, &'a str)> {
+        let ec2 = if self.partition == "aws-cn" {
+            "ec2.amazonaws.com.cn"
+        } else {
+            "ec2.amazonaws.com"
+        };
+        vec![
+            ("${partition}", self.partition),
+            ("${region}", self.region),
+            ("${account.id}", self.account_id),
+            ("${cluster.name}", self.cluster_name),
+            ("${karpenter.nodeRoleArn}", self.karpenter_node_role_arn),
+            ("${ec2.servicePrincipal}", ec2),
+        ]
+    }
+}
+
+/// Replace each `(placeholder, value)` in every string of `v`, object keys included (IAM
+/// condition keys such as `aws:ResourceTag/kubernetes.io/cluster/${cluster.name}` hold them).
+pub fn substitute(v: &mut serde_json::Value, vars: &[(&str, &str)]) {
+    let replace = |s: &str| {
+        vars.iter()
+            .fold(s.to_string(), |acc, (k, val)| acc.replace(k, val))
+    };
+    match v {
+        serde_json::Value::String(s) => *s = replace(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, vars)),
+        serde_json::Value::Object(o) => {
+            *o = std::mem::take(o)
+                .into_iter()
+                .map(|(k, mut x)| {
+                    substitute(&mut x, vars);
+                    (replace(&k), x)
+                })
+                .collect();
+        }
+        _ => {}
+    }
 }
 
 /// One file the blueprint renders.
@@ -223,5 +450,154 @@ impl Blueprint {
     /// `name@version`, as recorded in commits and state.
     pub fn id(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::karpenter;
+    use serde_json::json;
+
+    /// The shipped policy file is the document `identity::karpenter::controller_policy` builds.
+    #[test]
+    fn the_karpenter_policy_file_is_the_rust_policy() {
+        let catalog = catalog::Catalog::builtin().unwrap();
+        // (partition, region)
+        for (partition, region) in [("aws", "us-east-1"), ("aws-cn", "cn-north-1")] {
+            let (account_id, cluster) = ("111122223333", "payments-prod");
+            let node_role_arn =
+                format!("arn:{partition}:iam::{account_id}:role/{cluster}-karpenter-node");
+            let cluster_arn =
+                format!("arn:{partition}:eks:{region}:{account_id}:cluster/{cluster}");
+            let scope = karpenter::Scope {
+                partition,
+                region,
+                account_id,
+                cluster,
+                cluster_arn: &cluster_arn,
+                node_role_arn: &node_role_arn,
+            };
+            let vars = PolicyVars {
+                partition,
+                region,
+                account_id,
+                cluster_name: cluster,
+                karpenter_node_role_arn: &node_role_arn,
+            };
+            for bp in &catalog.blueprints {
+                let addon = bp
+                    .spec
+                    .addons
+                    .iter()
+                    .find(|a| a.name == "karpenter")
+                    .unwrap();
+                let policy = &addon.identity.as_ref().unwrap().policy;
+                assert!(matches!(policy.source(), Some(PolicySource::Document(_))));
+                assert_eq!(
+                    policy.document_for(&vars).unwrap(),
+                    karpenter::controller_policy(&scope),
+                    "{} in {partition}",
+                    bp.id()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn well_known_policies_use_eksctls_keys() {
+        let keys: Vec<&str> = WellKnownPolicy::ALL.iter().map(|w| w.key()).collect();
+        assert_eq!(
+            keys,
+            [
+                "imageBuilder",
+                "autoScaler",
+                "awsLoadBalancerController",
+                "externalDNS",
+                "certManager",
+                "ebsCSIController",
+                "efsCSIController"
+            ]
+        );
+        for w in WellKnownPolicy::ALL {
+            assert_eq!(serde_json::to_value(w).unwrap(), json!(w.key()));
+            assert_eq!(
+                serde_json::from_value::<WellKnownPolicy>(json!(w.key())).unwrap(),
+                w
+            );
+        }
+    }
+
+    #[test]
+    fn substitute_replaces_in_values_and_keys() {
+        let mut v = json!({"a/${x}": ["${x}-${y}", 1, {"${y}": "${z}"}], "b": "${x}"});
+        substitute(&mut v, &[("${x}", "1"), ("${y}", "2")]);
+        assert_eq!(v, json!({"a/1": ["1-2", 1, {"2": "${z}"}], "b": "1"}));
+    }
+
+    #[test]
+    fn ec2_service_principal_follows_the_partition() {
+        let vars = |partition| PolicyVars {
+            partition,
+            region: "r",
+            account_id: "a",
+            cluster_name: "c",
+            karpenter_node_role_arn: "n",
+        };
+        // (partition, ${ec2.servicePrincipal})
+        for (partition, principal) in [
+            ("aws", "ec2.amazonaws.com"),
+            ("aws-us-gov", "ec2.amazonaws.com"),
+            ("aws-cn", "ec2.amazonaws.com.cn"),
+        ] {
+            let pairs = vars(partition).pairs();
+            assert!(
+                pairs.contains(&("${ec2.servicePrincipal}", principal)),
+                "{partition}"
+            );
+            let names: Vec<&str> = pairs
+                .iter()
+                .map(|(k, _)| k.trim_start_matches("${").trim_end_matches('}'))
+                .collect();
+            assert_eq!(names, POLICY_PLACEHOLDERS);
+        }
+    }
+
+    #[test]
+    fn a_policy_has_one_source() {
+        let doc = json!({"Version": "2012-10-17", "Statement": []});
+        let policy = |w: Option<WellKnownPolicy>, m: &[&str], file: bool| AddonPolicy {
+            well_known: w,
+            managed: m.iter().map(ToString::to_string).collect(),
+            file: file.then(|| "p.json".to_string()),
+            document: file.then(|| doc.clone()),
+        };
+        let lbc = Some(WellKnownPolicy::AwsLoadBalancerController);
+        let managed = ["AmazonFSxFullAccess".to_string()];
+        // (policy, source)
+        let table = [
+            (
+                policy(lbc, &[], false),
+                Some(PolicySource::WellKnown(
+                    WellKnownPolicy::AwsLoadBalancerController,
+                )),
+            ),
+            (
+                policy(None, &["AmazonFSxFullAccess"], false),
+                Some(PolicySource::Managed(&managed)),
+            ),
+            (policy(None, &[], true), Some(PolicySource::Document(&doc))),
+            (policy(None, &[], false), None),
+            (policy(lbc, &["AmazonFSxFullAccess"], false), None),
+            (policy(lbc, &[], true), None),
+            (policy(None, &["AmazonFSxFullAccess"], true), None),
+        ];
+        for (p, expected) in &table {
+            assert_eq!(&p.source(), expected, "{p:?}");
+        }
+        assert_eq!(
+            table[1].0.managed_arns("aws-cn"),
+            ["arn:aws-cn:iam::aws:policy/AmazonFSxFullAccess"]
+        );
     }
 }

@@ -30,18 +30,17 @@ pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> Result<ExitStatus, Err
     Ok(ExitStatus::Success)
 }
 
-/// One line per blueprint version.
+/// One line per selectable blueprint version (abstract ones are only parents for `extends`).
 pub(super) fn list(catalog: &Catalog) -> String {
     let mut out = String::new();
     let width = catalog
-        .blueprints
-        .iter()
+        .selectable()
         .map(|b| b.name.len())
         .max()
         .unwrap_or(4)
         .max(4);
     let _ = writeln!(out, "{:<width$}  {:<8}  DESCRIPTION", "NAME", "VERSION");
-    for bp in &catalog.blueprints {
+    for bp in catalog.selectable() {
         let _ = writeln!(
             out,
             "{:<width$}  {:<8}  {}",

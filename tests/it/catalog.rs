@@ -29,6 +29,26 @@ fn list_shows_every_builtin_blueprint_with_its_version() {
 }
 
 #[test]
+fn the_abstract_base_blueprint_is_neither_listed_nor_selectable() {
+    let s = Scenario::example();
+    let run = s.eksvend(&["blueprints", "list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stdout.lines().any(|l| l.starts_with("base ")),
+        "{}",
+        run.stdout
+    );
+    let run = s.eksvend(&["blueprints", "show", "base"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr.trim_end(),
+        "error: blueprint \"base\" is abstract (only for extends); available: aiml@1.0.0, batch@1.0.0, general@1.0.0"
+    );
+    let run = s.eksvend(&["blueprints", "show", "batch"]);
+    assert!(run.stdout.contains("extends: base@^1"), "{}", run.stdout);
+}
+
+#[test]
 fn show_explains_parameters_addons_and_pools() {
     let s = Scenario::example();
     for name in ["general", "batch", "aiml"] {
