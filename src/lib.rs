@@ -18,6 +18,7 @@ pub mod blueprint;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod domain;
 pub mod fleet;
 pub mod git;
 pub mod identity;
