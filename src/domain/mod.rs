@@ -7,9 +7,15 @@
 
 pub mod limits;
 
+mod aws;
+mod iam;
 mod names;
 mod newtype;
 
+pub use aws::{
+    AccountId, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId, REGIONS,
+};
+pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};
 pub use limits::LimitExceeded;
 pub use names::{BlueprintRef, DnsLabel, KubernetesVersion, LabelValue, Quantity};
 
