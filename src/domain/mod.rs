@@ -8,6 +8,7 @@
 pub mod limits;
 
 mod aws;
+mod git;
 mod iam;
 mod names;
 mod newtype;
@@ -15,6 +16,7 @@ mod newtype;
 pub use aws::{
     AccountId, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId, REGIONS,
 };
+pub use git::{GitRef, GitUrl, RepoPath};
 pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};
 pub use limits::LimitExceeded;
 pub use names::{BlueprintRef, DnsLabel, KubernetesVersion, LabelValue, Quantity};
