@@ -5,6 +5,7 @@
 //! context such as the region); the error is one [`Invalid`] whose text says what would be valid.
 //! Nothing here is a wire format: wire structs deserialize strings, then convert to these.
 
+pub mod arn;
 pub mod limits;
 
 mod aws;
