@@ -161,8 +161,7 @@ impl TryFrom<&str> for Region {
             return Ok(Self(info));
         }
         let hint = closest(s, REGIONS.iter().map(|r| r.name))
-            .map(|name| format!("; did you mean {name:?}?"))
-            .unwrap_or_default();
+            .map_or_else(String::new, |name| format!("; did you mean {name:?}?"));
         Err(Invalid::new(format!(
             "is not an AWS region (commercial, GovCloud or China){hint}"
         )))

@@ -11,7 +11,7 @@ use super::Invalid;
 /// [`limits::IAM_PATH`] characters together.
 fn iam_path_and_name(resource: &str, prefix: &str) -> bool {
     resource.strip_prefix(prefix).is_some_and(|rest| {
-        let name = rest.rsplit('/').next().unwrap_or("");
+        let name = rest.rsplit_once('/').map_or(rest, |(_, name)| name);
         !name.is_empty()
             && rest.len() <= limits::IAM_PATH
             && rest
@@ -44,7 +44,9 @@ impl RoleArn {
     /// The role name: the last segment of the resource path.
     #[must_use]
     pub fn name(&self) -> &str {
-        self.text.rsplit('/').next().unwrap_or_default()
+        self.text
+            .rsplit_once('/')
+            .map_or(self.text.as_str(), |(_, name)| name)
     }
 
     /// The ARN's partition.
@@ -102,7 +104,9 @@ impl PolicyArn {
     /// The policy name: the last segment of the resource path.
     #[must_use]
     pub fn name(&self) -> &str {
-        self.0.rsplit('/').next().unwrap_or_default()
+        self.0
+            .rsplit_once('/')
+            .map_or(self.0.as_str(), |(_, name)| name)
     }
 
     /// Whether AWS manages the policy (account `aws`).
