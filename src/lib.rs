@@ -24,6 +24,7 @@
 // Shared vocabulary, used by every stage.
 pub mod diag;
 pub mod document;
+pub mod domain;
 pub mod error;
 pub mod gitops;
 pub mod identity;

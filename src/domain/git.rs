@@ -1,0 +1,166 @@
+//! Git values: repository URLs, branch/tag/commit names, and paths inside a repository.
+
+use super::newtype::checked_string;
+use super::{ensure, Invalid};
+
+fn git_url(s: &str) -> Result<(), Invalid> {
+    let clean = !s.is_empty()
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\' | '`'));
+    let scheme = ["https://", "http://", "ssh://", "git://", "file://"]
+        .iter()
+        .find(|p| s.starts_with(**p));
+    let scp_like = s.split_once(':').is_some_and(|(user_host, path)| {
+        user_host.contains('@') && !user_host.contains('/') && !path.is_empty()
+    });
+    let has_host = scheme
+        .is_some_and(|p| s.len() > p.len() && (p == &"file://" || !s[p.len()..].starts_with('/')));
+    ensure(
+        clean && (has_host || scp_like),
+        "expected a git URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path",
+    )
+}
+
+checked_string!(
+    /// A git URL eksvend, Argo CD and Flux can use (`https://`, `http://`, `ssh://`,
+    /// `git://` with a host, `file://`, or scp-like `user@host:path`), free of whitespace,
+    /// control characters and quotes.
+    GitUrl,
+    git_url
+);
+
+fn git_ref(s: &str) -> Result<(), Invalid> {
+    let ok = !s.is_empty()
+        && !s.contains("..")
+        && !s.starts_with(['-', '/'])
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    ensure(
+        ok,
+        "expected a branch, tag or commit name such as `main` or `v1.2.0`",
+    )
+}
+
+checked_string!(
+    /// A git branch, tag or commit name such as `main` or `v1.2.0`: letters, digits, `-`, `_`,
+    /// `.` and `/`, no `..`, not starting with `-` or `/`.
+    GitRef,
+    git_ref
+);
+
+/// The text for paths that the characters or `..` rule rejects (the message of old).
+const REPO_PATH: &str =
+    "expected a relative path inside the repository (letters, digits, '-', '_', '.', '/'; no '..')";
+
+/// The text for paths rejected only by the segment rules.
+const REPO_PATH_SEGMENTS: &str = "expected a relative path inside the repository (letters, digits, '-', '_', '.', '/'; no '..', '.' or '.git' segments, no empty segments)";
+
+fn repo_path(s: &str) -> Result<(), Invalid> {
+    let chars_ok = !s.starts_with('/')
+        && !s.split('/').any(|seg| seg == "..")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    ensure(chars_ok, REPO_PATH)?;
+    let segments_ok = s
+        .split('/')
+        .all(|seg| !seg.is_empty() && seg != "." && !seg.eq_ignore_ascii_case(".git"));
+    ensure(segments_ok, REPO_PATH_SEGMENTS)
+}
+
+checked_string!(
+    /// A relative path inside a repository, made of plain segments: letters, digits, `-`, `_`
+    /// and `.`, separated by `/`; no `..`, `.` or `.git` (any case) segment, no empty segment
+    /// (so no leading or trailing `/` and no `//`), not empty. Such a path can never leave the
+    /// repository or reach into its `.git`.
+    RepoPath,
+    repo_path
+);
+
+impl RepoPath {
+    /// The path's segments.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::tests::{assert_table, ok_and_bad};
+
+    #[test]
+    fn git_urls() {
+        assert_table::<GitUrl>(&ok_and_bad(
+            &[
+                "https://git.acme.example/p/a.git",
+                "http://git.acme.example/a",
+                "ssh://git@git.acme.example/p/a.git",
+                "git://host/a",
+                "git@github.com:acme/a.git",
+                "file:///tmp/x.git",
+            ],
+            &[
+                "",
+                "not a url",
+                "https://",
+                "https:///path",
+                "git@github.com:",
+                "github.com:acme/a.git",
+                "https://host/a\"b",
+                "https://host/a'b",
+                "https://host/`x`",
+                "ftp://host/a",
+                "/tmp/x.git",
+            ],
+            "expected a git URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path",
+        ));
+    }
+
+    #[test]
+    fn git_refs() {
+        assert_table::<GitRef>(&ok_and_bad(
+            &["main", "v1.2.0", "release/1.x", "0123abc", "a_b-c"],
+            &[
+                "", "-main", "/main", "a..b", "a b", "a~1", "a^", "a:b", "refs@{1}",
+            ],
+            "expected a branch, tag or commit name such as `main` or `v1.2.0`",
+        ));
+    }
+
+    #[test]
+    fn repo_paths() {
+        let mut table = ok_and_bad(
+            &[
+                "deploy/prod",
+                "a",
+                "a.b/c-d_e",
+                "..a/b..",
+                ".github/x",
+                "a/.gitignore",
+            ],
+            &["../up", "a/../b", "/abs", "a b", "a\\b", "ä", "a/..", "~/x"],
+            REPO_PATH,
+        );
+        table.extend(ok_and_bad(
+            &[],
+            &[
+                "",
+                ".",
+                "./a",
+                "a/./b",
+                "a/.",
+                ".git",
+                ".git/config",
+                "a/.GIT/x",
+                "a/.Git",
+                "a//b",
+                "a/",
+            ],
+            REPO_PATH_SEGMENTS,
+        ));
+        assert_table::<RepoPath>(&table);
+        let path = RepoPath::try_from("deploy/prod").expect("valid");
+        assert_eq!(path.segments().collect::<Vec<_>>(), ["deploy", "prod"]);
+    }
+}
