@@ -1,5 +1,5 @@
 //! Every YAML manifest eksvend renders for the bundled example fleet, checked against the real
-//! upstream JSON schemas vendored in `tests/fixtures/schemas/` (see its `NOTICE.md`).
+//! upstream JSON schemas vendored in `assets/schemas/` (see its `NOTICE.md`).
 //!
 //! Routing by `apiVersion` + `kind`:
 //! * `eksctl.io/v1alpha5` `ClusterConfig` → `eksctl/v0.230.0/schema.json`;
@@ -131,7 +131,7 @@ struct Checker {
 
 impl Checker {
     fn new() -> Checker {
-        let root = crate_root().join("tests/fixtures/schemas");
+        let root = crate_root().join("assets/schemas");
         let crds = read_index(&root, CRD_DIR);
         let k8s = read_index(&root, K8S_DIR);
         Checker {
