@@ -1,4 +1,5 @@
-//! Integration tests: the real binary, real git, the bundled example inventory.
+//! Integration tests: the real binary, real git, the bundled example inventory. The scenario
+//! builder is `support::Test`.
 
 mod bad_inventory;
 mod catalog;
@@ -9,5 +10,4 @@ mod identity;
 mod pipelines;
 mod regeneration;
 mod remotes;
-mod servers;
 mod support;
