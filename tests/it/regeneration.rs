@@ -165,13 +165,17 @@ fn a_concurrent_run_is_stopped_by_the_lock() {
     assert!(!t.exists("repos/.eksvend.lock"), "released");
 }
 
-#[test]
-fn a_stale_lock_of_a_killed_run_is_taken_over() {
-    let t = Test::new();
-    // a pid that no longer runs: a child that has exited
+/// The lock a killed run left: it names a pid that no longer runs (a child that has exited).
+fn stale_lock(t: &Test) {
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     gone.wait().unwrap();
     t.file("repos/.eksvend.lock", &format!("{}\n", gone.id()));
+}
+
+#[test]
+fn a_stale_lock_of_a_killed_run_is_taken_over() {
+    let t = Test::new();
+    stale_lock(&t);
     t.apply().success();
     assert!(!t.exists("repos/.eksvend.lock"), "released");
 }
@@ -189,9 +193,7 @@ fn a_killed_writes_temporary_file_is_cleaned_up() {
         "repos/payments-prod/.eksvend/.state.yaml.eksvend-tmp",
         "partial",
     );
-    let mut gone = std::process::Command::new("true").spawn().unwrap();
-    gone.wait().unwrap();
-    t.file("repos/.eksvend.lock", &format!("{}\n", gone.id()));
+    stale_lock(&t);
     t.apply()
         .success()
         .stdout_has("unchanged  repos/payments-prod");
