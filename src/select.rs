@@ -125,14 +125,48 @@ mod tests {
         }
     }
 
+    /// The example fleet's first account: the template for specs that differ only by name.
+    fn example_spec() -> ClusterSpec {
+        let fleet = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+        let inv = crate::fleet::load::load(&fleet).expect("examples/fleet loads");
+        let catalog = crate::blueprint::catalog::Catalog::builtin().expect("builtin catalog");
+        crate::resolve::resolve(&inv, &catalog)
+            .expect("the example resolves")
+            .swap_remove(0)
+    }
+
+    /// Through `--shard I/N` as a run parses it: every account is in exactly one of the N
+    /// shards (none lost, none in two), and each shard holds its share of the fleet within 20%.
     #[test]
-    fn shards_partition_names() {
-        let names: Vec<String> = (0..200).map(|i| format!("acct-{i}")).collect();
-        for n in 1..6 {
-            for name in &names {
-                let hits = (1..=n).filter(|i| shard_of(name, n) == *i).count();
-                assert_eq!(hits, 1);
+    fn shards_partition_the_fleet_evenly() {
+        let template = example_spec();
+        let fleet: Vec<ClusterSpec> = (0..1000)
+            .map(|i| {
+                let mut spec = template.clone();
+                spec.account.name = format!("team-{i}-prod");
+                spec
+            })
+            .collect();
+        for n in 1..=8usize {
+            let shards: Vec<Selection> = (1..=n)
+                .map(|i| Selection::parse(&[], Some(&format!("{i}/{n}"))).unwrap())
+                .collect();
+            let mut sizes = vec![0usize; n];
+            for spec in &fleet {
+                let hits: Vec<usize> = (0..n).filter(|&i| shards[i].matches(spec)).collect();
+                assert_eq!(
+                    hits.len(),
+                    1,
+                    "{} in shards {hits:?} of {n}",
+                    spec.account.name
+                );
+                sizes[hits[0]] += 1;
             }
+            let share = fleet.len() / n;
+            assert!(
+                sizes.iter().all(|&size| size.abs_diff(share) * 5 <= share),
+                "shards of {n} are unbalanced: {sizes:?}"
+            );
         }
     }
 

@@ -2,8 +2,9 @@
 //! against the schema of its real consumer (eksctl, Kubernetes 1.33, Argo CD, Flux, Karpenter,
 //! ACK, kustomize) before anything is written.
 //!
-//! The schema files are the project's vendored copy (`tests/fixtures/schemas/`, see its
-//! NOTICE.md), so the tool and its tests check against the same upstream releases.
+//! The schema files are the project's vendored copy in `assets/schemas/` (see its NOTICE.md),
+//! embedded at build time; the tests check through this module too, so the tool and its tests
+//! use one copy of the same upstream releases.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use include_dir::{include_dir, Dir};
 use serde_json::Value;
 
-static SCHEMAS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/tests/fixtures/schemas");
+static SCHEMAS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/assets/schemas");
 
 const EKSCTL: &str = "eksctl/v0.230.0/schema.json";
 const KUSTOMIZE: &str = "kustomize/kustomization.json";

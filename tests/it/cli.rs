@@ -1,6 +1,7 @@
-//! The binary end to end: apply, git read-back, idempotence, edits, conflicts, refusals.
+//! The binary end to end: apply, git read-back, idempotence, edits, conflicts, refusals, and the
+//! exact messages of refused command lines.
 
-use crate::support::{git_in, Scenario};
+use crate::support::{quota_conflict, raise_payments_quota, root, Test};
 
 const ACCOUNTS: [&str; 5] = [
     "checkout-dev",
@@ -21,189 +22,121 @@ fn blueprint_of(account: &str) -> &'static str {
 
 #[test]
 fn validate_accepts_the_example() {
-    let s = Scenario::example();
-    let run = s.eksvend(&["validate", "-f", "fleet"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("valid (5 accounts, 2 networks; every repository renders and verifies)"),
-        "{}",
-        run.stdout
-    );
-    assert!(!s.path("repos").exists());
+    let t = Test::new();
+    let out = t.validate().success();
+    insta::assert_snapshot!(out.stdout, @"fleet: valid (5 accounts, 2 networks; every repository renders and verifies)");
+    assert!(!t.exists("repos"));
 }
 
 #[test]
 fn apply_commits_what_git_reads_back() {
-    let s = Scenario::example();
-    let run = s.apply();
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("5 created, 0 updated, 0 unchanged"),
-        "{}",
-        run.stdout
-    );
+    let t = Test::new();
+    let out = t.apply().success();
+    out.stdout_has("5 created, 0 updated, 0 unchanged");
     for account in ACCOUNTS {
-        let repo = format!("repos/{account}");
-        s.git(&repo, &["fsck", "--strict", "--no-dangling"]);
+        let repo = t.repo(account);
+        repo.fsck();
+        assert_eq!(repo.branch(), "main");
         assert_eq!(
-            s.git(&repo, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
-            "main"
-        );
-        assert_eq!(
-            s.git(&repo, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"])
-                .trim(),
+            repo.signatures(),
             "Acme Platform <platform@acme.example>|Acme Platform <platform@acme.example>"
         );
-        let trailers = s.git(&repo, &["log", "-1", "--format=%(trailers:only,unfold)"]);
-        assert!(
-            trailers.contains(&format!("Eksvend-Blueprint: {}", blueprint_of(account))),
-            "{trailers}"
-        );
-        assert!(
-            trailers.contains("Eksvend-Inventory-Digest: sha256:"),
-            "{trailers}"
-        );
-        assert!(
-            trailers.contains(&format!("Eksvend-Version: {}", env!("CARGO_PKG_VERSION"))),
-            "{trailers}"
-        );
+        let message = repo.message();
+        for trailer in [
+            format!("Eksvend-Blueprint: {}", blueprint_of(account)),
+            "Eksvend-Inventory-Digest: sha256:".to_string(),
+            format!("Eksvend-Version: {}", env!("CARGO_PKG_VERSION")),
+        ] {
+            assert!(message.contains(&trailer), "{account}: {message}");
+        }
         assert_eq!(
-            s.git(&repo, &["status", "--porcelain"]),
+            repo.status(),
             "",
-            "worktree matches the commit"
+            "{account}: the worktree matches the commit"
         );
-        let files = s.git(&repo, &["ls-files"]);
+        let files = repo.files();
         for f in [
             "cluster/cluster.yaml",
             ".eksvend/state.yaml",
             "README.md",
             "network/handoff.yaml",
         ] {
-            assert!(
-                files.lines().any(|l| l == f),
-                "{account}: {f} missing in\n{files}"
-            );
+            assert!(files.contains_key(f), "{account}: {f} missing");
         }
     }
 }
 
 #[test]
 fn second_apply_makes_no_commit() {
-    let s = Scenario::example();
-    assert_eq!(s.apply().code, 0);
-    let before: Vec<String> = ACCOUNTS
-        .iter()
-        .map(|a| s.git(&format!("repos/{a}"), &["rev-parse", "HEAD"]))
-        .collect();
-    let run = s.apply();
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("0 created, 0 updated, 5 unchanged"),
-        "{}",
-        run.stdout
-    );
-    let after: Vec<String> = ACCOUNTS
-        .iter()
-        .map(|a| s.git(&format!("repos/{a}"), &["rev-parse", "HEAD"]))
-        .collect();
-    assert_eq!(before, after);
+    let t = Test::new();
+    t.apply().success();
+    let heads = || ACCOUNTS.map(|a| t.repo(a).head());
+    let before = heads();
+    let out = t.apply().success();
+    out.stdout_has("0 created, 0 updated, 5 unchanged");
+    assert_eq!(heads(), before);
 }
 
 #[test]
 fn same_inputs_give_identical_git_trees() {
-    let a = Scenario::example();
-    let b = Scenario::example();
-    assert_eq!(a.apply().code, 0);
-    assert_eq!(b.apply().code, 0);
+    let (a, b) = (Test::new(), Test::new());
+    a.apply().success();
+    b.apply().success();
     for account in ACCOUNTS {
-        let repo = format!("repos/{account}");
-        assert_eq!(
-            a.git(&repo, &["rev-parse", "HEAD^{tree}"]),
-            b.git(&repo, &["rev-parse", "HEAD^{tree}"])
-        );
+        assert_eq!(a.repo(account).tree(), b.repo(account).tree(), "{account}");
     }
 }
 
 #[test]
 fn inventory_change_updates_and_keeps_a_persons_edit() {
-    let s = Scenario::example();
-    assert_eq!(s.apply().code, 0);
-    let repo = "repos/payments-prod";
+    let t = Test::new();
+    t.apply().success();
     // A person edits a generated file the next change does not touch, and adds a file.
-    let readme = s.path(&format!("{repo}/README.md"));
-    let mut text = std::fs::read_to_string(&readme).unwrap();
-    text.push_str("\nOn-call: #payments-oncall\n");
-    std::fs::write(&readme, &text).unwrap();
-    std::fs::write(s.path(&format!("{repo}/NOTES.md")), "mine\n").unwrap();
-    s.git(repo, &["add", "-A"]);
-    s.git(repo, &["commit", "-qm", "team notes"]);
-    // The platform team raises the quota.
-    s.edit(
-        "fleet/accounts/payments-prod.yaml",
-        "cpu: \"64\"",
-        "cpu: \"96\"",
-    );
-    let run = s.apply();
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("0 created, 1 updated, 4 unchanged"),
-        "{}",
-        run.stdout
-    );
-    let tenant =
-        std::fs::read_to_string(s.path(&format!("{repo}/tenants/payments/tenant.yaml"))).unwrap();
-    assert!(tenant.contains("requests.cpu: \"96\""), "{tenant}");
+    let readme = "repos/payments-prod/README.md";
+    let text = format!("{}\nOn-call: #payments-oncall\n", t.read(readme));
+    t.file(readme, &text)
+        .file("repos/payments-prod/NOTES.md", "mine\n");
+    t.repo("payments-prod").commit_all("team notes");
+    raise_payments_quota(&t);
+    let out = t.apply().success();
+    out.stdout_has("0 created, 1 updated, 4 unchanged");
+    let repo = t.repo("payments-prod");
+    assert!(repo
+        .file("tenants/payments/tenant.yaml")
+        .contains("requests.cpu: \"96\""));
     assert_eq!(
-        std::fs::read_to_string(&readme).unwrap(),
+        repo.file("README.md"),
         text,
         "the person's README edit is kept"
     );
-    assert_eq!(
-        std::fs::read_to_string(s.path(&format!("{repo}/NOTES.md"))).unwrap(),
-        "mine\n"
-    );
-    assert_eq!(
-        s.git(repo, &["log", "-1", "--format=%an"]).trim(),
-        "Acme Platform"
-    );
-    s.git(repo, &["fsck", "--strict", "--no-dangling"]);
+    assert_eq!(repo.file("NOTES.md"), "mine\n");
+    assert!(repo.signatures().starts_with("Acme Platform <"));
+    assert_eq!(repo.status(), "");
+    repo.fsck();
 }
 
 #[test]
 fn conflicting_edit_changes_nothing_in_that_repo_and_exits_3() {
-    let s = Scenario::example();
-    assert_eq!(s.apply().code, 0);
-    let repo = "repos/payments-prod";
-    let tenant = s.path(&format!("{repo}/tenants/payments/tenant.yaml"));
-    let edited = std::fs::read_to_string(&tenant)
-        .unwrap()
-        .replace("requests.cpu: \"64\"", "requests.cpu: \"80\"");
-    std::fs::write(&tenant, &edited).unwrap();
-    s.git(repo, &["commit", "-qam", "more cpu"]);
-    let head = s.git(repo, &["rev-parse", "HEAD"]);
-    let other_head = s.git("repos/checkout-dev", &["rev-parse", "HEAD"]);
-    s.edit(
-        "fleet/accounts/payments-prod.yaml",
-        "cpu: \"64\"",
-        "cpu: \"96\"",
-    );
-    s.edit(
+    let t = Test::new();
+    let tenant = quota_conflict(&t);
+    let edited = t.read(&tenant);
+    let head = t.repo("payments-prod").head();
+    let other_head = t.repo("checkout-dev").head();
+    t.edit(
         "fleet/accounts/checkout-dev.yaml",
         "cpu: \"16\"",
         "cpu: \"24\"",
     );
-    let run = s.apply();
-    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("conflict: payments-prod: tenants/payments/tenant.yaml: edited by a person and changed by the generator"), "{}", run.stderr);
+    let out = t.apply().run().code(3);
+    out.stderr_has("conflict: payments-prod: tenants/payments/tenant.yaml: edited by a person and changed by the generator");
     assert_eq!(
-        s.git(repo, &["rev-parse", "HEAD"]),
+        t.repo("payments-prod").head(),
         head,
         "the conflicting repo is untouched"
     );
-    assert_eq!(std::fs::read_to_string(&tenant).unwrap(), edited);
+    assert_eq!(t.read(&tenant), edited);
     assert_ne!(
-        s.git("repos/checkout-dev", &["rev-parse", "HEAD"]),
+        t.repo("checkout-dev").head(),
         other_head,
         "other repos are still applied"
     );
@@ -211,109 +144,158 @@ fn conflicting_edit_changes_nothing_in_that_repo_and_exits_3() {
 
 #[test]
 fn dirty_worktree_is_refused_and_kept() {
-    let s = Scenario::example();
-    assert_eq!(s.apply().code, 0);
-    let repo = "repos/checkout-dev";
-    let file = s.path(&format!("{repo}/cluster/cluster.yaml"));
-    let dirty = format!("{}# uncommitted\n", std::fs::read_to_string(&file).unwrap());
-    std::fs::write(&file, &dirty).unwrap();
-    s.edit(
+    let t = Test::new();
+    t.apply().success();
+    let file = "repos/checkout-dev/cluster/cluster.yaml";
+    let dirty = format!("{}# uncommitted\n", t.read(file));
+    t.file(file, &dirty);
+    t.edit(
         "fleet/accounts/checkout-dev.yaml",
         "cpu: \"16\"",
         "cpu: \"24\"",
     );
-    let run = s.apply();
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(
-        run.stderr
-            .contains("uncommitted changes (cluster/cluster.yaml); commit or stash them"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), dirty);
+    let out = t.apply().run().code(1);
+    insta::assert_snapshot!(out.stderr, @r#"
+    warning: checkout-dev: spec.cluster.oidcIssuer is not set: the IRSA trust policies of 1 service account(s) are pending; eksctl creates those roles (iam.serviceAccounts) until you set it
+    warning: payments-prod: the trust policy of target role arn:aws:iam::555566667777:role/fx-rates-reader for payments/fx-rates is pending: the external ID of the Pod Identity association payments/fx-rates is known once EKS creates it; record it in spec.tenants[].serviceAccounts[].externalIds of WorkloadAccount payments-prod
+    error: [TEMP]/repos/checkout-dev/: the working tree has uncommitted changes (cluster/cluster.yaml); commit or stash them, then run eksvend again
+    "#);
+    assert_eq!(t.read(file), dirty);
 }
 
 #[test]
 fn untracked_file_in_the_way_is_a_conflict() {
-    let s = Scenario::example();
-    std::fs::create_dir_all(s.path("repos/checkout-dev")).unwrap();
-    assert!(
-        git_in(&s.path("repos/checkout-dev"), &["init", "-q", "-b", "main"])
-            .status
-            .success()
-    );
-    std::fs::write(
-        s.path("repos/checkout-dev/README.md"),
-        "the team's own readme\n",
-    )
-    .unwrap();
-    let run = s.apply();
-    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("checkout-dev: README.md: an untracked file of the same name exists"),
-        "{}",
-        run.stderr
-    );
+    let t = Test::new();
+    t.file("repos/checkout-dev/README.md", "the team's own readme\n");
+    t.git("repos/checkout-dev", &["init", "-q", "-b", "main"]);
+    let out = t.apply().run().code(3);
+    out.stderr_has("checkout-dev: README.md: an untracked file of the same name exists");
     assert_eq!(
-        std::fs::read_to_string(s.path("repos/checkout-dev/README.md")).unwrap(),
+        t.read("repos/checkout-dev/README.md"),
         "the team's own readme\n"
     );
 }
 
 #[test]
 fn schema_prints_json_schema_for_each_kind() {
-    let s = Scenario::example();
-    for kind in ["", "Fleet", "Network", "WorkloadAccount", "Blueprint"] {
-        let args: Vec<&str> = if kind.is_empty() {
-            vec!["schema"]
-        } else {
-            vec!["schema", kind]
-        };
-        let run = s.eksvend(&args);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        assert!(v.get("$schema").is_some(), "{kind}");
+    let t = Test::new();
+    for kind in [
+        &[][..],
+        &["Fleet"],
+        &["Network"],
+        &["WorkloadAccount"],
+        &["Blueprint"],
+    ] {
+        let out = t.args(["schema"]).args(kind).success();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert!(v.get("$schema").is_some(), "{kind:?}");
     }
-    let run = s.eksvend(&["schema", "Cluster"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("expected one of Fleet, Network, WorkloadAccount, Blueprint"),
-        "{}",
-        run.stderr
-    );
 }
 
 #[test]
 fn example_validates_against_its_own_schema() {
-    let s = Scenario::example();
-    let run = s.eksvend(&["schema"]);
-    let schema: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let t = Test::new();
+    let out = t.args(["schema"]).success();
+    let schema: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    for entry in walkdir::WalkDir::new(s.path("fleet")) {
-        let entry = entry.unwrap();
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let text = std::fs::read_to_string(entry.path()).unwrap();
-        for doc in serde_yaml::Deserializer::from_str(&text) {
+    let mut documents = 0;
+    for (path, text) in t.tree("fleet") {
+        for doc in serde_yaml::Deserializer::from_str(&String::from_utf8(text).unwrap()) {
             let v: serde_json::Value = serde::Deserialize::deserialize(doc).unwrap();
             let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
-            assert!(errors.is_empty(), "{}: {errors:?}", entry.path().display());
+            assert!(errors.is_empty(), "{path}: {errors:?}");
+            documents += 1;
         }
     }
+    assert!(
+        documents >= 8,
+        "only {documents} documents in the example fleet"
+    );
 }
 
 #[test]
 fn the_bundled_editor_schema_is_current() {
-    let s = Scenario::example();
-    let run = s.eksvend(&["schema"]);
-    let bundled =
-        std::fs::read_to_string(crate::support::root().join("examples/eksvend.schema.json"))
-            .unwrap();
-    assert_eq!(
-        run.stdout, bundled,
-        "regenerate with: cargo run -- schema > examples/eksvend.schema.json"
+    let out = Test::empty().args(["schema"]).success();
+    let bundled = std::fs::read_to_string(root().join("examples/eksvend.schema.json")).unwrap();
+    assert!(
+        out.stdout == bundled,
+        "examples/eksvend.schema.json is stale; regenerate with: cargo run -- schema > examples/eksvend.schema.json"
     );
+}
+
+/// The exact message of each refused command line: exit code 1 and one error.
+mod refused {
+    use super::Test;
+
+    fn stderr(t: &Test, args: &[&str]) -> String {
+        t.args(args).run().code(1).stderr
+    }
+
+    #[test]
+    fn schema_of_an_unknown_kind() {
+        let err = stderr(&Test::empty(), &["schema", "Cluster"]);
+        insta::assert_snapshot!(err, @r#"error: unknown kind "Cluster"; expected one of Fleet, Network, WorkloadAccount, Blueprint"#);
+    }
+
+    #[test]
+    fn only_with_an_unknown_key() {
+        let t = Test::new();
+        let err = stderr(&t, &["plan", "-f", "fleet", "--only", "tier=gold"]);
+        insta::assert_snapshot!(err, @r#"error: --only "tier=gold": unknown key "tier"; expected one of account, team, environment, blueprint, network"#);
+    }
+
+    #[test]
+    fn only_without_a_value() {
+        let t = Test::new();
+        let err = stderr(&t, &["plan", "-f", "fleet", "--only", "team"]);
+        insta::assert_snapshot!(err, @r#"error: --only "team": expected KEY=VALUE with KEY one of account, team, environment, blueprint, network"#);
+    }
+
+    #[test]
+    fn shard_out_of_range() {
+        let t = Test::new();
+        let err = stderr(&t, &["plan", "-f", "fleet", "--shard", "5/4"]);
+        insta::assert_snapshot!(err, @r#"error: --shard "5/4": expected I/N with 1 <= I <= N, e.g. 2/4"#);
+    }
+
+    #[test]
+    fn blueprint_with_a_typo() {
+        let err = stderr(&Test::empty(), &["blueprints", "show", "genral"]);
+        insta::assert_snapshot!(err, @r#"error: no blueprint named "genral"; available: aiml@1.0.0, batch@1.0.0, general@1.0.0"#);
+    }
+
+    #[test]
+    fn branch_that_is_not_a_branch_name() {
+        let t = Test::new();
+        let args = [
+            "apply", "-f", "fleet", "--repos", "repos", "--branch", "../x",
+        ];
+        let err = stderr(&t, &args);
+        insta::assert_snapshot!(err, @r#"
+        warning: checkout-dev: spec.cluster.oidcIssuer is not set: the IRSA trust policies of 1 service account(s) are pending; eksctl creates those roles (iam.serviceAccounts) until you set it
+        warning: payments-prod: the trust policy of target role arn:aws:iam::555566667777:role/fx-rates-reader for payments/fx-rates is pending: the external ID of the Pod Identity association payments/fx-rates is known once EKS creates it; record it in spec.tenants[].serviceAccounts[].externalIds of WorkloadAccount payments-prod
+        error: --branch "../x": expected a branch, tag or commit name such as `main` or `v1.2.0`
+        "#);
+    }
+
+    #[test]
+    fn init_over_an_existing_inventory() {
+        let t = Test::new();
+        let err = stderr(&t, &["init", "fleet"]);
+        insta::assert_snapshot!(err, @"error: fleet/fleet.yaml, fleet/networks.yaml already exist(s); nothing was written");
+    }
+
+    #[test]
+    fn unknown_subcommand() {
+        let err = Test::empty().args(["vend"]).run().code(2).stderr;
+        insta::assert_snapshot!(err, @r#"
+        error: unrecognized subcommand 'vend'
+
+          tip: a similar subcommand exists: 'render'
+
+        Usage: eksvend [OPTIONS] <COMMAND>
+
+        For more information, try '--help'.
+        "#);
+    }
 }

@@ -1,28 +1,28 @@
 //! Failures outside the inventory: each names the path or repository it concerns, and ends
 //! the run with exit status 1.
 
-use crate::support::{Run, Scenario};
+use crate::support::{Output, Test};
 
 const ACCOUNT: &str = "payments-prod";
 
 /// The run's `error:` line (warnings may come first).
-fn error_line(run: &Run) -> &str {
+fn error_line(run: &Output) -> &str {
     run.stderr
         .lines()
         .find(|l| l.starts_with("error: "))
         .unwrap_or_else(|| panic!("no error line:\n{}", run.stderr))
 }
 
-fn only(s: &Scenario, args: &[&str]) -> Run {
+fn only(s: &Test, args: &[&str]) -> Output {
     let only = format!("account={ACCOUNT}");
     let mut all = args.to_vec();
     all.extend(["--only", &only]);
-    s.eksvend(&all)
+    s.args(all).run()
 }
 
 #[test]
 fn render_into_a_file_names_the_directory_it_could_not_create() {
-    let s = Scenario::example();
+    let s = Test::new();
     std::fs::write(s.path("out"), "a file, not a directory\n").unwrap();
     let run = only(&s, &["render", "-f", "fleet", "--out", "out"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
@@ -38,7 +38,7 @@ fn render_into_a_file_names_the_directory_it_could_not_create() {
 
 #[test]
 fn apply_into_a_file_names_the_repositories_directory() {
-    let s = Scenario::example();
+    let s = Test::new();
     std::fs::write(s.path("repos"), "a file, not a directory\n").unwrap();
     let run = only(&s, &["apply", "-f", "fleet", "--repos", "repos"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
@@ -51,8 +51,8 @@ fn apply_into_a_file_names_the_repositories_directory() {
 
 #[test]
 fn a_state_file_that_is_not_utf8_is_an_error_not_a_missing_state() {
-    let s = Scenario::example();
-    assert_eq!(s.apply().code, 0);
+    let s = Test::new();
+    s.apply().success();
     let repo = format!("repos/{ACCOUNT}");
     std::fs::write(
         s.path(&format!("{repo}/.eksvend/state.yaml")),
@@ -79,8 +79,8 @@ fn a_dirty_file_whose_name_is_not_utf8_is_refused() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
 
-    let s = Scenario::example();
-    assert_eq!(s.apply().code, 0);
+    let s = Test::new();
+    s.apply().success();
     let repo = format!("repos/{ACCOUNT}");
     let file = s.path(&repo).join(OsStr::from_bytes(b"caf\xe9.txt"));
     std::fs::write(&file, "mine\n").unwrap();
@@ -92,7 +92,7 @@ fn a_dirty_file_whose_name_is_not_utf8_is_refused() {
         "cpu: \"64\"",
         "cpu: \"96\"",
     );
-    let run = s.apply();
+    let run = s.apply().run();
     assert_eq!(run.code, 1, "{}", run.stdout);
     let line = error_line(&run);
     assert!(

@@ -1,5 +1,8 @@
-//! Workload identity: one failing inventory per guard rail (with its exact message), pending
-//! trust policies, the credential script, and a property test over the trust policies.
+//! Workload identity: one failing inventory per guard rail (with its exact message), IAM size
+//! quotas, pending trust policies, the credential script, and a property test over the trust
+//! policies.
+
+use std::os::unix::fs::PermissionsExt;
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -8,126 +11,232 @@ use eksvend::identity::chaining::{self, Source};
 use eksvend::identity::lint::{self, Kind};
 use eksvend::identity::{irsa, pod_identity};
 
-use crate::support::Scenario;
+use crate::support::{refused, Test, CHK, FLEET, ML, PAY, RISK};
 
-const PAY: &str = "fleet/accounts/payments-prod.yaml";
-const CHK: &str = "fleet/accounts/checkout-dev.yaml";
-const ML: &str = "fleet/accounts/ml-research-dev.yaml";
-const RISK: &str = "fleet/accounts/risk-batch-prod.yaml";
-const FLEET: &str = "fleet/fleet.yaml";
-
-/// A bad inventory: edits to the example, and the exact error lines (file:line:col: field: message).
-struct Rail {
-    name: &'static str,
-    edits: &'static [(&'static str, &'static str, &'static str)],
-    expect: &'static [&'static str],
-}
-
-const RAILS: &[Rail] = &[
-    Rail {
-        name: "wildcard principal",
-        edits: &[(FLEET, "role/acme-platform-iam", "role/*")],
-        expect: &["fleet/fleet.yaml:22:22: spec.iam.platformRoleArn: wildcard principal \"arn:aws:iam::123456789012:role/*\": the SCP exempts exactly one platform role; name its ARN"],
-    },
-    Rail {
-        name: "IRSA subject with a wildcard",
-        edits: &[(CHK, "- name: cart", "- name: \"cart*\"")],
-        expect: &["fleet/accounts/checkout-dev.yaml:25:17: spec.tenants[0].serviceAccounts[0].name: IRSA subject with a wildcard: \"cart*\" would trust every matching service account; name exactly one"],
-    },
-    Rail {
-        name: "ABAC with fewer than three tags",
-        edits: &[(PAY, "        - name: ledger-api\n", "        - name: ledger-api\n          disableSessionTags: true\n")],
-        expect: &["fleet/accounts/payments-prod.yaml:31:31: spec.tenants[0].serviceAccounts[0].disableSessionTags: ABAC with fewer than three tags: the target roles' trust policies pin the session tags eks-cluster-arn, kubernetes-namespace and kubernetes-service-account, which disableSessionTags removes (use chaining: native, pinned by the association's external ID, or keep the tags)"],
-    },
-    Rail {
-        name: "chaining role with a permission other than sts:AssumeRole",
-        edits: &[(RISK, "        - name: market-data\n", "        - name: market-data\n          policyArns: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]\n")],
-        expect: &["fleet/accounts/risk-batch-prod.yaml:43:11: spec.tenants[0].serviceAccounts[1].policyArns: a chaining role may hold sts:AssumeRole and nothing else: a service account with chaining: shared uses the shared chaining role, so its permissions belong on the target roles"],
-    },
-    Rail {
-        name: "target ARN that is not a role ARN",
-        edits: &[(PAY, "role/ledger-reader", "user/ledger-reader")],
-        expect: &["fleet/accounts/payments-prod.yaml:36:15: spec.tenants[0].serviceAccounts[0].assumeRoles[0]: \"arn:aws:iam::444455556666:user/ledger-reader\" is not valid: expected an IAM role ARN such as arn:aws:iam::444455556666:role/ledger-reader (roles only, no wildcards)"],
-    },
-    Rail {
-        name: "duplicate association",
-        edits: &[(ML, "  tenants:\n", "  tenants:\n    - namespace: cert-manager\n      serviceAccounts:\n        - name: cert-manager\n          identity: podIdentity\n")],
-        expect: &["fleet/accounts/ml-research-dev.yaml:34:17: spec.tenants[0].serviceAccounts[0].name: duplicate Pod Identity association for cert-manager/cert-manager: the blueprint's add-on cert-manager already has one (EKS allows one per service account)"],
-    },
-    Rail {
-        name: "wildcard resource without the opt-in",
-        edits: &[(ML, "              allowWildcardResource: true\n", "")],
-        expect: &["spec.tenants[0].serviceAccounts[1].statements[0].Resource: \"*\" needs the explicit opt-in allowWildcardResource: true (these actions have no resource-level permissions)"],
-    },
-    Rail {
-        name: "wildcard resource for an action with resource-level permissions",
-        edits: &[(ML, "Action: [sts:GetCallerIdentity]", "Action: [sts:GetCallerIdentity, s3:GetObject]")],
-        expect: &["spec.tenants[0].serviceAccounts[1].statements[0].Resource: \"*\" is allowed only for actions without resource-level permissions; s3:GetObject can be scoped to ARNs"],
-    },
-    Rail {
-        name: "Allow with NotAction",
-        edits: &[(ML, "Action: [sts:GetCallerIdentity]", "NotAction: [iam:CreateUser]")],
-        expect: &["spec.tenants[0].serviceAccounts[1].statements[0].NotAction: Allow with NotAction grants every other action of every service; list the actions with Action, or use NotAction with Deny"],
-    },
-    Rail {
-        name: "unknown condition operator",
-        edits: &[(ML, "              allowWildcardResource: true\n", "              allowWildcardResource: true\n              Condition: {StringEqual: {aws:RequestedRegion: eu-west-1}}\n")],
-        expect: &["spec.tenants[0].serviceAccounts[1].statements[0].Condition.StringEqual: \"StringEqual\" is not an IAM condition operator; did you mean \"StringEquals\"?"],
-    },
-    Rail {
-        name: "session policy without disableSessionTags",
-        edits: &[(PAY, "          disableSessionTags: true\n", "")],
-        expect: &["spec.tenants[0].serviceAccounts[1].sessionPolicy: AWS accepts a session policy on a Pod Identity association only with disableSessionTags: true"],
-    },
-    Rail {
-        name: "native chaining with two targets",
-        edits: &[(PAY, "assumeRoles: [arn:aws:iam::555566667777:role/fx-rates-reader]", "assumeRoles: [arn:aws:iam::555566667777:role/fx-rates-reader, arn:aws:iam::444455556666:role/fx-archive]")],
-        expect: &["spec.tenants[0].serviceAccounts[2].chaining: native chaining assumes exactly one target role per association (targetRoleARN); assumeRoles has 2"],
-    },
-    Rail {
-        name: "shared chaining without the account's shared role",
-        edits: &[(RISK, "    sharedChainingRole: true\n", "    sharedChainingRole: false\n")],
-        expect: &["spec.tenants[0].serviceAccounts[1].chaining: chaining: shared needs the account's shared chaining role: set spec.iam.sharedChainingRole: true"],
-    },
-    Rail {
-        name: "native chaining for IRSA",
-        edits: &[(CHK, "          identity: irsa\n", "          identity: irsa\n          chaining: native\n")],
-        expect: &["spec.tenants[0].serviceAccounts[0].chaining: native and shared chaining are EKS Pod Identity's; an IRSA service account assumes its targets directly with its web identity token"],
-    },
-    Rail {
-        name: "external ID of a target that is not native",
-        edits: &[(PAY, "        - name: fx-rates\n", "        - name: fx-rates\n          externalIds: {\"arn:aws:iam::444455556666:role/ledger-reader\": abc}\n")],
-        expect: &["spec.tenants[0].serviceAccounts[2].externalIds.arn:aws:iam::444455556666:role/ledger-reader: an external ID belongs to a native-chaining target of this service account; \"arn:aws:iam::444455556666:role/ledger-reader\" is not one"],
-    },
-    Rail {
-        name: "trust policy quota out of range",
-        edits: &[(FLEET, "trustPolicyMaxChars: 2048", "trustPolicyMaxChars: 100000")],
-        expect: &["fleet/fleet.yaml:20:26: spec.iam.trustPolicyMaxChars: 100000 is outside IAM's trust policy quota: 2048 (default) to 8192 characters"],
-    },
-];
+// Guard rails: one bad inventory each, refused with its exact message.
 
 #[test]
-fn each_guard_rail_refuses_its_inventory_with_its_message() {
-    let mut failures = Vec::new();
-    for rail in RAILS {
-        let s = Scenario::example();
-        for (file, from, to) in rail.edits {
-            s.edit(file, from, to);
-        }
-        let run = s.eksvend(&["render", "-f", "fleet", "--out", "out"]);
-        let missing: Vec<&&str> = rail
-            .expect
-            .iter()
-            .filter(|e| !run.stderr.contains(**e))
-            .collect();
-        if run.code != 1 || !missing.is_empty() || s.path("out").exists() {
-            failures.push(format!(
-                "{} (exit {}): missing {missing:?}\n{}",
-                rail.name, run.code, run.stderr
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+fn wildcard_principal() {
+    let stderr = refused(&[(FLEET, "role/acme-platform-iam", "role/*")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/fleet.yaml:22:22: spec.iam.platformRoleArn: wildcard principal "arn:aws:iam::123456789012:role/*": the SCP exempts exactly one platform role; name its ARN
+       |
+    22 |     platformRoleArn: arn:aws:iam::123456789012:role/*
+       |                      ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn irsa_subject_with_a_wildcard() {
+    let stderr = refused(&[(CHK, "- name: cart", "- name: \"cart*\"")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/checkout-dev.yaml:25:17: spec.tenants[0].serviceAccounts[0].name: "cart*" is not valid: expected a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit
+       |
+    25 |         - name: "cart*"
+       |                 ^
+    error: fleet/accounts/checkout-dev.yaml:25:17: spec.tenants[0].serviceAccounts[0].name: IRSA subject with a wildcard: "cart*" would trust every matching service account; name exactly one
+       |
+    25 |         - name: "cart*"
+       |                 ^
+    2 errors found; nothing was written
+    "#);
+}
+
+#[test]
+fn abac_with_fewer_than_three_tags() {
+    let stderr = refused(&[(
+        PAY,
+        "        - name: ledger-api\n",
+        "        - name: ledger-api\n          disableSessionTags: true\n",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:31:31: spec.tenants[0].serviceAccounts[0].disableSessionTags: ABAC with fewer than three tags: the target roles' trust policies pin the session tags eks-cluster-arn, kubernetes-namespace and kubernetes-service-account, which disableSessionTags removes (use chaining: native, pinned by the association's external ID, or keep the tags)
+       |
+    31 |           disableSessionTags: true
+       |                               ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn chaining_role_with_a_permission_other_than_sts_assume_role() {
+    let stderr = refused(&[(RISK, "        - name: market-data\n", "        - name: market-data\n          policyArns: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]\n")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/risk-batch-prod.yaml:43:11: spec.tenants[0].serviceAccounts[1].policyArns: a chaining role may hold sts:AssumeRole and nothing else: a service account with chaining: shared uses the shared chaining role, so its permissions belong on the target roles
+       |
+    43 |           policyArns: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]
+       |           ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn target_arn_that_is_not_a_role_arn() {
+    let stderr = refused(&[(PAY, "role/ledger-reader", "user/ledger-reader")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:36:15: spec.tenants[0].serviceAccounts[0].assumeRoles[0]: "arn:aws:iam::444455556666:user/ledger-reader" is not valid: expected an IAM role ARN such as arn:aws:iam::444455556666:role/ledger-reader (roles only, no wildcards)
+       |
+    36 |             - arn:aws:iam::444455556666:user/ledger-reader
+       |               ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn duplicate_association() {
+    let stderr = refused(&[(ML, "  tenants:\n", "  tenants:\n    - namespace: cert-manager\n      serviceAccounts:\n        - name: cert-manager\n          identity: podIdentity\n")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/ml-research-dev.yaml:34:17: spec.tenants[0].serviceAccounts[0].name: duplicate Pod Identity association for cert-manager/cert-manager: the blueprint's add-on cert-manager already has one (EKS allows one per service account)
+       |
+    34 |         - name: cert-manager
+       |                 ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn wildcard_resource_without_the_opt_in() {
+    let stderr = refused(&[(ML, "              allowWildcardResource: true\n", "")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/ml-research-dev.yaml:50:25: spec.tenants[0].serviceAccounts[1].statements[0].Resource: "*" needs the explicit opt-in allowWildcardResource: true (these actions have no resource-level permissions)
+       |
+    50 |               Resource: "*"
+       |                         ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn wildcard_resource_for_an_action_with_resource_level_permissions() {
+    let stderr = refused(&[(
+        ML,
+        "Action: [sts:GetCallerIdentity]",
+        "Action: [sts:GetCallerIdentity, s3:GetObject]",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/ml-research-dev.yaml:50:25: spec.tenants[0].serviceAccounts[1].statements[0].Resource: "*" is allowed only for actions without resource-level permissions; s3:GetObject can be scoped to ARNs
+       |
+    50 |               Resource: "*"
+       |                         ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn allow_with_not_action() {
+    let stderr = refused(&[(
+        ML,
+        "Action: [sts:GetCallerIdentity]",
+        "NotAction: [iam:CreateUser]",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/ml-research-dev.yaml:49:15: spec.tenants[0].serviceAccounts[1].statements[0].NotAction: Allow with NotAction grants every other action of every service; list the actions with Action, or use NotAction with Deny
+       |
+    49 |               NotAction: [iam:CreateUser]
+       |               ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn unknown_condition_operator() {
+    let stderr = refused(&[(ML, "              allowWildcardResource: true\n", "              allowWildcardResource: true\n              Condition: {StringEqual: {aws:RequestedRegion: eu-west-1}}\n")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/ml-research-dev.yaml:52:27: spec.tenants[0].serviceAccounts[1].statements[0].Condition.StringEqual: "StringEqual" is not an IAM condition operator; did you mean "StringEquals"?
+       |
+    52 |               Condition: {StringEqual: {aws:RequestedRegion: eu-west-1}}
+       |                           ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn session_policy_without_disable_session_tags() {
+    let stderr = refused(&[(PAY, "          disableSessionTags: true\n", "")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:46:11: spec.tenants[0].serviceAccounts[1].sessionPolicy: AWS accepts a session policy on a Pod Identity association only with disableSessionTags: true
+       |
+    46 |           sessionPolicy:
+       |           ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn native_chaining_with_two_targets() {
+    let stderr = refused(&[(PAY, "assumeRoles: [arn:aws:iam::555566667777:role/fx-rates-reader]", "assumeRoles: [arn:aws:iam::555566667777:role/fx-rates-reader, arn:aws:iam::444455556666:role/fx-archive]")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:53:21: spec.tenants[0].serviceAccounts[2].chaining: native chaining assumes exactly one target role per association (targetRoleARN); assumeRoles has 2
+       |
+    53 |           chaining: native
+       |                     ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn shared_chaining_without_the_accounts_shared_role() {
+    let stderr = refused(&[(
+        RISK,
+        "    sharedChainingRole: true\n",
+        "    sharedChainingRole: false\n",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/risk-batch-prod.yaml:43:21: spec.tenants[0].serviceAccounts[1].chaining: chaining: shared needs the account's shared chaining role: set spec.iam.sharedChainingRole: true
+       |
+    43 |           chaining: shared
+       |                     ^
+    error: fleet/accounts/risk-batch-prod.yaml:46:21: spec.tenants[0].serviceAccounts[2].chaining: chaining: shared needs the account's shared chaining role: set spec.iam.sharedChainingRole: true
+       |
+    46 |           chaining: shared
+       |                     ^
+    2 errors found; nothing was written
+    "#);
+}
+
+#[test]
+fn native_chaining_for_irsa() {
+    let stderr = refused(&[(
+        CHK,
+        "          identity: irsa\n",
+        "          identity: irsa\n          chaining: native\n",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/checkout-dev.yaml:27:21: spec.tenants[0].serviceAccounts[0].chaining: native and shared chaining are EKS Pod Identity's; an IRSA service account assumes its targets directly with its web identity token
+       |
+    27 |           chaining: native
+       |                     ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn external_id_of_a_target_that_is_not_native() {
+    let stderr = refused(&[(PAY, "        - name: fx-rates\n", "        - name: fx-rates\n          externalIds: {\"arn:aws:iam::444455556666:role/ledger-reader\": abc}\n")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:53:73: spec.tenants[0].serviceAccounts[2].externalIds.arn:aws:iam::444455556666:role/ledger-reader: an external ID belongs to a native-chaining target of this service account; "arn:aws:iam::444455556666:role/ledger-reader" is not one
+       |
+    53 |           externalIds: {"arn:aws:iam::444455556666:role/ledger-reader": abc}
+       |                                                                         ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn trust_policy_quota_out_of_range() {
+    let stderr = refused(&[(
+        FLEET,
+        "trustPolicyMaxChars: 2048",
+        "trustPolicyMaxChars: 100000",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/fleet.yaml:20:26: spec.iam.trustPolicyMaxChars: 100000 is outside IAM's trust policy quota: 2048 (default) to 8192 characters
+       |
+    20 |     trustPolicyMaxChars: 100000
+       |                          ^
+    1 error found; nothing was written
+    "#);
 }
 
 /// `n` service accounts of risk-batch-prod that chain (shared role) to the same outside role.
@@ -139,31 +248,30 @@ fn many_sources(n: usize) -> String {
 
 #[test]
 fn trust_policy_over_the_quota_is_an_error_until_the_quota_is_raised() {
-    let s = Scenario::example();
-    s.edit(
-        RISK,
+    let t = Test::new();
+    t.edit(
+        &format!("fleet/{RISK}"),
         "        - name: report-publisher\n",
         &format!("{}        - name: report-publisher\n", many_sources(6)),
     );
-    let run = s.eksvend(&["validate", "-f", "fleet"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("risk-batch-prod.yaml:44:11: spec.tenants[0].serviceAccounts[1].assumeRoles: handoff/444455556666/market-data-reader/trust-policy.json: the trust policy would be 3197 characters (whitespace not counted); IAM allows 2048; raise the account's quota and set spec.iam.trustPolicyMaxChars (Fleet or WorkloadAccount)"),
-        "{}",
-        run.stderr
-    );
-    s.edit(
-        FLEET,
+    let out = t.validate().run().code(1);
+    insta::assert_snapshot!(out.stderr, @r#"
+    error: fleet/accounts/risk-batch-prod.yaml:44:11: spec.tenants[0].serviceAccounts[1].assumeRoles: handoff/444455556666/market-data-reader/trust-policy.json: the trust policy would be 3197 characters (whitespace not counted); IAM allows 2048; raise the account's quota and set spec.iam.trustPolicyMaxChars (Fleet or WorkloadAccount)
+       |
+    44 |           assumeRoles: [arn:aws:iam::444455556666:role/market-data-reader]
+       |           ^
+    1 error found; nothing was written
+    "#);
+    t.edit(
+        &format!("fleet/{FLEET}"),
         "trustPolicyMaxChars: 2048",
         "trustPolicyMaxChars: 4096",
     );
-    let run = s.eksvend(&["validate", "-f", "fleet"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    t.validate().success();
 }
 
 #[test]
 fn inline_policy_over_the_limit_is_an_error() {
-    let s = Scenario::example();
     let resources: Vec<String> = (0..200)
         .map(|i| {
             format!(
@@ -171,53 +279,40 @@ fn inline_policy_over_the_limit_is_an_error() {
             )
         })
         .collect();
-    s.edit(
+    let resources = format!("Resource: [{}]", resources.join(", "));
+    let stderr = refused(&[(
         RISK,
         "Resource: [arn:aws:s3:::acme-risk-scenarios/*]",
-        &format!("Resource: [{}]", resources.join(", ")),
-    );
-    let run = s.eksvend(&["validate", "-f", "fleet"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("spec.tenants[0].serviceAccounts[0].statements: iam/risk-jobs/var-engine/permission-policy.json: the inline permission policy would be"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("IAM allows 10240; split the statements over managed policies (policyArns)"),
-        "{}",
-        run.stderr
-    );
+        &resources,
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/risk-batch-prod.yaml:35:11: spec.tenants[0].serviceAccounts[0].statements: iam/risk-jobs/var-engine/permission-policy.json: the inline permission policy would be 16405 characters (whitespace not counted); IAM allows 10240; split the statements over managed policies (policyArns)
+       |
+    35 |           statements:
+       |           ^
+    1 error found; nothing was written
+    "#);
 }
 
 #[test]
 fn pending_trust_policies_warn_and_are_written_once_known() {
-    let s = Scenario::example();
-    let run = s.eksvend(&["render", "-f", "fleet", "--out", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("warning: checkout-dev: spec.cluster.oidcIssuer is not set"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("warning: payments-prod: the trust policy of target role arn:aws:iam::555566667777:role/fx-rates-reader for payments/fx-rates is pending"), "{}", run.stderr);
-    let fx = s.path("out/payments-prod/handoff/555566667777/fx-rates-reader");
+    let t = Test::new();
+    let out = t.render("out").success();
+    insta::assert_snapshot!(out.stderr, @r#"
+    warning: checkout-dev: spec.cluster.oidcIssuer is not set: the IRSA trust policies of 1 service account(s) are pending; eksctl creates those roles (iam.serviceAccounts) until you set it
+    warning: payments-prod: the trust policy of target role arn:aws:iam::555566667777:role/fx-rates-reader for payments/fx-rates is pending: the external ID of the Pod Identity association payments/fx-rates is known once EKS creates it; record it in spec.tenants[].serviceAccounts[].externalIds of WorkloadAccount payments-prod
+    "#);
+    let fx = t.path("out/payments-prod/handoff/555566667777/fx-rates-reader");
     assert!(fx.join("README.md").exists() && !fx.join("trust-policy.json").exists());
-    assert!(!s
-        .path("out/checkout-dev/iam/checkout/cart/trust-policy.json")
-        .exists());
+    assert!(!t.exists("out/checkout-dev/iam/checkout/cart/trust-policy.json"));
 
-    s.edit(PAY, "        - name: fx-rates\n", "        - name: fx-rates\n          externalIds: {\"arn:aws:iam::555566667777:role/fx-rates-reader\": us-east-1/111122223333/payments-prod/payments/fx-rates}\n");
-    let run = s.eksvend(&["render", "-f", "fleet", "--out", "out2"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    t.edit(&format!("fleet/{PAY}"), "        - name: fx-rates\n", "        - name: fx-rates\n          externalIds: {\"arn:aws:iam::555566667777:role/fx-rates-reader\": us-east-1/111122223333/payments-prod/payments/fx-rates}\n");
+    t.render("out2").success();
     for path in [
         "out2/payments-prod/handoff/555566667777/fx-rates-reader/trust-policy.json",
         "out2/risk-batch-prod/iam/cross-account/fx-rates-reader/trust-policy.json",
     ] {
-        let v: Value =
-            serde_json::from_str(&std::fs::read_to_string(s.path(path)).unwrap()).unwrap();
+        let v: Value = serde_json::from_str(&t.read(path)).unwrap();
         let st = &v["Statement"][0];
         assert_eq!(
             st["Principal"]["AWS"],
@@ -236,33 +331,23 @@ fn pending_trust_policies_warn_and_are_written_once_known() {
 
 #[test]
 fn credential_script_reshapes_the_agent_answer() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let curl = bin.join("curl");
-    std::fs::write(
-        &curl,
+    let t = Test::empty();
+    let curl = t.path("bin/curl");
+    t.file(
+        "bin/curl",
         "#!/bin/sh\nprintf '{\\n \"AccessKeyId\": \"ASIAX\",\\n \"SecretAccessKey\": \"s/+=\",\\n \"Token\": \"t+/=\",\\n \"AccountId\": \"111122223333\",\\n \"Expiration\": \"2030-01-01T00:00:00Z\"\\n}\\n'\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &curl,
-        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("token"), "tkn").unwrap();
-    std::fs::write(dir.path().join("cp.sh"), chaining::CREDENTIAL_SCRIPT).unwrap();
+    );
+    std::fs::set_permissions(&curl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    t.file("token", "tkn")
+        .file("cp.sh", chaining::CREDENTIAL_SCRIPT);
     let out = std::process::Command::new("/bin/sh")
-        .arg(dir.path().join("cp.sh"))
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .arg(t.path("cp.sh"))
+        .env("PATH", format!("{}:/usr/bin:/bin", t.path("bin").display()))
         .env(
             "AWS_CONTAINER_CREDENTIALS_FULL_URI",
             "http://169.254.170.23/v1/credentials",
         )
-        .env(
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-            dir.path().join("token"),
-        )
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", t.path("token"))
         .output()
         .unwrap();
     assert!(

@@ -1,4 +1,9 @@
-//! Integration tests: the real binary, real git, the bundled example inventory.
+//! Integration tests: the real binary, real git, the bundled example inventory. The scenario
+//! builder is `support::Test`.
+#![allow(
+    unreachable_pub,
+    reason = "a test crate has no public API; pub marks what its modules share"
+)]
 
 mod architecture;
 mod bad_inventory;
@@ -11,6 +16,5 @@ mod identity;
 mod pipelines;
 mod regeneration;
 mod remotes;
-mod servers;
 mod stages;
 mod support;

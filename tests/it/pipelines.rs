@@ -3,96 +3,92 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{read_tree, Scenario};
+use crate::support::{raise_payments_quota, Test};
 
-/// Replace the scenario's temporary directory and commit ids in output, for snapshots.
-fn scrub(s: &Scenario, text: &str) -> String {
-    let dir = s.dir.path().display().to_string();
-    let mut out = text.replace(&dir, "[TMP]");
-    // commit ids: 12 hex characters after "commit "
-    while let Some(i) = out.find("commit ") {
-        let end = i + 7 + 12;
-        if end <= out.len() && out[i + 7..end].chars().all(|c| c.is_ascii_hexdigit()) {
-            out.replace_range(i..end, "COMMIT [ID]");
-        } else {
-            break;
-        }
-    }
-    out
-}
-
+/// The accounts named in apply's report lines (`created    repos/NAME  …`).
 fn accounts_in(stdout: &str) -> BTreeSet<String> {
     stdout
         .lines()
         .filter_map(|l| l.split_whitespace().nth(1))
-        .filter(|w| w.starts_with("repos/"))
-        .map(|w| w.trim_start_matches("repos/").to_string())
+        .filter_map(|w| w.strip_prefix("repos/"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The accounts of a plan's JSON report.
+fn accounts_in_json(stdout: &str) -> BTreeSet<String> {
+    let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    v["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["account"].as_str().unwrap().to_string())
         .collect()
 }
 
 #[test]
 fn help_text() {
-    let s = Scenario::example();
-    insta::assert_snapshot!("help", s.eksvend(&["--help"]).stdout);
-    insta::assert_snapshot!("plan_help", s.eksvend(&["plan", "--help"]).stdout);
+    let t = Test::empty();
+    insta::assert_snapshot!("help", t.args(["--help"]).success().stdout);
+    insta::assert_snapshot!("plan_help", t.args(["plan", "--help"]).success().stdout);
 }
 
 #[test]
 fn plan_text_diff_json_and_exit_codes() {
-    let s = Scenario::example();
-    let plan = |extra: &[&str]| {
-        let mut args = vec![
-            "plan",
-            "-f",
-            "fleet",
-            "--repos",
-            "repos",
-            "--only",
-            "account=payments-prod",
-        ];
-        args.extend_from_slice(extra);
-        s.eksvend(&args)
-    };
+    let t = Test::new();
+    let plan = || t.plan().args(["--only", "account=payments-prod"]);
     // nothing exists yet: create
-    let run = plan(&["--detailed-exitcode"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    insta::assert_snapshot!("plan_create", scrub(&s, &run.stdout));
-    assert_eq!(
-        plan(&[]).code,
-        0,
-        "without --detailed-exitcode pending changes exit 0"
-    );
-    assert!(!s.path("repos").exists(), "plan writes nothing");
+    let out = plan().args(["--detailed-exitcode"]).run().code(2);
+    insta::assert_snapshot!(out.stdout, @r#"
+    create payments-prod (general@1.0.0, repos/payments-prod)
+      + 49 files
+    1 to create, 0 to update, 0 unchanged, 0 conflict
+    "#);
+    plan().success(); // without --detailed-exitcode pending changes exit 0
+    assert!(!t.exists("repos"), "plan writes nothing");
 
-    assert_eq!(s.apply().code, 0);
-    let run = plan(&["--detailed-exitcode"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    t.apply().success();
+    let out = plan().args(["--detailed-exitcode"]).success();
     assert!(
-        run.stdout.starts_with("unchanged payments-prod"),
+        out.stdout.starts_with("unchanged payments-prod"),
         "{}",
-        run.stdout
+        out.stdout
     );
 
-    s.edit(
-        "fleet/accounts/payments-prod.yaml",
-        "cpu: \"64\"",
-        "cpu: \"96\"",
-    );
-    let before = read_tree(&s.path("repos"));
-    let run = plan(&["--diff", "--detailed-exitcode"]);
-    assert_eq!(run.code, 2);
-    insta::assert_snapshot!("plan_update_diff", scrub(&s, &run.stdout));
-    assert!(!run.stdout.contains('\u{1b}'), "no colour when piped");
+    raise_payments_quota(&t);
+    let out = plan().args(["--diff", "--detailed-exitcode"]).run().code(2);
+    insta::assert_snapshot!(out.stdout, @r#"
+    update payments-prod (general@1.0.0, repos/payments-prod)
+      ~ .eksvend/state.yaml
+      ~ tenants/payments/tenant.yaml
+        --- a/tenants/payments/tenant.yaml
+        +++ b/tenants/payments/tenant.yaml
+        @@ -49,7 +49,7 @@
+           namespace: "payments"
+         spec:
+           hard:
+        -    requests.cpu: "64"
+        +    requests.cpu: "96"
+             requests.memory: "256Gi"
+             pods: "500"
+         ---
+    0 to create, 1 to update, 0 unchanged, 0 conflict
+    "#);
+    assert!(!out.stdout.contains('\u{1b}'), "no colour when piped");
 
-    let run = plan(&["--format", "json"]);
-    assert_eq!(run.code, 0);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let out = plan().args(["--format", "json"]).success();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["formatVersion"], 1);
     assert_eq!(v["summary"]["update"], 1);
     let repo = &v["repos"][0];
-    assert_eq!(repo["account"], "payments-prod");
-    assert_eq!(repo["status"], "update");
-    assert_eq!(repo["blueprint"], "general@1.0.0");
+    assert_eq!(
+        (&repo["account"], &repo["status"], &repo["blueprint"]),
+        (
+            &"payments-prod".into(),
+            &"update".into(),
+            &"general@1.0.0".into()
+        )
+    );
     let files: Vec<(&str, &str)> = repo["files"]
         .as_array()
         .unwrap()
@@ -101,169 +97,98 @@ fn plan_text_diff_json_and_exit_codes() {
         .collect();
     assert_eq!(
         files,
-        vec![
+        [
             (".eksvend/state.yaml", "modify"),
             ("tenants/payments/tenant.yaml", "modify")
         ]
     );
 
     // a conflict: exit 3 with or without --detailed-exitcode
-    let tenant = s.path("repos/payments-prod/tenants/payments/tenant.yaml");
-    let edited = std::fs::read_to_string(&tenant)
-        .unwrap()
-        .replace("requests.cpu: \"64\"", "requests.cpu: \"80\"");
-    std::fs::write(&tenant, edited).unwrap();
-    s.git("repos/payments-prod", &["commit", "-qam", "edit"]);
-    let before_conflict = read_tree(&s.path("repos"));
-    let run = plan(&[]);
-    assert_eq!(run.code, 3, "{}", run.stdout);
-    assert!(
-        run.stdout.contains("conflict payments-prod"),
-        "{}",
-        run.stdout
+    t.edit(
+        "repos/payments-prod/tenants/payments/tenant.yaml",
+        "requests.cpu: \"64\"",
+        "requests.cpu: \"80\"",
     );
-    assert!(
-        run.stdout.contains(
-            "! tenants/payments/tenant.yaml  (edited by a person and changed by the generator)"
-        ),
-        "{}",
-        run.stdout
+    t.repo("payments-prod").commit_all("edit");
+    let before = t.tree("repos");
+    let out = plan().run().code(3);
+    out.stdout_has("conflict payments-prod");
+    out.stdout_has(
+        "! tenants/payments/tenant.yaml  (edited by a person and changed by the generator)",
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&plan(&["--format", "json"]).stdout).unwrap();
+    let out = plan().args(["--format", "json"]).run().code(3);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json["repos"][0]["status"], "conflict");
-    // plan left every repository byte-identical (including .git)
-    assert_ne!(before, before_conflict);
-    assert_eq!(read_tree(&s.path("repos")), before_conflict);
-
-    let run = s.eksvend(&[
-        "plan",
-        "-f",
-        "fleet",
-        "--repos",
-        "repos",
-        "--only",
-        "tier=gold",
-    ]);
-    assert_eq!(run.code, 1);
     assert!(
-        run.stderr.contains(
-            "unknown key \"tier\"; expected one of account, team, environment, blueprint, network"
-        ),
-        "{}",
-        run.stderr
+        before == t.tree("repos"),
+        "plan changed a byte under repos/"
     );
 }
 
 #[test]
-fn plan_never_touches_git_metadata() {
-    let s = Scenario::example();
-    assert_eq!(s.apply().code, 0);
-    s.edit(
+fn plan_never_touches_a_byte_under_repos() {
+    let t = Test::new();
+    t.apply().success();
+    t.edit(
         "fleet/accounts/checkout-dev.yaml",
         "cpu: \"16\"",
         "cpu: \"20\"",
     );
-    let snapshot = |s: &Scenario| -> Vec<(String, Vec<u8>)> {
-        walkdir::WalkDir::new(s.path("repos"))
-            .sort_by_file_name()
-            .into_iter()
-            .map(Result::unwrap)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                (
-                    e.path().display().to_string(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect()
-    };
-    let before = snapshot(&s);
-    for extra in [
-        &[][..],
-        &["--diff"],
-        &["--format", "json"],
-        &["--detailed-exitcode"],
+    let before = t.tree("repos");
+    for (extra, code) in [
+        (&[][..], 0),
+        (&["--diff"], 0),
+        (&["--format", "json"], 0),
+        (&["--detailed-exitcode"], 2),
     ] {
-        let mut args = vec!["plan", "-f", "fleet", "--repos", "repos"];
-        args.extend_from_slice(extra);
-        s.eksvend(&args);
+        t.plan().args(extra).run().code(code);
     }
-    assert!(before == snapshot(&s), "plan changed a byte under repos/");
+    assert!(
+        before == t.tree("repos"),
+        "plan changed a byte under repos/"
+    );
 }
 
 #[test]
 fn only_selects_by_key_and_glob() {
-    let s = Scenario::example();
-    let run = s.eksvend(&[
-        "apply",
-        "-f",
-        "fleet",
-        "--repos",
-        "repos",
-        "--only",
-        "environment=prod",
-        "--only",
-        "blueprint=general",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let t = Test::new();
+    let only = ["--only", "environment=prod", "--only", "blueprint=general"];
+    let out = t.apply().args(only).success();
     assert_eq!(
-        accounts_in(&run.stdout),
-        BTreeSet::from(["payments-prod".to_string()])
+        accounts_in(&out.stdout),
+        BTreeSet::from(["payments-prod".into()])
     );
-    let run = s.eksvend(&[
-        "render",
-        "-f",
-        "fleet",
-        "--out",
-        "out",
-        "--only",
-        "account=*-dev",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let dirs: BTreeSet<String> = std::fs::read_dir(s.path("out"))
+    t.render("out").args(["--only", "account=*-dev"]).success();
+    let dirs: BTreeSet<String> = std::fs::read_dir(t.path("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(
-        dirs.iter().all(|d| d.ends_with("-dev")) && dirs.contains("checkout-dev"),
-        "{dirs:?}"
-    );
-    let run = s.eksvend(&[
-        "apply",
-        "-f",
-        "fleet",
-        "--repos",
-        "repos",
-        "--only",
-        "team=checkout",
-        "--only",
-        "team=payments",
-    ]);
     assert_eq!(
-        accounts_in(&run.stdout),
-        BTreeSet::from(["checkout-dev".to_string(), "payments-prod".to_string()])
+        dirs,
+        BTreeSet::from(["checkout-dev", "ml-research-dev", "vision-aiml-dev"].map(String::from))
+    );
+    let out = t
+        .apply()
+        .args(["--only", "team=checkout", "--only", "team=payments"])
+        .success();
+    assert_eq!(
+        accounts_in(&out.stdout),
+        BTreeSet::from(["checkout-dev".into(), "payments-prod".into()])
     );
 }
 
 #[test]
 fn shards_are_disjoint_and_cover_the_fleet() {
-    let s = Scenario::example();
-    let names = |shard: &str| -> BTreeSet<String> {
-        let run = s.eksvend(&[
-            "plan", "-f", "fleet", "--repos", "repos", "--format", "json", "--shard", shard,
-        ]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        v["repos"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["account"].as_str().unwrap().to_string())
-            .collect()
+    let t = Test::new();
+    let names = |shard: &str| {
+        let out = t
+            .plan()
+            .args(["--format", "json", "--shard", shard])
+            .success();
+        accounts_in_json(&out.stdout)
     };
     let everyone = names("1/1");
-    assert!(everyone.len() >= 3);
+    assert_eq!(everyone.len(), 5);
     for n in [2, 3, 4] {
         let shards: Vec<BTreeSet<String>> = (1..=n).map(|i| names(&format!("{i}/{n}"))).collect();
         let union: BTreeSet<String> = shards.iter().flatten().cloned().collect();
@@ -274,164 +199,122 @@ fn shards_are_disjoint_and_cover_the_fleet() {
             "shards of {n} are disjoint"
         );
     }
-    let run = s.eksvend(&["plan", "-f", "fleet", "--shard", "5/4"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("expected I/N with 1 <= I <= N"),
-        "{}",
-        run.stderr
-    );
 }
 
 #[test]
 fn init_validate_apply() {
-    let s = Scenario::example();
-    let run = s.eksvend(&["init", "starter"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(s.eksvend(&["validate", "-f", "starter"]).code, 0);
-    let run = s.eksvend(&["apply", "-f", "starter", "--repos", "starter-repos"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("1 created"), "{}", run.stdout);
-    let run = s.eksvend(&["init", "starter"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("already exist(s); nothing was written"),
-        "{}",
-        run.stderr
-    );
+    let t = Test::empty();
+    t.args(["init", "starter"]).success();
+    t.args(["validate", "-f", "starter"]).success();
+    let out = t
+        .args(["apply", "-f", "starter", "--repos", "starter-repos"])
+        .success();
+    out.stdout_has("1 created");
+}
+
+const NEW_FRAUD_PROD: [&str; 18] = [
+    "new",
+    "fraud-prod",
+    "-f",
+    "fleet",
+    "--team",
+    "fraud",
+    "--environment",
+    "prod",
+    "--account-id",
+    "777788889999",
+    "--region",
+    "us-east-1",
+    "--network",
+    "prod-use1",
+    "--blueprint",
+    "general@^1",
+    "--identity",
+    "irsa",
+];
+
+#[test]
+fn new_adds_exactly_one_account() {
+    let t = Test::new();
+    t.apply().success();
+    let out = t.args(NEW_FRAUD_PROD).success();
+    out.stdout_has("eksvend apply -f fleet --only account=fraud-prod");
+    assert!(t.exists("fleet/accounts/fraud-prod.yaml"));
+    let out = t.apply().success();
+    out.stdout_has("1 created, 0 updated, 5 unchanged");
+    t.repo("fraud-prod").fsck();
+}
+
+/// `eksvend new` with `NEW_FRAUD_PROD` after it was run once, changed at (index, value):
+/// refused with exit 1, and nothing written. Returns stderr.
+fn new_refused(changes: &[(usize, &str)]) -> String {
+    let t = Test::new();
+    t.args(NEW_FRAUD_PROD).success();
+    let fleet = t.tree("fleet");
+    let mut args = NEW_FRAUD_PROD;
+    for (i, v) in changes {
+        args[*i] = v;
+    }
+    let stderr = t.args(args).run().code(1).stderr;
+    assert_eq!(t.tree("fleet"), fleet, "nothing written");
+    stderr
 }
 
 #[test]
-fn new_adds_exactly_one_account_and_refuses_duplicates() {
-    let s = Scenario::example();
-    assert_eq!(s.apply().code, 0);
-    let args = [
-        "new",
-        "fraud-prod",
-        "-f",
-        "fleet",
-        "--team",
-        "fraud",
-        "--environment",
-        "prod",
-        "--account-id",
-        "777788889999",
-        "--region",
-        "us-east-1",
-        "--network",
-        "prod-use1",
-        "--blueprint",
-        "general@^1",
-        "--identity",
-        "irsa",
-    ];
-    let run = s.eksvend(&args);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("eksvend apply -f fleet --only account=fraud-prod"),
-        "{}",
-        run.stdout
-    );
-    assert!(s.path("fleet/accounts/fraud-prod.yaml").exists());
-    let run = s.eksvend(&[
-        "apply",
-        "-f",
-        "fleet",
-        "--repos",
-        "repos",
-        "--only",
-        "account=fraud-prod",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("1 created, 0 updated, 0 unchanged"),
-        "{}",
-        run.stdout
-    );
-    assert!(s.path("repos/fraud-prod/cluster/cluster.yaml").exists());
-
-    // a duplicate name, a duplicate account ID, a bad region: refused, nothing written
-    let listing = read_tree(&s.path("fleet"));
-    let run = s.eksvend(&args);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("fraud-prod.yaml: already exists; nothing was written"),
-        "{}",
-        run.stderr
-    );
-    let mut dup = args;
-    dup[1] = "fraud-prod-2";
-    let run = s.eksvend(&dup);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("spec.accountId: duplicate WorkloadAccount accountId \"777788889999\""),
-        "{}",
-        run.stderr
-    );
-    let mut bad = args;
-    bad[1] = "fraud-dev";
-    bad[9] = "222233334444x";
-    bad[11] = "us-east-9";
-    let run = s.eksvend(&bad);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("fraud-dev.yaml:8:14")
-            && run.stderr.contains("is not a 12-digit AWS account ID"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("\"us-east-9\" is not an AWS region"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(read_tree(&s.path("fleet")), listing, "nothing written");
+fn new_refuses_a_duplicate_name() {
+    insta::assert_snapshot!(new_refused(&[]), @"error: fleet/accounts/fraud-prod.yaml: already exists; nothing was written");
 }
 
 #[test]
-fn error_output_shows_the_source_line() {
-    let s = Scenario::example();
-    s.edit(
-        "fleet/accounts/payments-prod.yaml",
-        "accountId: \"111122223333\"",
-        "accountId: \"11112222333\"",
-    );
-    let run = s.eksvend(&["validate", "-f", "fleet"]);
-    assert_eq!(run.code, 1);
-    insta::assert_snapshot!("error_output", run.stderr);
+fn new_refuses_a_duplicate_account_id() {
+    insta::assert_snapshot!(new_refused(&[(1, "fraud-prod-2")]), @r#"
+    error: fleet/accounts/fraud-prod-2.yaml:8:14: spec.accountId: duplicate WorkloadAccount accountId "777788889999": already used at fleet/accounts/fraud-prod.yaml:8; each must be unique
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn new_refuses_a_bad_account_id_and_region() {
+    let stderr = new_refused(&[(1, "fraud-dev"), (9, "222233334444x"), (11, "us-east-9")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/fraud-dev.yaml:8:14: spec.accountId: "222233334444x" is not a 12-digit AWS account ID (write it as a quoted string)
+    error: fleet/accounts/fraud-dev.yaml:11:11: spec.region: "us-east-9" differs from the region of network "prod-use1" (us-east-1); the cluster must be in its network's region
+    error: fleet/accounts/fraud-dev.yaml:11:11: spec.region: "us-east-9" is not an AWS region (commercial, GovCloud or China); did you mean "us-east-1"?
+    3 errors found; nothing was written
+    "#);
 }
 
 #[test]
 fn completions_and_man_page() {
-    let s = Scenario::example();
-    for shell in ["bash", "zsh", "fish", "powershell"] {
-        let run = s.eksvend(&["completions", shell]);
-        assert_eq!(run.code, 0, "{shell}");
+    let t = Test::empty();
+    for (shell, marker) in [
+        ("bash", "_eksvend()"),
+        ("zsh", "#compdef eksvend"),
+        ("fish", "complete -c eksvend"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = t.args(["completions", shell]).success();
         assert!(
-            run.stdout.contains("eksvend") && run.stdout.contains("plan"),
+            out.stdout.contains(marker) && out.stdout.contains("plan"),
             "{shell}"
         );
     }
-    let run = s.eksvend(&["man"]);
-    assert_eq!(run.code, 0);
-    assert!(
-        run.stdout.contains(".TH eksvend"),
-        "{}",
-        &run.stdout[..200.min(run.stdout.len())]
-    );
+    let out = t.args(["man"]).success();
+    out.stdout_has("\n.TH eksvend 1 ");
 }
 
 #[test]
 fn quiet_prints_only_errors_and_data() {
-    let s = Scenario::example();
-    let run = s.eksvend(&["-q", "apply", "-f", "fleet", "--repos", "repos"]);
-    assert_eq!(run.code, 0);
-    assert_eq!(run.stdout, "");
-    let run = s.eksvend(&[
-        "-q", "plan", "-f", "fleet", "--repos", "repos", "--format", "json",
-    ]);
-    assert!(serde_json::from_str::<serde_json::Value>(&run.stdout).is_ok());
+    let t = Test::new();
+    let out = t
+        .args(["-q", "apply", "-f", "fleet", "--repos", "repos"])
+        .success();
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    let out = t
+        .args([
+            "-q", "plan", "-f", "fleet", "--repos", "repos", "--format", "json",
+        ])
+        .success();
+    assert_eq!(out.stderr, "");
+    assert_eq!(accounts_in_json(&out.stdout).len(), 5);
 }

@@ -3,284 +3,210 @@
 //! credentials, and a no-op run that pushes nothing.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::servers::{bare_repo, GitDaemon, HttpGit};
-use crate::support::{git_in, Run, Scenario};
+use crate::support::servers::{bare_repo, GitDaemon, HttpGit};
+use crate::support::{git_in, raise_payments_quota, Cmd, Repo, Test};
 
-const ACCOUNT: &str = "payments-prod";
+const TOKEN: &str = "s3cr3t-token";
 
-/// Point the Fleet's remote at `url` (with `{account}`).
-fn set_remote(s: &Scenario, url: &str) {
-    s.edit(
+/// Point the Fleet's remote (`https://git.acme.example/platform/eks-{account}.git`) at
+/// `base` + `eks-{account}.git`.
+fn set_remote(t: &Test, base: &str) {
+    t.edit(
         "fleet/fleet.yaml",
-        "https://git.acme.example/platform/eks-{account}.git",
-        url,
+        "https://git.acme.example/platform/",
+        base,
     );
 }
 
-fn apply(s: &Scenario, extra: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eksvend"));
-    cmd.args([
-        "apply",
-        "-f",
-        "fleet",
-        "--repos",
-        "repos",
-        "--only",
-        &format!("account={ACCOUNT}"),
-    ])
-    .args(extra)
-    .current_dir(s.dir.path())
-    .env_remove("EKSVEND_GIT_TOKEN")
-    .env("GIT_TERMINAL_PROMPT", "0");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap().into()
+/// `apply --push` of payments-prod.
+fn push(t: &Test) -> Cmd<'_> {
+    t.apply()
+        .args(["--only", "account=payments-prod", "--push"])
 }
 
-fn remote_log(bare: &Path) -> String {
-    String::from_utf8_lossy(&git_in(bare, &["log", "--format=%an|%s", "main"]).stdout).to_string()
+/// `author|subject` of the remote's `main`, newest first (none before the first push).
+fn remote_log(bare: &Path) -> Vec<String> {
+    let remote = Repo::open(bare);
+    if remote.has("main") {
+        remote.log("main")
+    } else {
+        Vec::new()
+    }
 }
 
 #[test]
 fn push_to_a_bare_repository_over_file_url() {
-    let s = Scenario::example();
-    let remotes = s.path("remotes");
-    let bare = bare_repo(&remotes, &format!("eks-{ACCOUNT}"));
-    set_remote(
-        &s,
-        &format!("file://{}/eks-{{account}}.git", remotes.display()),
-    );
-    let run = apply(&s, &["--push"], &[]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let t = Test::new();
+    let bare = bare_repo(&t.path("remotes"), "eks-payments-prod");
+    set_remote(&t, &format!("file://{}/", t.path("remotes").display()));
+    let out = push(&t).success();
+    out.stdout_has("created    repos/payments-prod")
+        .stdout_has("pushed");
+    let log = remote_log(&bare);
     assert!(
-        run.stdout.contains("created    repos/payments-prod") && run.stdout.contains("pushed"),
-        "{}",
-        run.stdout
+        log[0].starts_with("Acme Platform|eksvend: render payments-prod"),
+        "{log:?}"
     );
-    assert!(
-        remote_log(&bare).starts_with("Acme Platform|eksvend: render payments-prod"),
-        "{}",
-        remote_log(&bare)
-    );
-    assert!(git_in(&bare, &["fsck", "--strict"]).status.success());
+    Repo::open(&bare).fsck();
 
     // a no-op run makes no commit and pushes nothing
-    let before = remote_log(&bare);
-    let run = apply(&s, &["--push"], &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = push(&t).success();
     assert!(
-        run.stdout.contains("unchanged  repos/payments-prod") && !run.stdout.contains("pushed"),
+        out.stdout.contains("unchanged  repos/payments-prod") && !out.stdout.contains("pushed"),
         "{}",
-        run.stdout
+        out.stdout
     );
-    assert_eq!(remote_log(&bare), before);
+    assert_eq!(remote_log(&bare), log);
 
     // a fresh machine (no local repository) builds on the remote head: nothing to do
-    std::fs::remove_dir_all(s.path("repos")).unwrap();
-    let run = apply(&s, &["--push"], &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("unchanged  repos/payments-prod"),
-        "{}",
-        run.stdout
-    );
-    assert_eq!(remote_log(&bare), before);
+    std::fs::remove_dir_all(t.path("repos")).unwrap();
+    let out = push(&t).success();
+    out.stdout_has("unchanged  repos/payments-prod");
+    assert_eq!(remote_log(&bare), log);
 }
 
 #[test]
 fn push_to_git_daemon() {
-    let s = Scenario::example();
-    let remotes = s.path("remotes");
-    let bare = bare_repo(&remotes, &format!("eks-{ACCOUNT}"));
-    let daemon = GitDaemon::start(&remotes);
-    set_remote(
-        &s,
-        &format!("git://127.0.0.1:{}/eks-{{account}}.git", daemon.port),
-    );
-    let run = apply(&s, &["--push"], &[]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("pushed"), "{}", run.stdout);
-    assert!(
-        remote_log(&bare).starts_with("Acme Platform|"),
-        "{}",
-        remote_log(&bare)
-    );
+    let t = Test::new();
+    let bare = bare_repo(&t.path("remotes"), "eks-payments-prod");
+    let daemon = GitDaemon::start(&t.path("remotes"));
+    set_remote(&t, &format!("git://127.0.0.1:{}/", daemon.port));
+    let out = push(&t).success();
+    out.stdout_has("pushed");
+    assert!(remote_log(&bare)[0].starts_with("Acme Platform|"));
     // an inventory change goes out as a second commit
-    s.edit(
-        "fleet/accounts/payments-prod.yaml",
-        "cpu: \"64\"",
-        "cpu: \"96\"",
-    );
-    let run = apply(&s, &["--push"], &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(remote_log(&bare).lines().count(), 2);
+    raise_payments_quota(&t);
+    push(&t).success();
+    assert_eq!(remote_log(&bare).len(), 2);
+}
+
+/// Receive-pack POSTs the server has answered.
+fn pushes(server: &HttpGit) -> usize {
+    let posts = server.requests();
+    posts
+        .iter()
+        .filter(|r| r.starts_with("POST") && r.contains("git-receive-pack"))
+        .count()
 }
 
 #[test]
 fn push_over_http_with_a_token_and_retry_when_the_remote_moved() {
-    let s = Scenario::example();
-    let remotes = s.path("remotes");
-    let bare = bare_repo(&remotes, &format!("eks-{ACCOUNT}"));
-    let token = "s3cr3t-token";
-    let server = HttpGit::start(&remotes, "x-access-token", token, None);
-    set_remote(
-        &s,
-        &format!("http://127.0.0.1:{}/eks-{{account}}.git", server.port),
-    );
+    let t = Test::new();
+    let remotes = t.path("remotes");
+    let bare = bare_repo(&remotes, "eks-payments-prod");
+    let server = HttpGit::start(&remotes, "x-access-token", TOKEN, None);
+    let first = format!("http://127.0.0.1:{}/", server.port);
+    set_remote(&t, &first);
 
     // wrong credentials: a clear error, nothing pushed
-    let run = apply(&s, &["--push"], &[("EKSVEND_GIT_TOKEN", "wrong")]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    let out = push(&t).env("EKSVEND_GIT_TOKEN", "wrong").run().code(1);
     assert!(
-        run.stderr.contains("authentication") || run.stderr.contains("401"),
+        out.stderr.contains("authentication") || out.stderr.contains("401"),
         "{}",
-        run.stderr
+        out.stderr
     );
     assert!(
-        !run.stderr.contains("wrong"),
+        !out.stderr.contains("wrong"),
         "the token is never printed: {}",
-        run.stderr
+        out.stderr
     );
-    assert_eq!(remote_log(&bare), "");
+    assert_eq!(remote_log(&bare), Vec::<String>::new());
 
-    let run = apply(&s, &["--push"], &[("EKSVEND_GIT_TOKEN", token)]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("pushed"), "{}", run.stdout);
-    assert!(remote_log(&bare).starts_with("Acme Platform|"));
-    let config = std::fs::read_to_string(s.path("repos/payments-prod/.git/config")).unwrap();
+    let out = push(&t).env("EKSVEND_GIT_TOKEN", TOKEN).success();
+    out.stdout_has("pushed");
+    assert!(remote_log(&bare)[0].starts_with("Acme Platform|"));
+    let config = t.read("repos/payments-prod/.git/config");
     assert!(
-        !config.contains(token),
+        !config.contains(TOKEN),
         "no credentials stored in the repository"
     );
 
     // a no-op run pushes nothing
-    let pushes = |srv: &HttpGit| {
-        srv.requests()
-            .iter()
-            .filter(|r| r.starts_with("POST") && r.contains("git-receive-pack"))
-            .count()
-    };
     let before = pushes(&server);
-    let run = apply(&s, &["--push"], &[("EKSVEND_GIT_TOKEN", token)]);
-    assert_eq!(run.code, 0);
+    push(&t).env("EKSVEND_GIT_TOKEN", TOKEN).success();
     assert_eq!(pushes(&server), before, "{:?}", server.requests());
-    let first_port = server.port;
     drop(server);
 
     // the remote moves while eksvend pushes: fetch, regenerate on the new head, retry once
-    let person = s.path("person");
-    assert!(Command::new("git")
-        .arg("clone")
-        .arg("-q")
-        .arg(&bare)
-        .arg(&person)
-        .status()
-        .unwrap()
-        .success());
-    let moved_bare = bare.clone();
-    let person_dir = person.clone();
+    let person = t.path("person");
+    git_in(
+        &remotes,
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            person.to_str().unwrap(),
+        ],
+    );
+    let (moved, person_dir) = (bare.clone(), person.clone());
     let hook = Box::new(move || {
         let readme = person_dir.join("README.md");
         let text = std::fs::read_to_string(&readme).unwrap();
         std::fs::write(&readme, format!("{text}\nOn-call: #payments\n")).unwrap();
-        assert!(git_in(&person_dir, &["commit", "-qam", "on-call"])
-            .status
-            .success());
-        assert!(git_in(
+        git_in(&person_dir, &["commit", "-qam", "on-call"]);
+        git_in(
             &person_dir,
-            &["push", "-q", moved_bare.to_str().unwrap(), "main"]
-        )
-        .status
-        .success());
+            &["push", "-q", moved.to_str().unwrap(), "main"],
+        );
     });
-    let server = HttpGit::start(&remotes, "x-access-token", token, Some(hook));
-    s.edit(
+    let server = HttpGit::start(&remotes, "x-access-token", TOKEN, Some(hook));
+    t.edit(
         "fleet/fleet.yaml",
-        &format!("127.0.0.1:{first_port}"),
-        &format!("127.0.0.1:{}", server.port),
+        &first,
+        &format!("http://127.0.0.1:{}/", server.port),
     );
-    s.edit(
-        "fleet/accounts/payments-prod.yaml",
-        "cpu: \"64\"",
-        "cpu: \"96\"",
-    );
-    let run = apply(&s, &["--push"], &[("EKSVEND_GIT_TOKEN", token)]);
-    assert_eq!(
-        run.code,
-        0,
-        "{}\n{}\n{:?}",
-        run.stdout,
-        run.stderr,
-        server.requests()
-    );
+    raise_payments_quota(&t);
+    push(&t).env("EKSVEND_GIT_TOKEN", TOKEN).success();
     let log = remote_log(&bare);
-    let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(lines.len(), 3, "{log}");
+    assert_eq!(log.len(), 3, "{log:?}");
     assert!(
-        lines[0].starts_with("Acme Platform|") && lines[1] == "A Person|on-call",
-        "{log}"
+        log[0].starts_with("Acme Platform|") && log[1] == "A Person|on-call",
+        "{log:?}"
     );
-    let readme =
-        String::from_utf8_lossy(&git_in(&bare, &["show", "main:README.md"]).stdout).to_string();
+    let remote = Repo::open(&bare).files_at("main");
     assert!(
-        readme.contains("On-call: #payments"),
+        remote["README.md"].contains("On-call: #payments"),
         "the person's commit is kept"
     );
-    let tenant = String::from_utf8_lossy(
-        &git_in(&bare, &["show", "main:tenants/payments/tenant.yaml"]).stdout,
-    )
-    .to_string();
-    assert!(tenant.contains("requests.cpu: \"96\""));
+    assert!(remote["tenants/payments/tenant.yaml"].contains("requests.cpu: \"96\""));
     assert!(pushes(&server) >= 2, "{:?}", server.requests());
 }
 
 #[test]
 fn an_unreachable_remote_is_a_clear_error_and_leaves_nothing_behind() {
-    let s = Scenario::example();
+    let t = Test::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    set_remote(&s, &format!("https://127.0.0.1:{port}/eks-{{account}}.git"));
-    let run = apply(&s, &["--fetch"], &[]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    set_remote(&t, &format!("https://127.0.0.1:{port}/"));
+    let out = t
+        .apply()
+        .args(["--only", "account=payments-prod", "--fetch"])
+        .run()
+        .code(1);
+    let expected = format!("fetch failed: https://127.0.0.1:{port}/eks-payments-prod.git");
+    out.stderr_has(&expected);
     assert!(
-        run.stderr.contains(&format!(
-            "fetch failed: https://127.0.0.1:{port}/eks-payments-prod.git"
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !s.path("repos/payments-prod").exists(),
+        !t.exists("repos/payments-prod"),
         "no empty repository left behind"
     );
 }
 
 #[test]
 fn credentials_in_a_remote_url_are_never_printed() {
-    let s = Scenario::example();
+    let t = Test::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    set_remote(
-        &s,
-        &format!("https://me:s3cr3t@127.0.0.1:{port}/eks-{{account}}.git"),
-    );
-    let run = apply(&s, &["--fetch"], &[]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(
-        run.stderr.contains(&format!(
-            "fetch failed: https://127.0.0.1:{port}/eks-payments-prod.git: "
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+    set_remote(&t, &format!("https://me:s3cr3t@127.0.0.1:{port}/"));
+    let out = t.apply().args(["--fetch"]).run().code(1);
+    out.stderr_has(&format!(
+        "fetch failed: https://127.0.0.1:{port}/eks-payments-prod.git: "
+    ));
+    assert!(!out.stderr.contains("s3cr3t"), "{}", out.stderr);
 }

@@ -2,25 +2,15 @@
 //! each account's IAM documents once (counted by the binary when `EKSVEND_STAGE_COUNTS` is set),
 //! and an account that cannot resolve is reported, never dropped.
 
-use std::process::Command;
+use crate::support::{Output, Test};
 
-use crate::support::{Run, Scenario};
-
-fn counted(s: &Scenario, args: &[&str]) -> Run {
-    Command::new(env!("CARGO_BIN_EXE_eksvend"))
-        .args(args)
-        .current_dir(s.dir.path())
-        .env("EKSVEND_STAGE_COUNTS", "1")
-        .env_remove("EKSVEND_FLEET")
-        .env_remove("EKSVEND_REPOS")
-        .output()
-        .unwrap()
-        .into()
+fn counted(s: &Test, args: &[&str]) -> Output {
+    s.args(args).env("EKSVEND_STAGE_COUNTS", "1").run()
 }
 
 #[test]
 fn every_command_resolves_once_and_builds_iam_documents_once_per_account() {
-    let s = Scenario::example();
+    let s = Test::new();
     for args in [
         &["validate", "-f", "fleet"][..],
         &["render", "-f", "fleet", "--out", "out"],
@@ -40,7 +30,7 @@ fn every_command_resolves_once_and_builds_iam_documents_once_per_account() {
 
 #[test]
 fn a_selection_renders_only_what_it_selects_but_checks_the_whole_fleet() {
-    let s = Scenario::example();
+    let s = Test::new();
     let run = counted(
         &s,
         &[
@@ -64,13 +54,13 @@ fn a_selection_renders_only_what_it_selects_but_checks_the_whole_fleet() {
 
 #[test]
 fn an_account_whose_network_does_not_resolve_is_reported_not_dropped() {
-    let s = Scenario::example();
+    let s = Test::new();
     s.edit(
         "fleet/accounts/payments-prod.yaml",
         "network: prod-use1",
         "network: nowhere",
     );
-    let run = s.eksvend(&["validate", "-f", "fleet"]);
+    let run = s.validate().run();
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stderr
@@ -88,7 +78,7 @@ fn an_account_whose_network_does_not_resolve_is_reported_not_dropped() {
         "{}",
         run.stderr
     );
-    assert!(!s.path("out").exists());
+    assert!(!s.exists("out"));
 }
 
 #[test]

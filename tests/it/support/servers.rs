@@ -3,54 +3,79 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// `git daemon` serving `root` with push enabled; killed on drop.
-pub(crate) struct GitDaemon {
-    child: Child,
+/// `git daemon` serving `root` with push enabled, one `git daemon --inetd` per connection: the
+/// listening socket is bound before `start` returns, so there is nothing to wait for.
+pub struct GitDaemon {
     pub port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Vec<Child>>>,
 }
 
 impl GitDaemon {
-    pub(crate) fn start(root: &Path) -> GitDaemon {
-        let port = free_port();
-        let child = Command::new("git")
-            .args([
-                "daemon",
-                "--reuseaddr",
-                "--listen=127.0.0.1",
-                &format!("--port={port}"),
-                "--export-all",
-                "--enable=receive-pack",
-                "--informative-errors",
-            ])
-            .arg(format!("--base-path={}", root.display()))
-            .arg(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("git daemon starts");
-        wait_for_port(port);
-        GitDaemon { child, port }
+    pub fn start(root: &Path) -> GitDaemon {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (root, stop2) = (root.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut children = Vec::new();
+            for stream in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let input = OwnedFd::from(stream);
+                let output = input.try_clone().unwrap();
+                let child = Command::new("git")
+                    .args(["daemon", "--inetd", "--export-all", "--enable=receive-pack"])
+                    .arg("--informative-errors")
+                    .arg(format!("--base-path={}", root.display()))
+                    .arg(&root)
+                    .stdin(Stdio::from(input))
+                    .stdout(Stdio::from(output))
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("git daemon starts");
+                children.push(child);
+            }
+            children
+        });
+        GitDaemon {
+            port,
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 
 impl Drop for GitDaemon {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        for mut child in self
+            .thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
 type Hook = Box<dyn FnMut() + Send>;
 
 /// An HTTP server in front of `git http-backend`, requiring basic auth `user:token`.
-pub(crate) struct HttpGit {
+pub struct HttpGit {
     pub port: u16,
     /// `METHOD path?query -> status` of every request.
     pub log: Arc<Mutex<Vec<String>>>,
@@ -61,12 +86,7 @@ pub(crate) struct HttpGit {
 impl HttpGit {
     /// Serve `root`; `before_first_push` runs once, just before the first receive-pack POST is
     /// handed to git (to move the remote under a client's feet).
-    pub(crate) fn start(
-        root: &Path,
-        user: &str,
-        token: &str,
-        before_first_push: Option<Hook>,
-    ) -> HttpGit {
+    pub fn start(root: &Path, user: &str, token: &str, before_first_push: Option<Hook>) -> HttpGit {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -92,7 +112,7 @@ impl HttpGit {
         }
     }
 
-    pub(crate) fn requests(&self) -> Vec<String> {
+    pub fn requests(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
 }
@@ -257,28 +277,8 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Wait (bounded) until something accepts connections on `port`.
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing listens on 127.0.0.1:{port}");
-}
-
 /// A bare repository at `root/<name>.git`.
-pub(crate) fn bare_repo(root: &Path, name: &str) -> PathBuf {
+pub fn bare_repo(root: &Path, name: &str) -> PathBuf {
     let path = root.join(format!("{name}.git"));
     let out = Command::new("git")
         .args(["init", "-q", "--bare", "-b", "main"])
