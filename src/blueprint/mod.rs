@@ -470,7 +470,7 @@ mod tests {
                 format!("arn:{partition}:iam::{account_id}:role/{cluster}-karpenter-node");
             let cluster_arn =
                 format!("arn:{partition}:eks:{region}:{account_id}:cluster/{cluster}");
-            let scope = karpenter::Scope {
+            let scope = karpenter::oracle::Scope {
                 partition,
                 region,
                 account_id,
@@ -496,7 +496,7 @@ mod tests {
                 assert!(matches!(policy.source(), Some(PolicySource::Document(_))));
                 assert_eq!(
                     policy.document_for(&vars).unwrap(),
-                    karpenter::controller_policy(&scope),
+                    karpenter::oracle::controller_policy(&scope),
                     "{} in {partition}",
                     bp.id()
                 );

@@ -12,7 +12,7 @@ use crate::fleet::wire::{Document, IdentityMode, WorkloadAccountSpec};
 use crate::fleet::{Inventory, Sourced};
 use crate::iam::{Documents, Origin};
 use crate::identity::{limits, lint};
-use crate::resolve::ClusterSpec;
+use crate::resolve::{AddonRole, ClusterSpec};
 
 /// Check every resolved account with its IAM documents; all findings at once.
 pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(), Diagnostics> {
@@ -83,25 +83,18 @@ fn check_documents(c: &mut Check<'_, Document<WorkloadAccountSpec>>, docs: &Docu
     }
 }
 
-/// Namespace/service-account pairs that the blueprint's add-ons associate already.
-fn addon_associations(spec: &ClusterSpec) -> BTreeMap<(String, String), String> {
-    let mut out = BTreeMap::new();
-    out.insert(
-        ("kube-system".to_string(), "karpenter".to_string()),
-        "karpenter".to_string(),
-    );
-    for a in &spec.blueprint.addons {
-        let values = serde_json::to_value(&a.addon.values).unwrap_or_default();
-        for ptr in ["/serviceAccount/name", "/controller/serviceAccount/name"] {
-            if let Some(sa) = values.pointer(ptr).and_then(|v| v.as_str()) {
-                out.insert(
-                    (a.addon.namespace.clone(), sa.to_string()),
-                    a.addon.name.clone(),
-                );
-            }
-        }
-    }
-    out
+/// Namespace/service-account pairs that the blueprint's add-ons associate already (from the
+/// add-ons' declared identities, never from their names or Helm values).
+fn addon_associations(spec: &ClusterSpec) -> BTreeMap<(&str, &str), &str> {
+    spec.addon_identities
+        .iter()
+        .map(|a| {
+            (
+                (a.namespace.as_str(), a.service_account.as_str()),
+                a.addon.as_str(),
+            )
+        })
+        .collect()
 }
 
 fn check_associations(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &ClusterSpec) {
@@ -110,7 +103,7 @@ fn check_associations(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &C
         if sa.identity != IdentityMode::PodIdentity {
             continue;
         }
-        if let Some(addon) = addons.get(&(sa.namespace.clone(), sa.name.clone())) {
+        if let Some(addon) = addons.get(&(sa.namespace.as_str(), sa.name.as_str())) {
             c.error(
                 &sa_field(c.src, &sa.namespace, &sa.name, "name"),
                 format!("duplicate Pod Identity association for {}/{}: the blueprint's add-on {addon} already has one (EKS allows one per service account)", sa.namespace, sa.name),
@@ -125,10 +118,11 @@ fn check_role_names(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &Clu
         &spec.karpenter.node_role_name,
         "Karpenter's node role".into(),
     );
-    seen.insert(
-        &spec.karpenter.controller_role_name,
-        "Karpenter's controller role".into(),
-    );
+    for a in &spec.addon_identities {
+        if let AddonRole::Own { role_name, .. } = &a.role {
+            seen.insert(role_name, format!("the role of add-on {}", a.addon));
+        }
+    }
     if let Some(s) = &spec.shared_chaining_role {
         seen.insert(&s.role_name, "the shared chaining role".into());
     }

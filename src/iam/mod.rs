@@ -13,7 +13,7 @@ use crate::fleet::wire::{ChainingMode, IdentityMode};
 use crate::identity::lint::Kind;
 use crate::identity::policy::Chaining;
 use crate::identity::{chaining, irsa, karpenter, limits, pod_identity, policy, scp};
-use crate::resolve::{ClusterSpec, Grant, ServiceAccountView};
+use crate::resolve::{AddonRole, ClusterSpec, Grant, ServiceAccountView};
 
 /// Which inventory field a document comes from (for validation messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +96,8 @@ pub fn build(spec: &ClusterSpec) -> Documents {
             }),
         ));
     }
-    karpenter_files(spec, &mut policies, &mut descriptions);
+    addon_files(spec, &mut policies, &mut descriptions);
+    node_role_files(spec, &mut policies, &mut descriptions);
     Documents {
         policies,
         descriptions,
@@ -278,67 +279,78 @@ fn grant_summary(g: &Grant) -> Value {
     })
 }
 
-/// `iam/platform/karpenter-{controller,node}/`: the roles Karpenter needs, through the same
-/// guard rails and size limits as every other role.
-fn karpenter_files(
+/// `iam/platform/<add-on>-controller/` for every add-on whose role eksvend describes (Karpenter's
+/// controller among them), through the same guard rails and size limits as every other role.
+fn addon_files(
+    spec: &ClusterSpec,
+    policies: &mut Vec<Doc>,
+    descriptions: &mut Vec<(String, Value)>,
+) {
+    for a in &spec.addon_identities {
+        let AddonRole::Own {
+            role_name,
+            role_arn,
+            policy,
+        } = &a.role
+        else {
+            continue;
+        };
+        let dir = format!("iam/platform/{}-controller", a.addon);
+        policies.push(Doc {
+            path: format!("{dir}/trust-policy.json"),
+            value: pod_identity::trust(&spec.account.id, &spec.cluster.arn),
+            kind: Kind::Trust,
+            limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
+            origin: Origin::Generated,
+        });
+        policies.push(Doc {
+            path: format!("{dir}/permission-policy.json"),
+            value: policy.clone(),
+            kind: Kind::Permission,
+            limit: Some((
+                "managed permission policy",
+                limits::MANAGED,
+                "; the blueprint's policy file grows with the names put into it: choose a shorter spec.cluster.name",
+            )),
+            origin: Origin::Account("blueprint"),
+        });
+        descriptions.push((
+            format!("{dir}/role.json"),
+            json!({
+                "roleName": role_name,
+                "roleArn": role_arn,
+                "identity": "podIdentity",
+                "serviceAccount": {"namespace": a.namespace, "name": a.service_account},
+                "cluster": spec.cluster.arn,
+                "managedPolicyArns": [],
+                "trustPolicy": "trust-policy.json",
+                "permissionPolicy": "permission-policy.json",
+            }),
+        ));
+    }
+}
+
+/// `iam/platform/karpenter-node/`: the role of the nodes Karpenter launches.
+fn node_role_files(
     spec: &ClusterSpec,
     policies: &mut Vec<Doc>,
     descriptions: &mut Vec<(String, Value)>,
 ) {
     let k = &spec.karpenter;
-    let scope = karpenter::Scope {
-        partition: &spec.account.partition,
-        region: &spec.account.region,
-        account_id: &spec.account.id,
-        cluster: &spec.cluster.name,
-        cluster_arn: &spec.cluster.arn,
-        node_role_arn: &k.node_role_arn,
-    };
     let managed: Vec<String> = karpenter::NODE_MANAGED_POLICIES
         .iter()
         .map(|p| format!("arn:{}:iam::aws:policy/{p}", spec.account.partition))
         .collect();
-    let dir = "iam/platform";
+    let dir = "iam/platform/karpenter-node";
     policies.push(Doc {
-        path: format!("{dir}/karpenter-controller/trust-policy.json"),
-        value: pod_identity::trust(&spec.account.id, &spec.cluster.arn),
-        kind: Kind::Trust,
-        limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
-        origin: Origin::Generated,
-    });
-    policies.push(Doc {
-        path: format!("{dir}/karpenter-controller/permission-policy.json"),
-        value: karpenter::controller_policy(&scope),
-        kind: Kind::Permission,
-        limit: Some((
-            "managed permission policy",
-            limits::MANAGED,
-            "; it grows with the cluster name: choose a shorter spec.cluster.name",
-        )),
-        origin: Origin::Account("cluster.name"),
-    });
-    policies.push(Doc {
-        path: format!("{dir}/karpenter-node/trust-policy.json"),
+        path: format!("{dir}/trust-policy.json"),
         value: karpenter::node_trust(&spec.account.partition),
         kind: Kind::Trust,
         limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
         origin: Origin::Generated,
     });
     descriptions.push((
-        format!("{dir}/karpenter-controller/role.json"),
-        json!({
-            "roleName": k.controller_role_name,
-            "roleArn": k.controller_role_arn,
-            "identity": "podIdentity",
-            "serviceAccount": {"namespace": "kube-system", "name": "karpenter"},
-            "cluster": spec.cluster.arn,
-            "managedPolicyArns": [],
-            "trustPolicy": "trust-policy.json",
-            "permissionPolicy": "permission-policy.json",
-        }),
-    ));
-    descriptions.push((
-        format!("{dir}/karpenter-node/role.json"),
+        format!("{dir}/role.json"),
         json!({
             "roleName": k.node_role_name,
             "roleArn": k.node_role_arn,

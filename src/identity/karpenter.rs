@@ -1,5 +1,6 @@
-//! IAM for Karpenter: the controller's role (EKS Pod Identity) and the role of the nodes it
-//! launches, scoped to this cluster by tags as in Karpenter's reference CloudFormation.
+//! IAM for Karpenter's nodes: the role of the nodes it launches. The controller's policy is
+//! blueprint data (`blueprints/base/policies/karpenter-controller.json`, versioned with the
+//! chart); [`oracle`] keeps the Rust builder it was ported from, as a test oracle for that file.
 
 use serde_json::{json, Value};
 
@@ -10,22 +11,6 @@ pub const NODE_MANAGED_POLICIES: &[&str] = &[
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonSSMManagedInstanceCore",
 ];
-
-/// The facts the policies are scoped by.
-pub struct Scope<'a> {
-    /// ARN partition.
-    pub partition: &'a str,
-    /// Region.
-    pub region: &'a str,
-    /// Workload account ID.
-    pub account_id: &'a str,
-    /// Cluster name.
-    pub cluster: &'a str,
-    /// Cluster ARN.
-    pub cluster_arn: &'a str,
-    /// ARN of the node role.
-    pub node_role_arn: &'a str,
-}
 
 /// Trust policy of the node role: EC2 instances.
 pub fn node_trust(partition: &str) -> Value {
@@ -45,194 +30,217 @@ pub fn node_trust(partition: &str) -> Value {
     })
 }
 
-/// The controller's permission policy.
-pub fn controller_policy(s: &Scope<'_>) -> Value {
-    let ec2 = |r: &str| format!("arn:{}:ec2:{}:*:{r}", s.partition, s.region);
-    let owned = format!("aws:ResourceTag/kubernetes.io/cluster/{}", s.cluster);
-    let req_owned = format!("aws:RequestTag/kubernetes.io/cluster/{}", s.cluster);
-    let launched: Vec<String> = [
-        "fleet/*",
-        "instance/*",
-        "volume/*",
-        "network-interface/*",
-        "launch-template/*",
-        "spot-instances-request/*",
-    ]
-    .iter()
-    .map(|r| ec2(r))
-    .collect();
-    let profile = format!(
-        "arn:{}:iam::{}:instance-profile/*",
-        s.partition, s.account_id
-    );
-    let passed_to = if s.partition == "aws-cn" {
-        "ec2.amazonaws.com.cn"
-    } else {
-        "ec2.amazonaws.com"
-    };
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowScopedEC2InstanceAccessActions",
-                "Effect": "Allow",
-                "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
-                "Resource": [
-                    format!("arn:{}:ec2:{}::image/*", s.partition, s.region),
-                    format!("arn:{}:ec2:{}::snapshot/*", s.partition, s.region),
-                    ec2("security-group/*"),
-                    ec2("subnet/*"),
-                    ec2("capacity-reservation/*")
-                ]
-            },
-            {
-                "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
-                "Effect": "Allow",
-                "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
-                "Resource": ec2("launch-template/*"),
-                "Condition": {
-                    "StringEquals": {owned.clone(): "owned"},
-                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
-                }
-            },
-            {
-                "Sid": "AllowScopedEC2InstanceActionsWithTags",
-                "Effect": "Allow",
-                "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-                "Resource": launched,
-                "Condition": {
-                    "StringEquals": {req_owned.clone(): "owned", "aws:RequestTag/eks:eks-cluster-name": s.cluster},
-                    "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}
-                }
-            },
-            {
-                "Sid": "AllowScopedResourceCreationTagging",
-                "Effect": "Allow",
-                "Action": "ec2:CreateTags",
-                "Resource": launched,
-                "Condition": {
-                    "StringEquals": {
-                        req_owned.clone(): "owned",
-                        "aws:RequestTag/eks:eks-cluster-name": s.cluster,
-                        "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]
-                    },
-                    "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}
-                }
-            },
-            {
-                "Sid": "AllowScopedResourceTagging",
-                "Effect": "Allow",
-                "Action": "ec2:CreateTags",
-                "Resource": ec2("instance/*"),
-                "Condition": {
-                    "StringEquals": {owned.clone(): "owned"},
-                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
-                    "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": s.cluster},
-                    "ForAllValues:StringEquals": {"aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]}
-                }
-            },
-            {
-                "Sid": "AllowScopedDeletion",
-                "Effect": "Allow",
-                "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
-                "Resource": [ec2("instance/*"), ec2("launch-template/*")],
-                "Condition": {
-                    "StringEquals": {owned.clone(): "owned"},
-                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
-                }
-            },
-            {
-                "Sid": "AllowRegionalReadActions",
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:DescribeAvailabilityZones",
-                    "ec2:DescribeCapacityReservations",
-                    "ec2:DescribeImages",
-                    "ec2:DescribeInstances",
-                    "ec2:DescribeInstanceTypeOfferings",
-                    "ec2:DescribeInstanceTypes",
-                    "ec2:DescribeLaunchTemplates",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSpotPriceHistory",
-                    "ec2:DescribeSubnets"
-                ],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:RequestedRegion": s.region}}
-            },
-            {
-                "Sid": "AllowSSMReadActions",
-                "Effect": "Allow",
-                "Action": "ssm:GetParameter",
-                "Resource": format!("arn:{}:ssm:{}::parameter/aws/service/*", s.partition, s.region)
-            },
-            {
-                "Sid": "AllowPricingReadActions",
-                "Effect": "Allow",
-                "Action": "pricing:GetProducts",
-                "Resource": "*"
-            },
-            {
-                "Sid": "AllowPassingInstanceRole",
-                "Effect": "Allow",
-                "Action": "iam:PassRole",
-                "Resource": s.node_role_arn,
-                "Condition": {"StringEquals": {"iam:PassedToService": passed_to}}
-            },
-            {
-                "Sid": "AllowScopedInstanceProfileCreationActions",
-                "Effect": "Allow",
-                "Action": "iam:CreateInstanceProfile",
-                "Resource": profile,
-                "Condition": {
-                    "StringEquals": {
-                        req_owned.clone(): "owned",
-                        "aws:RequestTag/eks:eks-cluster-name": s.cluster,
-                        "aws:RequestTag/topology.kubernetes.io/region": s.region
-                    },
-                    "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}
-                }
-            },
-            {
-                "Sid": "AllowScopedInstanceProfileTagActions",
-                "Effect": "Allow",
-                "Action": "iam:TagInstanceProfile",
-                "Resource": profile,
-                "Condition": {
-                    "StringEquals": {
-                        owned.clone(): "owned",
-                        "aws:ResourceTag/topology.kubernetes.io/region": s.region,
-                        req_owned: "owned",
-                        "aws:RequestTag/eks:eks-cluster-name": s.cluster,
-                        "aws:RequestTag/topology.kubernetes.io/region": s.region
-                    },
-                    "StringLike": {
-                        "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
-                        "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"
-                    }
-                }
-            },
-            {
-                "Sid": "AllowScopedInstanceProfileActions",
-                "Effect": "Allow",
-                "Action": ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
-                "Resource": profile,
-                "Condition": {
-                    "StringEquals": {owned: "owned", "aws:ResourceTag/topology.kubernetes.io/region": s.region},
-                    "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}
-                }
-            },
-            {
-                "Sid": "AllowInstanceProfileReadActions",
-                "Effect": "Allow",
-                "Action": "iam:GetInstanceProfile",
-                "Resource": profile
-            },
-            {
-                "Sid": "AllowAPIServerEndpointDiscovery",
-                "Effect": "Allow",
-                "Action": "eks:DescribeCluster",
-                "Resource": s.cluster_arn
-            }
+/// The controller policy as Rust code built it before it became blueprint data: the blueprint
+/// tests check that the shipped file, substituted, is exactly this for every partition.
+#[cfg(test)]
+pub(crate) mod oracle {
+    use serde_json::{json, Value};
+
+    /// The facts the policies are scoped by.
+    pub(crate) struct Scope<'a> {
+        /// ARN partition.
+        pub(crate) partition: &'a str,
+        /// Region.
+        pub(crate) region: &'a str,
+        /// Workload account ID.
+        pub(crate) account_id: &'a str,
+        /// Cluster name.
+        pub(crate) cluster: &'a str,
+        /// Cluster ARN.
+        pub(crate) cluster_arn: &'a str,
+        /// ARN of the node role.
+        pub(crate) node_role_arn: &'a str,
+    }
+
+    /// The controller's permission policy.
+    pub(crate) fn controller_policy(s: &Scope<'_>) -> Value {
+        let ec2 = |r: &str| format!("arn:{}:ec2:{}:*:{r}", s.partition, s.region);
+        let owned = format!("aws:ResourceTag/kubernetes.io/cluster/{}", s.cluster);
+        let req_owned = format!("aws:RequestTag/kubernetes.io/cluster/{}", s.cluster);
+        let launched: Vec<String> = [
+            "fleet/*",
+            "instance/*",
+            "volume/*",
+            "network-interface/*",
+            "launch-template/*",
+            "spot-instances-request/*",
         ]
-    })
+        .iter()
+        .map(|r| ec2(r))
+        .collect();
+        let profile = format!(
+            "arn:{}:iam::{}:instance-profile/*",
+            s.partition, s.account_id
+        );
+        let passed_to = if s.partition == "aws-cn" {
+            "ec2.amazonaws.com.cn"
+        } else {
+            "ec2.amazonaws.com"
+        };
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AllowScopedEC2InstanceAccessActions",
+                    "Effect": "Allow",
+                    "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+                    "Resource": [
+                        format!("arn:{}:ec2:{}::image/*", s.partition, s.region),
+                        format!("arn:{}:ec2:{}::snapshot/*", s.partition, s.region),
+                        ec2("security-group/*"),
+                        ec2("subnet/*"),
+                        ec2("capacity-reservation/*")
+                    ]
+                },
+                {
+                    "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
+                    "Effect": "Allow",
+                    "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+                    "Resource": ec2("launch-template/*"),
+                    "Condition": {
+                        "StringEquals": {owned.clone(): "owned"},
+                        "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+                    }
+                },
+                {
+                    "Sid": "AllowScopedEC2InstanceActionsWithTags",
+                    "Effect": "Allow",
+                    "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+                    "Resource": launched,
+                    "Condition": {
+                        "StringEquals": {req_owned.clone(): "owned", "aws:RequestTag/eks:eks-cluster-name": s.cluster},
+                        "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}
+                    }
+                },
+                {
+                    "Sid": "AllowScopedResourceCreationTagging",
+                    "Effect": "Allow",
+                    "Action": "ec2:CreateTags",
+                    "Resource": launched,
+                    "Condition": {
+                        "StringEquals": {
+                            req_owned.clone(): "owned",
+                            "aws:RequestTag/eks:eks-cluster-name": s.cluster,
+                            "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]
+                        },
+                        "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}
+                    }
+                },
+                {
+                    "Sid": "AllowScopedResourceTagging",
+                    "Effect": "Allow",
+                    "Action": "ec2:CreateTags",
+                    "Resource": ec2("instance/*"),
+                    "Condition": {
+                        "StringEquals": {owned.clone(): "owned"},
+                        "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                        "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": s.cluster},
+                        "ForAllValues:StringEquals": {"aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]}
+                    }
+                },
+                {
+                    "Sid": "AllowScopedDeletion",
+                    "Effect": "Allow",
+                    "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+                    "Resource": [ec2("instance/*"), ec2("launch-template/*")],
+                    "Condition": {
+                        "StringEquals": {owned.clone(): "owned"},
+                        "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+                    }
+                },
+                {
+                    "Sid": "AllowRegionalReadActions",
+                    "Effect": "Allow",
+                    "Action": [
+                        "ec2:DescribeAvailabilityZones",
+                        "ec2:DescribeCapacityReservations",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstances",
+                        "ec2:DescribeInstanceTypeOfferings",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplates",
+                        "ec2:DescribeSecurityGroups",
+                        "ec2:DescribeSpotPriceHistory",
+                        "ec2:DescribeSubnets"
+                    ],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": s.region}}
+                },
+                {
+                    "Sid": "AllowSSMReadActions",
+                    "Effect": "Allow",
+                    "Action": "ssm:GetParameter",
+                    "Resource": format!("arn:{}:ssm:{}::parameter/aws/service/*", s.partition, s.region)
+                },
+                {
+                    "Sid": "AllowPricingReadActions",
+                    "Effect": "Allow",
+                    "Action": "pricing:GetProducts",
+                    "Resource": "*"
+                },
+                {
+                    "Sid": "AllowPassingInstanceRole",
+                    "Effect": "Allow",
+                    "Action": "iam:PassRole",
+                    "Resource": s.node_role_arn,
+                    "Condition": {"StringEquals": {"iam:PassedToService": passed_to}}
+                },
+                {
+                    "Sid": "AllowScopedInstanceProfileCreationActions",
+                    "Effect": "Allow",
+                    "Action": "iam:CreateInstanceProfile",
+                    "Resource": profile,
+                    "Condition": {
+                        "StringEquals": {
+                            req_owned.clone(): "owned",
+                            "aws:RequestTag/eks:eks-cluster-name": s.cluster,
+                            "aws:RequestTag/topology.kubernetes.io/region": s.region
+                        },
+                        "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}
+                    }
+                },
+                {
+                    "Sid": "AllowScopedInstanceProfileTagActions",
+                    "Effect": "Allow",
+                    "Action": "iam:TagInstanceProfile",
+                    "Resource": profile,
+                    "Condition": {
+                        "StringEquals": {
+                            owned.clone(): "owned",
+                            "aws:ResourceTag/topology.kubernetes.io/region": s.region,
+                            req_owned: "owned",
+                            "aws:RequestTag/eks:eks-cluster-name": s.cluster,
+                            "aws:RequestTag/topology.kubernetes.io/region": s.region
+                        },
+                        "StringLike": {
+                            "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                            "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"
+                        }
+                    }
+                },
+                {
+                    "Sid": "AllowScopedInstanceProfileActions",
+                    "Effect": "Allow",
+                    "Action": ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+                    "Resource": profile,
+                    "Condition": {
+                        "StringEquals": {owned: "owned", "aws:ResourceTag/topology.kubernetes.io/region": s.region},
+                        "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}
+                    }
+                },
+                {
+                    "Sid": "AllowInstanceProfileReadActions",
+                    "Effect": "Allow",
+                    "Action": "iam:GetInstanceProfile",
+                    "Resource": profile
+                },
+                {
+                    "Sid": "AllowAPIServerEndpointDiscovery",
+                    "Effect": "Allow",
+                    "Action": "eks:DescribeCluster",
+                    "Resource": s.cluster_arn
+                }
+            ]
+        })
+    }
 }

@@ -14,8 +14,8 @@ use crate::blueprint::{EksAddon, NodePool, Taint};
 use crate::gitops::Engine;
 use crate::identity::modes::IdentityMode;
 use crate::resolve::{
-    AddonView, ClusterSpec, GitopsView, QuotaView, RepoView, ServiceAccountView,
-    SharedChainingRoleView, SubnetView, TargetView, TeamView, TenantView,
+    AddonIdentityView, AddonRole, AddonView, ClusterSpec, GitopsView, QuotaView, RepoView,
+    ServiceAccountView, SharedChainingRoleView, SubnetView, TargetView, TeamView, TenantView,
 };
 
 /// The taint key that marks a GPU node pool.
@@ -34,6 +34,7 @@ pub(crate) struct Spec<'a> {
     pod_identity_associations: Vec<ServiceAccount<'a>>,
     irsa_service_accounts: Vec<ServiceAccount<'a>>,
     karpenter: Karpenter<'a>,
+    addon_identities: Vec<AddonIdentity<'a>>,
     shared_chaining_role: Option<SharedChainingRole<'a>>,
     ack_pod_identity: bool,
     inventory_digest: &'a str,
@@ -237,7 +238,20 @@ pub(crate) struct Target<'a> {
 struct Karpenter<'a> {
     node_role_name: &'a str,
     node_role_arn: &'a str,
-    controller_role_arn: &'a str,
+}
+
+/// An add-on's Pod Identity association: exactly one of `roleArn` (eksvend's role),
+/// `wellKnown` (an eksctl `wellKnownPolicies` key, print it with `| key`) and
+/// `managedPolicyArns` (non-empty) is set.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddonIdentity<'a> {
+    addon: &'a str,
+    namespace: &'a str,
+    service_account: &'a str,
+    role_arn: Option<&'a str>,
+    well_known: Option<&'static str>,
+    managed_policy_arns: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -313,8 +327,8 @@ impl<'a> Spec<'a> {
             karpenter: Karpenter {
                 node_role_name: &spec.karpenter.node_role_name,
                 node_role_arn: &spec.karpenter.node_role_arn,
-                controller_role_arn: &spec.karpenter.controller_role_arn,
             },
+            addon_identities: spec.addon_identities.iter().map(addon_identity).collect(),
             shared_chaining_role: spec.shared_chaining_role.as_ref().map(shared_role),
             ack_pod_identity: spec.ack_pod_identity,
             inventory_digest: &spec.inventory_digest,
@@ -368,6 +382,22 @@ impl<'a> Target<'a> {
             profile: &t.profile,
             inventory_account: t.inventory_account.as_deref(),
         }
+    }
+}
+
+fn addon_identity(a: &AddonIdentityView) -> AddonIdentity<'_> {
+    let (role_arn, well_known, managed): (_, _, &[String]) = match &a.role {
+        AddonRole::Own { role_arn, .. } => (Some(role_arn.as_str()), None, &[]),
+        AddonRole::WellKnown(key) => (None, Some(*key), &[]),
+        AddonRole::Managed(arns) => (None, None, arns),
+    };
+    AddonIdentity {
+        addon: &a.addon,
+        namespace: &a.namespace,
+        service_account: &a.service_account,
+        role_arn,
+        well_known,
+        managed_policy_arns: managed,
     }
 }
 

@@ -25,6 +25,24 @@ pub fn boolean(b: bool, _: Kwargs, _: &State) -> Value {
     Value::safe_string(if b { "true" } else { "false" })
 }
 
+/// `{{ k | key }}`: an identifier (`[A-Za-z][A-Za-z0-9]*`) printed bare, for a YAML mapping
+/// key that comes from a closed set (eksctl's `wellKnownPolicies` keys); anything else is an
+/// error, never output.
+pub fn key(k: &str, _: Kwargs, _: &State) -> tera::TeraResult<Value> {
+    if is_identifier(k) {
+        Ok(Value::safe_string(k))
+    } else {
+        Err(tera::Error::message(format!(
+            "{k:?} is not an identifier; the key filter prints only [A-Za-z][A-Za-z0-9]*"
+        )))
+    }
+}
+
+fn is_identifier(k: &str) -> bool {
+    k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && k.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// `{{ v | json }}`: any value as compact JSON (a valid YAML flow value), strings escaped,
 /// object keys sorted so that the output is deterministic.
 pub fn json(v: Value, _: Kwargs, _: &State) -> tera::TeraResult<Value> {
@@ -66,6 +84,21 @@ mod tests {
         let mut out = Vec::new();
         quote(s, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn only_identifiers_are_keys() {
+        for (k, ok) in [
+            ("awsLoadBalancerController", true),
+            ("externalDNS", true),
+            ("", false),
+            ("1a", false),
+            ("a: b", false),
+            ("a\nb", false),
+            ("ä", false),
+        ] {
+            assert_eq!(is_identifier(k), ok, "{k:?}");
+        }
     }
 
     #[test]

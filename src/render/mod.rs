@@ -59,6 +59,7 @@ pub fn engine(catalog: &Catalog) -> Result<Tera, RenderError> {
     tera.register_filter("num", escape::num);
     tera.register_filter("bool", escape::boolean);
     tera.register_filter("json", escape::json);
+    tera.register_filter("key", escape::key);
     tera.add_raw_templates(
         catalog
             .templates

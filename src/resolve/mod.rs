@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::blueprint::catalog::Catalog;
 use crate::blueprint::reference::parse_blueprint_ref;
-use crate::blueprint::Blueprint;
+use crate::blueprint::{substitute, Blueprint, PolicySource, PolicyVars};
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::fleet::wire::{
     ChainingMode, Document, Engine, FleetSpec, IdentityMode, NetworkSpec, WorkloadAccountSpec,
@@ -225,6 +225,8 @@ fn resolve_account(
         &to_digest_value(spec)?,
         &serde_json::json!({"account": name, "blueprint": bp.id()}),
     ]);
+    let blueprint = blueprint_view(bp, spec, &account, &cluster_name, &net.spec.vpc_id);
+    let karpenter = karpenter_view(&account, &cluster_name);
     Ok(ClusterSpec {
         network: network_view(&net.metadata.name, &net.spec),
         gitops: gitops_view(
@@ -233,14 +235,15 @@ fn resolve_account(
             remote.clone().unwrap_or_default(),
             &fleet.git.branch,
         ),
-        blueprint: blueprint_view(bp, spec, &account, &cluster_name, &net.spec.vpc_id),
+        addon_identities: addon_identities(&blueprint.addons, &account, &cluster_name, &karpenter),
+        blueprint,
         pod_identity_associations: all_sas()
             .filter(|s| s.identity == IdentityMode::PodIdentity)
             .collect(),
         irsa_service_accounts: all_sas()
             .filter(|s| s.identity == IdentityMode::Irsa)
             .collect(),
-        karpenter: karpenter_view(&account, &cluster_name),
+        karpenter,
         ack_pod_identity,
         shared_chaining_role,
         grants,
@@ -309,15 +312,54 @@ fn pending_irsa_warning(spec: &WorkloadAccountSpec, tenants: &[TenantView]) -> V
 }
 
 fn karpenter_view(account: &AccountView, cluster: &str) -> KarpenterView {
-    let arn = |name: &str| format!("arn:{}:iam::{}:role/{name}", account.partition, account.id);
     let node = role_name(&[cluster, "karpenter-node"]);
-    let controller = role_name(&[cluster, "kube-system", "karpenter"]);
     KarpenterView {
-        node_role_arn: arn(&node),
+        node_role_arn: identity::role_arn(&account.partition, &account.id, &node),
         node_role_name: node,
-        controller_role_arn: arn(&controller),
-        controller_role_name: controller,
     }
+}
+
+/// The identities the enabled add-ons declare, resolved for this account: eksctl's well-known
+/// or AWS-managed policies, or a role of eksvend's with the blueprint's policy file.
+fn addon_identities(
+    addons: &[AddonView],
+    account: &AccountView,
+    cluster: &str,
+    karpenter: &KarpenterView,
+) -> Vec<AddonIdentityView> {
+    let vars = PolicyVars {
+        partition: &account.partition,
+        region: &account.region,
+        account_id: &account.id,
+        cluster_name: cluster,
+        karpenter_node_role_arn: &karpenter.node_role_arn,
+    };
+    addons
+        .iter()
+        .filter_map(|a| {
+            let id = a.addon.identity.as_ref()?;
+            let role = match id.policy.source()? {
+                PolicySource::WellKnown(w) => AddonRole::WellKnown(w.key()),
+                PolicySource::Managed(_) => {
+                    AddonRole::Managed(id.policy.managed_arns(&account.partition))
+                }
+                PolicySource::Document(_) => {
+                    let name = role_name(&[cluster, &a.addon.namespace, &id.service_account]);
+                    AddonRole::Own {
+                        role_arn: identity::role_arn(&account.partition, &account.id, &name),
+                        role_name: name,
+                        policy: id.policy.document_for(&vars)?,
+                    }
+                }
+            };
+            Some(AddonIdentityView {
+                addon: a.addon.name.clone(),
+                namespace: a.addon.namespace.clone(),
+                service_account: id.service_account.clone(),
+                role,
+            })
+        })
+        .collect()
 }
 
 /// Kubernetes version when neither the account nor the Fleet sets one.
@@ -476,19 +518,6 @@ fn blueprint_view(
         eks_addons: bp.spec.eks_addons.clone(),
         node_pools: bp.spec.node_pools.clone(),
         addons,
-    }
-}
-
-fn substitute(v: &mut serde_json::Value, vars: &[(&str, &str)]) {
-    match v {
-        serde_json::Value::String(s) => {
-            for (k, val) in vars {
-                *s = s.replace(k, val);
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, vars)),
-        serde_json::Value::Object(o) => o.values_mut().for_each(|x| substitute(x, vars)),
-        _ => {}
     }
 }
 

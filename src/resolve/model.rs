@@ -27,8 +27,10 @@ pub struct ClusterSpec {
     pub pod_identity_associations: Vec<ServiceAccountView>,
     /// Service accounts that use IRSA, across tenants.
     pub irsa_service_accounts: Vec<ServiceAccountView>,
-    /// Karpenter settings.
+    /// Karpenter's node role.
     pub karpenter: KarpenterView,
+    /// The workload identities of the blueprint's enabled add-ons, in add-on order.
+    pub addon_identities: Vec<AddonIdentityView>,
     /// The account's shared chaining role, when the inventory switches it on.
     pub shared_chaining_role: Option<SharedChainingRoleView>,
     /// Pod Identity associations are GitOps-managed ACK `PodIdentityAssociation`s (blueprint
@@ -373,15 +375,45 @@ pub struct ServiceAccountView {
     pub session_statements: Vec<Statement>,
 }
 
-/// Karpenter settings.
+/// The role of the nodes Karpenter launches (every blueprint has node pools). The controller's
+/// own role is an add-on identity like any other ([`AddonIdentityView`]).
 #[derive(Debug, Clone)]
 pub struct KarpenterView {
     /// IAM role of the nodes Karpenter launches.
     pub node_role_name: String,
     /// Its ARN.
     pub node_role_arn: String,
-    /// IAM role of the Karpenter controller (EKS Pod Identity, `kube-system/karpenter`).
-    pub controller_role_name: String,
-    /// Its ARN.
-    pub controller_role_arn: String,
+}
+
+/// A blueprint add-on's workload identity (EKS Pod Identity), resolved for one account from
+/// the blueprint's data: nothing here depends on the add-on's name.
+#[derive(Debug, Clone)]
+pub struct AddonIdentityView {
+    /// The add-on's name (for file paths and messages).
+    pub addon: String,
+    /// Namespace of its service account (the add-on's namespace).
+    pub namespace: String,
+    /// Its service account.
+    pub service_account: String,
+    /// Who creates the role, with which policy.
+    pub role: AddonRole,
+}
+
+/// Who creates an add-on's role, with which policy.
+#[derive(Debug, Clone)]
+pub enum AddonRole {
+    /// eksctl creates it with one of its well-known policies (the `wellKnownPolicies` key).
+    WellKnown(&'static str),
+    /// eksctl creates it with these AWS-managed policies (ARNs).
+    Managed(Vec<String>),
+    /// eksvend describes it in `iam/platform/<add-on>-controller/`, with the blueprint's policy
+    /// file substituted for this account.
+    Own {
+        /// Role name.
+        role_name: String,
+        /// Role ARN.
+        role_arn: String,
+        /// The permission policy.
+        policy: serde_json::Value,
+    },
 }

@@ -5,6 +5,7 @@
     reason = "a test crate has no public API; pub marks what its modules share"
 )]
 
+mod addons;
 mod architecture;
 mod bad_inventory;
 mod catalog;
