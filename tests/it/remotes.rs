@@ -19,6 +19,15 @@ fn set_remote(t: &Test, base: &str) {
     );
 }
 
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// `apply --push` of payments-prod.
 fn push(t: &Test) -> Cmd<'_> {
     t.apply()
@@ -176,11 +185,7 @@ fn push_over_http_with_a_token_and_retry_when_the_remote_moved() {
 #[test]
 fn an_unreachable_remote_is_a_clear_error_and_leaves_nothing_behind() {
     let t = Test::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     set_remote(&t, &format!("https://127.0.0.1:{port}/"));
     let out = t
         .apply()
@@ -198,11 +203,7 @@ fn an_unreachable_remote_is_a_clear_error_and_leaves_nothing_behind() {
 #[test]
 fn credentials_in_a_remote_url_are_never_printed() {
     let t = Test::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     set_remote(&t, &format!("https://me:s3cr3t@127.0.0.1:{port}/"));
     let out = t.apply().args(["--fetch"]).run().code(1);
     out.stderr_has(&format!(
