@@ -71,13 +71,15 @@ pub fn render_fleet(
     render_inventory(&inv, catalog, select)
 }
 
-/// Resolve a validated inventory once, build each account's IAM documents once, and check
-/// them: the accounts ready to render.
+/// Convert a validated inventory into the typed fleet model, resolve it once, build each
+/// account's IAM documents once, and check them: the accounts ready to render.
 pub fn resolve_and_check(
     inv: &Inventory,
     catalog: &Catalog,
 ) -> Result<Vec<(ClusterSpec, Documents)>, PipelineError> {
-    let specs = resolve::resolve(inv, catalog).map_err(PipelineError::Invalid)?;
+    let model = fleet::model::convert(inv).map_err(PipelineError::Invalid)?;
+    let specs = resolve::resolve(&model, catalog)
+        .map_err(|unresolved| PipelineError::Invalid(unresolved.locate(inv)))?;
     let accounts: Vec<(ClusterSpec, Documents)> = specs
         .into_par_iter()
         .map(|spec| {

@@ -130,7 +130,8 @@ mod tests {
         let fleet = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
         let inv = crate::fleet::load::load(&fleet).expect("examples/fleet loads");
         let catalog = crate::blueprint::catalog::Catalog::builtin().expect("builtin catalog");
-        crate::resolve::resolve(&inv, &catalog)
+        let model = crate::fleet::model::convert(&inv).expect("examples/fleet converts");
+        crate::resolve::resolve(&model, &catalog)
             .expect("the example resolves")
             .swap_remove(0)
     }

@@ -70,7 +70,7 @@ impl State {
     /// The state recording every file of `tree`.
     pub fn of(tree: &RenderedTree, spec: &ClusterSpec) -> State {
         State {
-            api_version: crate::fleet::wire::API_VERSION.to_string(),
+            api_version: crate::document::API_VERSION.to_string(),
             kind: "State".to_string(),
             metadata: StateMetadata {
                 name: spec.account.name.clone(),
@@ -146,7 +146,7 @@ mod tests {
     #[test]
     fn the_state_file_reads_back() {
         let state = State {
-            api_version: crate::fleet::wire::API_VERSION.to_string(),
+            api_version: crate::document::API_VERSION.to_string(),
             kind: "State".into(),
             metadata: StateMetadata { name: "a".into() },
             version: STATE_VERSION,

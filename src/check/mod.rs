@@ -4,26 +4,22 @@
 //! associations and role names must be unique. Every finding points back at the inventory field
 //! that caused it (file:line:field), like validation's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::fleet::validate::Check;
-use crate::fleet::wire::{Document, IdentityMode, WorkloadAccountSpec};
-use crate::fleet::{Inventory, Sourced};
+use crate::fleet::Inventory;
 use crate::iam::{Documents, Origin};
+use crate::identity::modes::IdentityMode;
 use crate::identity::{limits, lint};
 use crate::resolve::{AddonRole, ClusterSpec};
 
 /// Check every resolved account with its IAM documents; all findings at once.
+/// `inv` is only used to point at files and lines.
 pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(), Diagnostics> {
-    let sources: HashMap<&str, &Sourced<Document<WorkloadAccountSpec>>> = inv
-        .accounts
-        .iter()
-        .map(|a| (a.doc.metadata.name.as_str(), a))
-        .collect();
     let mut diags = Diagnostics::default();
     for (spec, docs) in accounts {
-        let Some(src) = sources.get(spec.account.name.as_str()) else {
+        let Some(src) = inv.accounts.get(spec.source) else {
             diags.push(Diagnostic::new(
                 crate::diag::Location::default(),
                 "",
@@ -32,7 +28,7 @@ pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(
             continue;
         };
         let mut c = Check::new(src, &mut diags);
-        check_documents(&mut c, docs);
+        check_documents(&mut c, spec, docs);
         check_associations(&mut c, spec);
         check_role_names(&mut c, spec);
     }
@@ -43,32 +39,26 @@ pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(
     }
 }
 
-/// The field path of a service account of `src`.
-fn sa_field(
-    src: &Sourced<Document<WorkloadAccountSpec>>,
-    ns: &str,
-    name: &str,
-    field: &str,
-) -> String {
-    for (i, t) in src.doc.spec.tenants.iter().enumerate() {
-        if t.namespace != ns {
-            continue;
-        }
-        if let Some(j) = t.service_accounts.iter().position(|s| s.name == name) {
-            return format!("spec.tenants[{i}].serviceAccounts[{j}].{field}");
-        }
-    }
-    "spec.tenants".to_string()
+/// The field path of `field` of the service account `ns/name` of `spec`.
+fn sa_field(spec: &ClusterSpec, ns: &str, name: &str, field: &str) -> String {
+    spec.tenants
+        .iter()
+        .flat_map(|t| &t.service_accounts)
+        .find(|s| s.namespace == ns && s.name == name)
+        .map_or_else(
+            || "spec.tenants".to_string(),
+            |s| format!("{}.{field}", s.field),
+        )
 }
 
-fn check_documents(c: &mut Check<'_, Document<WorkloadAccountSpec>>, docs: &Documents) {
+fn check_documents<T>(c: &mut Check<'_, T>, spec: &ClusterSpec, docs: &Documents) {
     for d in &docs.policies {
         let field = match &d.origin {
             Origin::ServiceAccount {
                 namespace,
                 name,
                 field,
-            } => sa_field(c.src, namespace, name, field),
+            } => sa_field(spec, namespace, name, field),
             Origin::Account(f) => format!("spec.{f}"),
             Origin::Generated => "metadata.name".to_string(),
         };
@@ -97,7 +87,7 @@ fn addon_associations(spec: &ClusterSpec) -> BTreeMap<(&str, &str), &str> {
         .collect()
 }
 
-fn check_associations(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &ClusterSpec) {
+fn check_associations<T>(c: &mut Check<'_, T>, spec: &ClusterSpec) {
     let addons = addon_associations(spec);
     for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
         if sa.identity != IdentityMode::PodIdentity {
@@ -105,14 +95,14 @@ fn check_associations(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &C
         }
         if let Some(addon) = addons.get(&(sa.namespace.as_str(), sa.name.as_str())) {
             c.error(
-                &sa_field(c.src, &sa.namespace, &sa.name, "name"),
+                &format!("{}.name", sa.field),
                 format!("duplicate Pod Identity association for {}/{}: the blueprint's add-on {addon} already has one (EKS allows one per service account)", sa.namespace, sa.name),
             );
         }
     }
 }
 
-fn check_role_names(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &ClusterSpec) {
+fn check_role_names<T>(c: &mut Check<'_, T>, spec: &ClusterSpec) {
     let mut seen: BTreeMap<&str, String> = BTreeMap::new();
     seen.insert(
         &spec.karpenter.node_role_name,
@@ -133,14 +123,13 @@ fn check_role_names(c: &mut Check<'_, Document<WorkloadAccountSpec>>, spec: &Clu
         .filter(|s| s.own_role)
     {
         if let Some(other) = seen.insert(&sa.role_name, format!("{}/{}", sa.namespace, sa.name)) {
-            c.diags.push(Diagnostic::new(
-                c.src.at(&sa_field(c.src, &sa.namespace, &sa.name, "name")),
-                sa_field(c.src, &sa.namespace, &sa.name, "name"),
+            c.error(
+                &format!("{}.name", sa.field),
                 format!(
                     "IAM role name {:?} is already used by {other}; rename the service account",
                     sa.role_name
                 ),
-            ));
+            );
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The fleet inventory: its wire format, loading with source positions, and validation.
 
 pub mod load;
+pub mod model;
 pub use crate::rules;
 pub mod schema;
 pub mod spans;

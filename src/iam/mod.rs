@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::fleet::wire::{ChainingMode, IdentityMode};
 use crate::identity::lint::Kind;
+use crate::identity::modes::{ChainingMode, IdentityMode};
 use crate::identity::policy::Chaining;
 use crate::identity::{chaining, irsa, karpenter, limits, pod_identity, policy, scp};
 use crate::resolve::{AddonRole, ClusterSpec, Grant, ServiceAccountView};

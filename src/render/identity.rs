@@ -6,8 +6,8 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::{context, RenderError, RenderedTree};
-use crate::fleet::wire::{ChainingMode, IdentityMode};
 use crate::iam::{by_target, target_trust};
+use crate::identity::modes::{ChainingMode, IdentityMode};
 use crate::resolve::{ClusterSpec, Grant, TargetView};
 
 /// One row of a hand-off README.

@@ -1,23 +1,23 @@
-//! Resolve stage: inventory + blueprint + network → one fully resolved [`ClusterSpec`] per account.
+//! Resolve stage: the validated fleet model + blueprint + network → one fully resolved
+//! [`ClusterSpec`] per account.
 //!
 //! Every decision (defaults, names, ARNs, which files) is made here, in Rust; templates only
-//! print what this model holds.
+//! print what this model holds (through `render::context`). Resolve reads the typed
+//! [`Model`](crate::fleet::model::Model), never a wire document.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::blueprint::catalog::Catalog;
-use crate::blueprint::reference::parse_blueprint_ref;
 use crate::blueprint::{substitute, Blueprint, PolicySource, PolicyVars};
-use crate::diag::{Diagnostic, Diagnostics, Location};
-use crate::fleet::wire::{
-    ChainingMode, Document, Engine, FleetSpec, IdentityMode, NetworkSpec, WorkloadAccountSpec,
-};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::domain::{arn, limits, AccountId, DnsLabel, Partition};
+use crate::fleet::model::{self as fleet, Model};
 use crate::fleet::Inventory;
-use crate::identity::{self, role_name};
-use crate::network;
+use crate::gitops::Engine;
+use crate::identity::modes::{ChainingMode, IdentityMode};
+use crate::identity::role_name;
 
 mod model;
 mod service_accounts;
@@ -26,149 +26,122 @@ use service_accounts::{grants, pending_grant_warnings, tenants, Ids};
 
 pub use model::*;
 
-/// Resolve every account of a validated inventory, in inventory order. An account that does
-/// not resolve is an error at its inventory field, never silently dropped.
-pub fn resolve(inv: &Inventory, catalog: &Catalog) -> Result<Vec<ClusterSpec>, Diagnostics> {
+/// Resolve every account of the fleet model, in inventory order. An account that does not
+/// resolve is an error at its inventory field, never silently dropped.
+pub fn resolve(fleet: &Model, catalog: &Catalog) -> Result<Vec<ClusterSpec>, Unresolved> {
     crate::stats::count(crate::stats::Stage::Resolve);
-    let mut diags = Diagnostics::default();
-    let Some(fleet) = inv.fleets.first() else {
-        diags.push(Diagnostic::new(
-            Location::default(),
-            "",
-            "the inventory has no `kind: Fleet` document; exactly one is required",
-        ));
-        return Err(diags);
-    };
-    let index = Index {
-        fleet: &fleet.doc.spec,
-        networks: inv
-            .networks
-            .iter()
-            .map(|n| (n.doc.metadata.name.as_str(), &n.doc))
-            .collect(),
-        accounts: inv
-            .accounts
-            .iter()
-            .map(|a| (a.doc.spec.account_id.clone(), a.doc.metadata.name.clone()))
-            .collect(),
-    };
-    let mut specs = Vec::with_capacity(inv.accounts.len());
-    for a in &inv.accounts {
-        match resolve_account(&index, catalog, &a.doc.metadata.name, &a.doc.spec) {
+    let accounts: BTreeMap<String, String> = fleet
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.to_string(), a.name.to_string()))
+        .collect();
+    let mut specs = Vec::with_capacity(fleet.accounts.len());
+    let mut failures = Vec::new();
+    for a in &fleet.accounts {
+        match resolve_account(fleet, &accounts, catalog, a) {
             Ok(spec) => specs.push(spec),
-            Err(e) => diags.push(Diagnostic::new(a.at(e.field), e.field, e.message)),
+            Err(e) => failures.push(e),
         }
     }
-    if !diags.is_empty() {
-        return Err(diags.sorted());
+    if !failures.is_empty() {
+        return Err(Unresolved(failures));
     }
-    let mut incoming: BTreeMap<&str, Vec<Grant>> = BTreeMap::new();
+    let mut incoming: BTreeMap<String, Vec<Grant>> = BTreeMap::new();
     for g in specs.iter().flat_map(|s| &s.grants) {
         incoming
-            .entry(g.target.account_id.as_str())
+            .entry(g.target.account_id.clone())
             .or_default()
             .push(g.clone());
     }
-    let incoming: BTreeMap<String, Vec<Grant>> = incoming
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
     for spec in &mut specs {
-        spec.incoming = incoming
-            .get(&spec.account.id)
-            .cloned()
-            .unwrap_or_else(Vec::new);
+        spec.incoming = incoming.remove(&spec.account.id).unwrap_or_default();
     }
     Ok(specs)
 }
 
-/// What every account's resolution looks up, built once per fleet.
-struct Index<'a> {
-    fleet: &'a FleetSpec,
-    /// Network name → document.
-    networks: BTreeMap<&'a str, &'a Document<NetworkSpec>>,
-    /// Inventory account ID → WorkloadAccount name.
-    accounts: BTreeMap<String, String>,
-}
+/// Accounts of a validated fleet that did not resolve (a rule missing from validation).
+#[derive(Debug)]
+pub struct Unresolved(pub Vec<AccountError>);
 
-/// Why an account of a validated inventory did not resolve.
-struct Unresolved {
-    field: &'static str,
-    message: String,
+/// Why one account did not resolve.
+#[derive(Debug)]
+pub struct AccountError {
+    /// Index of the account's document in the inventory.
+    pub source: usize,
+    /// The field at fault.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
 }
 
 impl Unresolved {
-    fn at(field: &'static str, message: impl Into<String>) -> Self {
-        Unresolved {
-            field,
-            message: message.into(),
+    /// The failures as diagnostics at their inventory fields.
+    pub fn locate(&self, inv: &Inventory) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        for e in &self.0 {
+            let at = inv
+                .accounts
+                .get(e.source)
+                .map(|a| a.at(e.field))
+                .unwrap_or_default();
+            diags.push(Diagnostic::new(at, e.field, e.message.clone()));
         }
+        diags.sorted()
     }
 }
 
 fn resolve_account(
-    index: &Index<'_>,
+    fleet: &Model,
+    accounts: &BTreeMap<String, String>,
     catalog: &Catalog,
-    name: &str,
-    spec: &WorkloadAccountSpec,
-) -> Result<ClusterSpec, Unresolved> {
-    let fleet = index.fleet;
-    let net = *index.networks.get(spec.network.as_str()).ok_or_else(|| {
-        Unresolved::at(
+    a: &fleet::Account,
+) -> Result<ClusterSpec, AccountError> {
+    let fail = |field, message: String| AccountError {
+        source: a.source,
+        field,
+        message,
+    };
+    let net = fleet.networks.get(&a.network).ok_or_else(|| {
+        fail(
             "spec.network",
-            format!("no Network named {:?}", spec.network),
+            format!("no Network named {:?}", a.network.as_str()),
         )
     })?;
-    let (bp_name, req) =
-        parse_blueprint_ref(&spec.blueprint).map_err(|e| Unresolved::at("spec.blueprint", e))?;
     let bp = catalog
-        .select(&bp_name, req.as_ref())
-        .map_err(|e| Unresolved::at("spec.blueprint", e))?;
-    let partition = network::region(&spec.region)
-        .ok_or_else(|| {
-            Unresolved::at(
-                "spec.region",
-                format!("{:?} is not an AWS region", spec.region),
-            )
-        })?
-        .partition
-        .to_string();
-    let cluster_name = spec
-        .cluster
-        .name
-        .clone()
-        .unwrap_or_else(|| name.to_string());
+        .select(a.blueprint.name().as_str(), a.blueprint.req())
+        .map_err(|e| fail("spec.blueprint", e))?;
+    let settings = &fleet.fleet;
+    let name = a.name.as_str();
+    let cluster_name = a.cluster_name.clone().unwrap_or_else(|| a.name.clone());
+    let partition = a.region.partition();
     let account = AccountView {
         name: name.to_string(),
-        id: spec.account_id.clone(),
-        team: spec.team.clone(),
-        environment: spec.environment.clone(),
-        region: spec.region.clone(),
-        partition,
+        id: a.account_id.to_string(),
+        team: a.team.to_string(),
+        environment: a.environment.to_string(),
+        region: a.region.to_string(),
+        partition: partition.to_string(),
     };
-    let mut cluster = cluster_view(
-        &account,
-        &cluster_name,
-        spec,
-        fleet.defaults.kubernetes_version.as_deref(),
-    );
-    let identity_default = spec
+    let mut cluster = cluster_view(a, &cluster_name, settings);
+    let identity_default = a
         .identity
-        .or(fleet.defaults.identity)
+        .or(settings.identity)
         .unwrap_or(IdentityMode::PodIdentity);
+    let shared_role_name = role_name(&[cluster_name.as_str(), "eks-chaining"]);
     let ids = Ids {
         account: &account,
+        partition,
+        account_id: &a.account_id,
         cluster: &cluster,
-        inventory: &index.accounts,
-        shared_role: spec.iam.shared_chaining_role.then(|| {
-            let name = role_name(&[&cluster_name, "eks-chaining"]);
-            identity::role_arn(&account.partition, &account.id, &name)
-        }),
+        inventory: accounts,
+        shared_role: a
+            .shared_chaining_role
+            .then(|| arn::role(partition, &a.account_id, &shared_role_name)),
     };
-    let mut tenants = tenants(&ids, spec, identity_default);
-    add_team_namespaces(&mut tenants, spec);
+    let mut tenants = tenants(&ids, a, identity_default);
+    add_team_namespaces(&mut tenants, a);
     let grants = grants(&ids, &tenants);
-    let ack_pod_identity = bp_param_true(bp, spec, "ackPodIdentity");
+    let ack_pod_identity = bp_param_true(bp, a, "ackPodIdentity");
     if ack_pod_identity {
         for t in &mut tenants {
             t.ack_associations = t
@@ -179,34 +152,11 @@ fn resolve_account(
                 .collect();
         }
     }
-    let shared_chaining_role = ids.shared_role.as_ref().map(|arn| {
-        let mut targets: Vec<String> = tenants
-            .iter()
-            .flat_map(|t| &t.service_accounts)
-            .filter(|s| s.chaining == ChainingMode::Shared)
-            .flat_map(|s| s.assume_roles.iter().cloned())
-            .collect();
-        targets.sort();
-        targets.dedup();
-        SharedChainingRoleView {
-            role_name: role_name(&[&cluster_name, "eks-chaining"]),
-            role_arn: arn.clone(),
-            targets,
-        }
-    });
-    let fleet_trust = fleet
-        .iam
-        .trust_policy_max_chars
-        .map_or(identity::limits::TRUST_DEFAULT, |n| n as usize);
-    let iam = IamSettings {
-        trust_policy_max_chars: spec
-            .iam
-            .trust_policy_max_chars
-            .map_or(fleet_trust, |n| n as usize),
-        fleet_trust_policy_max_chars: fleet_trust,
-        platform_role_arn: fleet.iam.platform_role_arn.clone(),
-    };
-    let mut warnings = pending_irsa_warning(spec, &tenants);
+    let shared_chaining_role = ids
+        .shared_role
+        .as_ref()
+        .map(|arn| shared_chaining_role(&tenants, shared_role_name, arn));
+    let mut warnings = pending_irsa_warning(a, &tenants);
     warnings.extend(pending_grant_warnings(&grants));
     let all_sas = || {
         tenants
@@ -214,28 +164,22 @@ fn resolve_account(
             .flat_map(|t| t.service_accounts.iter().cloned())
     };
     cluster.with_oidc = all_sas().any(|s| s.identity == IdentityMode::Irsa);
-    let remote = fleet
-        .git
+    let remote = settings
         .remote
         .as_ref()
         .map(|r| r.replace("{account}", name));
-    let digest = inventory_digest(&[
-        &to_digest_value(fleet)?,
-        &to_digest_value(net)?,
-        &to_digest_value(spec)?,
-        &serde_json::json!({"account": name, "blueprint": bp.id()}),
-    ]);
-    let blueprint = blueprint_view(bp, spec, &account, &cluster_name, &net.spec.vpc_id);
-    let karpenter = karpenter_view(&account, &cluster_name);
+    let blueprint = blueprint_view(bp, a, &account, cluster_name.as_str(), net.vpc_id.as_str());
+    let karpenter = karpenter_view(partition, &a.account_id, &cluster_name);
     Ok(ClusterSpec {
-        network: network_view(&net.metadata.name, &net.spec),
+        source: a.source,
+        network: network_view(net),
         gitops: gitops_view(
-            spec,
-            fleet.defaults.gitops,
+            a,
+            settings.gitops,
             remote.clone().unwrap_or_default(),
-            &fleet.git.branch,
+            settings.branch.as_str(),
         ),
-        addon_identities: addon_identities(&blueprint.addons, &account, &cluster_name, &karpenter),
+        addon_identities: addon_identities(&blueprint.addons, a, &cluster_name, &karpenter),
         blueprint,
         pod_identity_associations: all_sas()
             .filter(|s| s.identity == IdentityMode::PodIdentity)
@@ -248,13 +192,13 @@ fn resolve_account(
         shared_chaining_role,
         grants,
         incoming: Vec::new(),
-        iam,
-        inventory_digest: digest,
+        iam: iam_settings(a, settings),
+        inventory_digest: inventory_digest(a, bp),
         files: bp.spec.files.clone(),
         git: GitSettings {
-            branch: fleet.git.branch.clone(),
-            author_name: fleet.git.author.name.clone(),
-            author_email: fleet.git.author.email.clone(),
+            branch: settings.branch.to_string(),
+            author_name: settings.author_name.clone(),
+            author_email: settings.author_email.clone(),
             remote,
         },
         warnings,
@@ -264,46 +208,68 @@ fn resolve_account(
     })
 }
 
-fn cluster_view(
-    account: &AccountView,
-    name: &str,
-    spec: &WorkloadAccountSpec,
-    default_version: Option<&str>,
-) -> ClusterView {
-    let issuer = spec.cluster.oidc_issuer.clone();
-    let provider_arn = issuer.as_ref().map(|i| {
-        format!(
-            "arn:{}:iam::{}:oidc-provider/{}",
-            account.partition,
-            account.id,
-            i.trim_start_matches("https://")
-        )
-    });
+/// The account's shared chaining role: every target of the service accounts that use it.
+fn shared_chaining_role(
+    tenants: &[TenantView],
+    role_name: String,
+    role_arn: &str,
+) -> SharedChainingRoleView {
+    let mut targets: Vec<String> = tenants
+        .iter()
+        .flat_map(|t| &t.service_accounts)
+        .filter(|s| s.chaining == ChainingMode::Shared)
+        .flat_map(|s| s.assume_roles.iter().cloned())
+        .collect();
+    targets.sort();
+    targets.dedup();
+    SharedChainingRoleView {
+        role_name,
+        role_arn: role_arn.to_string(),
+        targets,
+    }
+}
+
+/// The account's trust policy quota (its own, else the Fleet's, else IAM's default).
+fn iam_settings(a: &fleet::Account, settings: &fleet::Fleet) -> IamSettings {
+    let fleet_trust = settings
+        .trust_policy_max_chars
+        .unwrap_or(limits::TRUST_DEFAULT);
+    IamSettings {
+        trust_policy_max_chars: a.trust_policy_max_chars.unwrap_or(fleet_trust),
+        fleet_trust_policy_max_chars: fleet_trust,
+        platform_role_arn: settings.platform_role_arn.as_ref().map(ToString::to_string),
+    }
+}
+
+fn cluster_view(a: &fleet::Account, name: &DnsLabel, settings: &fleet::Fleet) -> ClusterView {
+    let partition = a.region.partition();
     ClusterView {
         name: name.to_string(),
-        kubernetes_version: spec
-            .cluster
+        kubernetes_version: a
             .kubernetes_version
-            .clone()
-            .or(default_version.map(str::to_string))
-            .unwrap_or_else(|| DEFAULT_KUBERNETES_VERSION.to_string()),
-        arn: format!(
-            "arn:{}:eks:{}:{}:cluster/{name}",
-            account.partition, account.region, account.id
-        ),
-        oidc_issuer: issuer,
-        oidc_provider_arn: provider_arn,
+            .as_ref()
+            .or(settings.kubernetes_version.as_ref())
+            .map_or_else(
+                || DEFAULT_KUBERNETES_VERSION.to_string(),
+                ToString::to_string,
+            ),
+        arn: arn::eks_cluster(&a.region, &a.account_id, name),
+        oidc_issuer: a.oidc_issuer.as_ref().map(ToString::to_string),
+        oidc_provider_arn: a
+            .oidc_issuer
+            .as_ref()
+            .map(|i| arn::oidc_provider(partition, &a.account_id, i)),
         with_oidc: false,
     }
 }
 
-fn pending_irsa_warning(spec: &WorkloadAccountSpec, tenants: &[TenantView]) -> Vec<String> {
+fn pending_irsa_warning(a: &fleet::Account, tenants: &[TenantView]) -> Vec<String> {
     let pending = tenants
         .iter()
         .flat_map(|t| &t.service_accounts)
         .filter(|s| s.identity == IdentityMode::Irsa)
         .count();
-    if pending == 0 || spec.cluster.oidc_issuer.is_some() {
+    if pending == 0 || a.oidc_issuer.is_some() {
         return Vec::new();
     }
     vec![format!(
@@ -311,10 +277,10 @@ fn pending_irsa_warning(spec: &WorkloadAccountSpec, tenants: &[TenantView]) -> V
     )]
 }
 
-fn karpenter_view(account: &AccountView, cluster: &str) -> KarpenterView {
-    let node = role_name(&[cluster, "karpenter-node"]);
+fn karpenter_view(partition: Partition, account: &AccountId, cluster: &DnsLabel) -> KarpenterView {
+    let node = role_name(&[cluster.as_str(), "karpenter-node"]);
     KarpenterView {
-        node_role_arn: identity::role_arn(&account.partition, &account.id, &node),
+        node_role_arn: arn::role(partition, account, &node),
         node_role_name: node,
     }
 }
@@ -323,38 +289,43 @@ fn karpenter_view(account: &AccountView, cluster: &str) -> KarpenterView {
 /// or AWS-managed policies, or a role of eksvend's with the blueprint's policy file.
 fn addon_identities(
     addons: &[AddonView],
-    account: &AccountView,
-    cluster: &str,
+    a: &fleet::Account,
+    cluster: &DnsLabel,
     karpenter: &KarpenterView,
 ) -> Vec<AddonIdentityView> {
+    let partition = a.region.partition();
     let vars = PolicyVars {
-        partition: &account.partition,
-        region: &account.region,
-        account_id: &account.id,
-        cluster_name: cluster,
+        partition: partition.as_str(),
+        region: a.region.as_str(),
+        account_id: a.account_id.as_str(),
+        cluster_name: cluster.as_str(),
         karpenter_node_role_arn: &karpenter.node_role_arn,
     };
     addons
         .iter()
-        .filter_map(|a| {
-            let id = a.addon.identity.as_ref()?;
+        .filter_map(|addon| {
+            let id = addon.addon.identity.as_ref()?;
             let role = match id.policy.source()? {
                 PolicySource::WellKnown(w) => AddonRole::WellKnown(w.key()),
                 PolicySource::Managed(_) => {
-                    AddonRole::Managed(id.policy.managed_arns(&account.partition))
+                    AddonRole::Managed(id.policy.managed_arns(partition.as_str()))
                 }
                 PolicySource::Document(_) => {
-                    let name = role_name(&[cluster, &a.addon.namespace, &id.service_account]);
+                    let name = role_name(&[
+                        cluster.as_str(),
+                        &addon.addon.namespace,
+                        &id.service_account,
+                    ]);
                     AddonRole::Own {
-                        role_arn: identity::role_arn(&account.partition, &account.id, &name),
+                        role_arn: arn::role(partition, &a.account_id, &name),
                         role_name: name,
                         policy: id.policy.document_for(&vars)?,
                     }
                 }
             };
             Some(AddonIdentityView {
-                addon: a.addon.name.clone(),
-                namespace: a.addon.namespace.clone(),
+                addon: addon.addon.name.clone(),
+                namespace: addon.addon.namespace.clone(),
                 service_account: id.service_account.clone(),
                 role,
             })
@@ -365,49 +336,47 @@ fn addon_identities(
 /// Kubernetes version when neither the account nor the Fleet sets one.
 pub const DEFAULT_KUBERNETES_VERSION: &str = "1.33";
 
-fn network_view(name: &str, spec: &crate::fleet::wire::NetworkSpec) -> NetworkView {
-    let subnets = |list: &[crate::fleet::wire::Subnet]| {
+fn network_view(net: &fleet::Network) -> NetworkView {
+    let subnets = |list: &[fleet::Subnet]| {
         let mut v: Vec<SubnetView> = list
             .iter()
             .map(|s| SubnetView {
-                id: s.id.clone(),
-                zone_id: s.zone_id.clone(),
+                id: s.id.to_string(),
+                zone_id: s.zone_id.to_string(),
             })
             .collect();
         v.sort_by(|a, b| (&a.zone_id, &a.id).cmp(&(&b.zone_id, &b.id)));
         v
     };
     NetworkView {
-        name: name.to_string(),
-        account_id: spec.account_id.clone(),
-        vpc_id: spec.vpc_id.clone(),
-        ram_share_arn: spec.ram_share_arn.clone(),
-        private_subnets: subnets(&spec.subnets.private),
-        public_subnets: subnets(&spec.subnets.public),
+        name: net.name.to_string(),
+        account_id: net.account_id.to_string(),
+        vpc_id: net.vpc_id.to_string(),
+        ram_share_arn: net.ram_share_arn.to_string(),
+        private_subnets: subnets(&net.private),
+        public_subnets: subnets(&net.public),
     }
 }
 
 fn gitops_view(
-    spec: &WorkloadAccountSpec,
+    a: &fleet::Account,
     default: Option<Engine>,
     repo_url: String,
     branch: &str,
 ) -> GitopsView {
-    let repos: Vec<RepoView> = spec
-        .gitops
+    let repos: Vec<RepoView> = a
         .repos
         .iter()
         .map(|r| RepoView {
-            name: r.name.clone(),
-            team: r.team.clone(),
-            url: r.url.clone(),
+            name: r.name.to_string(),
+            team: r.team.to_string(),
+            url: r.url.to_string(),
             path: r.path.clone().unwrap_or_else(|| ".".to_string()),
-            revision: r.revision.clone().unwrap_or_else(|| "main".to_string()),
-            namespaces: if r.namespaces.is_empty() {
-                vec![r.team.clone()]
-            } else {
-                r.namespaces.clone()
-            },
+            revision: r
+                .revision
+                .as_ref()
+                .map_or_else(|| "main".to_string(), ToString::to_string),
+            namespaces: team_namespaces(r).iter().map(ToString::to_string).collect(),
         })
         .collect();
     let mut teams: BTreeMap<String, TeamView> = BTreeMap::new();
@@ -431,7 +400,7 @@ fn gitops_view(
         })
         .collect();
     GitopsView {
-        engine: spec.gitops.engine.or(default).unwrap_or(Engine::Argocd),
+        engine: a.engine.or(default).unwrap_or(Engine::Argocd),
         repo_url,
         branch: branch.to_string(),
         repos,
@@ -439,26 +408,30 @@ fn gitops_view(
     }
 }
 
-fn bp_param_true(bp: &Blueprint, spec: &WorkloadAccountSpec, name: &str) -> bool {
-    spec.parameters
+fn bp_param_true(bp: &Blueprint, a: &fleet::Account, name: &str) -> bool {
+    a.parameters
         .get(name)
         .or_else(|| bp.spec.parameters.get(name).map(|p| &p.default))
         == Some(&serde_json::Value::Bool(true))
 }
 
+/// The namespaces a team repository deploys into: the listed ones, else its team's.
+fn team_namespaces(r: &fleet::TeamRepo) -> &[DnsLabel] {
+    if r.namespaces.is_empty() {
+        std::slice::from_ref(&r.team)
+    } else {
+        &r.namespaces
+    }
+}
+
 /// Every namespace a team repository deploys into gets the tenant baseline (LimitRange,
 /// default-deny NetworkPolicies, RBAC), even when the inventory does not list it as a tenant.
-fn add_team_namespaces(tenants: &mut Vec<TenantView>, spec: &WorkloadAccountSpec) {
-    for repo in &spec.gitops.repos {
-        let namespaces = if repo.namespaces.is_empty() {
-            std::slice::from_ref(&repo.team)
-        } else {
-            repo.namespaces.as_slice()
-        };
-        for ns in namespaces {
-            if !tenants.iter().any(|t| &t.namespace == ns) {
+fn add_team_namespaces(tenants: &mut Vec<TenantView>, a: &fleet::Account) {
+    for repo in &a.repos {
+        for ns in team_namespaces(repo) {
+            if !tenants.iter().any(|t| t.namespace == ns.as_str()) {
                 tenants.push(TenantView {
-                    namespace: ns.clone(),
+                    namespace: ns.to_string(),
                     quota: None,
                     service_accounts: Vec::new(),
                     ack_associations: Vec::new(),
@@ -470,7 +443,7 @@ fn add_team_namespaces(tenants: &mut Vec<TenantView>, spec: &WorkloadAccountSpec
 
 fn blueprint_view(
     bp: &Blueprint,
-    spec: &WorkloadAccountSpec,
+    a: &fleet::Account,
     account: &AccountView,
     cluster: &str,
     vpc_id: &str,
@@ -481,7 +454,7 @@ fn blueprint_view(
         .iter()
         .map(|(k, p)| (k.clone(), p.default.clone()))
         .collect();
-    parameters.extend(spec.parameters.clone());
+    parameters.extend(a.parameters.clone());
     let vars = [
         ("${cluster.name}", cluster),
         ("${cluster.region}", &account.region),
@@ -521,22 +494,13 @@ fn blueprint_view(
     }
 }
 
-fn to_digest_value(v: &impl Serialize) -> Result<serde_json::Value, Unresolved> {
-    serde_json::to_value(v).map_err(|e| {
-        Unresolved::at(
-            "metadata.name",
-            format!("cannot compute the inventory digest: {e}"),
-        )
-    })
-}
-
-fn inventory_digest(parts: &[&serde_json::Value]) -> String {
+/// `sha256:…` of the account's inventory inputs (Fleet, Network, WorkloadAccount as written)
+/// and the blueprint version it resolved to.
+fn inventory_digest(a: &fleet::Account, bp: &Blueprint) -> String {
     let mut h = Sha256::new();
-    for p in parts {
-        // A `Value` always serializes; `to_string` of a `Value` cannot fail.
-        h.update(p.to_string().as_bytes());
-        h.update([0u8]);
-    }
+    h.update(&a.digest_input);
+    h.update(serde_json::json!({"account": a.name.as_str(), "blueprint": bp.id()}).to_string());
+    h.update([0u8]);
     let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
 }

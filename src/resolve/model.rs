@@ -5,12 +5,16 @@
 use std::collections::BTreeMap;
 
 use crate::blueprint::{Addon, EksAddon, FileSpec, NodePool};
-use crate::fleet::wire::{ChainingMode, Engine, IdentityMode, Statement};
+use crate::gitops::Engine;
 use crate::identity;
+use crate::identity::modes::{ChainingMode, IdentityMode};
+use crate::identity::statement::Statement;
 
 /// Everything needed to render one account's repository. Templates see this as `spec`.
 #[derive(Debug, Clone)]
 pub struct ClusterSpec {
+    /// Index of the account's document in the inventory (for locations).
+    pub source: usize,
     /// The workload account.
     pub account: AccountView,
     /// The EKS cluster.
@@ -333,6 +337,8 @@ impl Grant {
 /// A service account with its IAM role.
 #[derive(Debug, Clone)]
 pub struct ServiceAccountView {
+    /// Its field path in the WorkloadAccount document (`spec.tenants[0].serviceAccounts[1]`).
+    pub field: String,
     /// Service account name.
     pub name: String,
     /// Namespace.

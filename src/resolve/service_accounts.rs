@@ -6,12 +6,17 @@ use std::collections::BTreeMap;
 use super::model::{
     AccountView, ClusterView, Grant, QuotaView, ServiceAccountView, TargetView, TenantView,
 };
-use crate::fleet::wire::{ChainingMode, IdentityMode, WorkloadAccountSpec};
+use crate::domain::{arn, AccountId, Partition};
+use crate::fleet::model::{self as fleet, Account};
+use crate::identity::modes::{ChainingMode, IdentityMode};
 use crate::identity::{self, role_name};
 
 /// What naming a service account's roles and targets needs.
 pub(super) struct Ids<'a> {
     pub(super) account: &'a AccountView,
+    /// The account's partition and ID, typed (for ARNs).
+    pub(super) partition: Partition,
+    pub(super) account_id: &'a AccountId,
     pub(super) cluster: &'a ClusterView,
     /// Inventory account ID → WorkloadAccount name.
     pub(super) inventory: &'a BTreeMap<String, String>,
@@ -19,27 +24,20 @@ pub(super) struct Ids<'a> {
     pub(super) shared_role: Option<String>,
 }
 
-pub(super) fn tenants(
-    ids: &Ids<'_>,
-    spec: &WorkloadAccountSpec,
-    default: IdentityMode,
-) -> Vec<TenantView> {
-    spec.tenants
+pub(super) fn tenants(ids: &Ids<'_>, a: &Account, default: IdentityMode) -> Vec<TenantView> {
+    a.tenants
         .iter()
         .map(|t| TenantView {
-            namespace: t.namespace.clone(),
-            quota: t.quota.as_ref().map(|q| QuotaView {
-                cpu: q.cpu.as_ref().map(crate::fleet::wire::Quantity::as_string),
-                memory: q
-                    .memory
-                    .as_ref()
-                    .map(crate::fleet::wire::Quantity::as_string),
-                pods: q.pods,
+            namespace: t.namespace.to_string(),
+            quota: t.has_quota.then(|| QuotaView {
+                cpu: t.cpu.as_ref().map(ToString::to_string),
+                memory: t.memory.as_ref().map(ToString::to_string),
+                pods: t.pods,
             }),
             service_accounts: t
                 .service_accounts
                 .iter()
-                .map(|sa| service_account_view(ids, &t.namespace, sa, default))
+                .map(|sa| service_account_view(ids, t.namespace.as_str(), sa, default))
                 .collect(),
             ack_associations: Vec::new(),
         })
@@ -49,11 +47,11 @@ pub(super) fn tenants(
 fn service_account_view(
     ids: &Ids<'_>,
     namespace: &str,
-    sa: &crate::fleet::wire::ServiceAccount,
+    sa: &fleet::ServiceAccount,
     default: IdentityMode,
 ) -> ServiceAccountView {
-    let role = role_name(&[&ids.cluster.name, namespace, &sa.name]);
-    let role_arn = identity::role_arn(&ids.account.partition, &ids.account.id, &role);
+    let role = role_name(&[&ids.cluster.name, namespace, sa.name.as_str()]);
+    let role_arn = arn::role(ids.partition, ids.account_id, &role);
     let identity_mode = sa.identity.unwrap_or(default);
     let chaining = sa.chaining.unwrap_or_default();
     let shared = chaining == ChainingMode::Shared && identity_mode == IdentityMode::PodIdentity;
@@ -74,23 +72,24 @@ fn service_account_view(
             .collect();
         identity::chaining::config_file(
             &profiles,
-            &format!("{namespace}-{}", sa.name),
+            &format!("{namespace}-{}", sa.name.as_str()),
             web_identity,
         )
     });
+    let assume_roles: Vec<String> = sa.assume_roles.iter().map(ToString::to_string).collect();
     ServiceAccountView {
-        name: sa.name.clone(),
+        field: sa.field.clone(),
+        name: sa.name.to_string(),
         namespace: namespace.to_string(),
         identity: identity_mode,
         role_arn,
         role_name: role,
-        policy_arns: sa.policy_arns.clone(),
-        assume_roles: sa.assume_roles.clone(),
+        policy_arns: sa.policy_arns.iter().map(ToString::to_string).collect(),
         chaining,
         own_role: !shared,
         association_role_arn,
         native_target: (chaining == ChainingMode::Native)
-            .then(|| sa.assume_roles.first().cloned())
+            .then(|| assume_roles.first().cloned())
             .flatten(),
         aws_profile: profile_chaining
             .then(|| targets.first().map(|t| t.profile.clone()))
@@ -100,26 +99,25 @@ fn service_account_view(
         chaining_config,
         targets,
         disable_session_tags: sa.disable_session_tags,
-        session_policy: (!sa.session_policy.is_empty()).then(|| {
-            serde_json::to_string(&identity::policy::document(&sa.session_policy))
-                .unwrap_or_default()
-        }),
+        session_policy: (!sa.session_policy.is_empty())
+            .then(|| identity::policy::document(&sa.session_policy).to_string()),
         permission_policy: identity::policy::permission_policy(
             &sa.statements,
-            &sa.assume_roles,
+            &assume_roles,
             identity::policy::Chaining::of(identity_mode, chaining),
         ),
+        assume_roles,
         statements: sa.statements.clone(),
         session_statements: sa.session_policy.clone(),
     }
 }
 
-fn target_views(ids: &Ids<'_>, sa: &crate::fleet::wire::ServiceAccount) -> Vec<TargetView> {
+fn target_views(ids: &Ids<'_>, sa: &fleet::ServiceAccount) -> Vec<TargetView> {
     let mut used: Vec<String> = Vec::new();
     sa.assume_roles
         .iter()
         .map(|arn| {
-            let (account_id, name) = identity::role_arn_parts(arn).unwrap_or(("", arn));
+            let (account_id, name) = (arn.account_id().as_str(), arn.name());
             let base: String = name
                 .chars()
                 .map(|c| {
@@ -137,11 +135,11 @@ fn target_views(ids: &Ids<'_>, sa: &crate::fleet::wire::ServiceAccount) -> Vec<T
             };
             used.push(profile.clone());
             TargetView {
-                arn: arn.clone(),
+                arn: arn.to_string(),
                 account_id: account_id.to_string(),
                 role_name: name.to_string(),
                 profile,
-                external_id: sa.external_ids.get(arn).cloned(),
+                external_id: sa.external_ids.get(arn).map(ToString::to_string),
                 inventory_account: ids.inventory.get(account_id).cloned(),
             }
         })

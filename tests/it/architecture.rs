@@ -114,3 +114,24 @@ fn lib_rs_lists_the_stages_in_order() {
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
 }
+
+#[test]
+fn no_stage_after_fleet_sees_a_wire_type() {
+    let src = crate::support::root().join("src");
+    let mut offenders = Vec::new();
+    for entry in walkdir::WalkDir::new(&src) {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "rs") || path.starts_with(src.join("fleet")) {
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(path).unwrap());
+        if code.contains("fleet::wire") || code.contains("WorkloadAccountSpec") {
+            offenders.push(path.strip_prefix(&src).unwrap().display().to_string());
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "wire types outside fleet/: {offenders:?}"
+    );
+}

@@ -128,7 +128,8 @@ fn hostile_values_parse_back_to_the_intended_structure() {
     let catalog = Catalog::builtin().unwrap();
     let fleet = crate::support::root().join("examples/fleet");
     let inv = eksvend::fleet::load::load(&fleet).unwrap();
-    let specs = resolve::resolve(&inv, &catalog).unwrap();
+    let model = eksvend::fleet::model::convert(&inv).unwrap();
+    let specs = resolve::resolve(&model, &catalog).unwrap();
     let tera = render::engine(&catalog).unwrap();
     let mut values: Vec<String> = HOSTILE
         .iter()

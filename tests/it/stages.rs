@@ -87,9 +87,16 @@ fn resolve_reports_an_unresolvable_account_at_its_field_instead_of_dropping_it()
     let fleet = crate::support::root().join("examples/fleet");
     let mut inv = eksvend::fleet::load::load(&fleet).unwrap();
     let n = inv.accounts.len();
-    assert_eq!(eksvend::resolve::resolve(&inv, &catalog).unwrap().len(), n);
+    let model = eksvend::fleet::model::convert(&inv).unwrap();
+    assert_eq!(
+        eksvend::resolve::resolve(&model, &catalog).unwrap().len(),
+        n
+    );
     inv.accounts[1].doc.spec.network = "nowhere".into();
-    let err = eksvend::resolve::resolve(&inv, &catalog).unwrap_err();
+    let model = eksvend::fleet::model::convert(&inv).unwrap();
+    let err = eksvend::resolve::resolve(&model, &catalog)
+        .unwrap_err()
+        .locate(&inv);
     let text = err.to_string();
     assert_eq!(err.len(), 1, "{text}");
     assert!(
