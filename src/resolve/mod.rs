@@ -138,20 +138,9 @@ fn resolve_account(
             .shared_chaining_role
             .then(|| arn::role(partition, &a.account_id, &shared_role_name)),
     };
-    let mut tenants = tenants(&ids, a, identity_default);
-    add_team_namespaces(&mut tenants, a);
-    let grants = grants(&ids, &tenants);
     let ack_pod_identity = bp_param_true(bp, a, "ackPodIdentity");
-    if ack_pod_identity {
-        for t in &mut tenants {
-            t.ack_associations = t
-                .service_accounts
-                .iter()
-                .filter(|s| s.identity == IdentityMode::PodIdentity)
-                .cloned()
-                .collect();
-        }
-    }
+    let tenants = resolve_tenants(&ids, a, identity_default, ack_pod_identity);
+    let grants = grants(&ids, &tenants);
     let shared_chaining_role = ids
         .shared_role
         .as_ref()
@@ -164,10 +153,7 @@ fn resolve_account(
             .flat_map(|t| t.service_accounts.iter().cloned())
     };
     cluster.with_oidc = all_sas().any(|s| s.identity == IdentityMode::Irsa);
-    let remote = settings
-        .remote
-        .as_ref()
-        .map(|r| r.replace("{account}", name));
+    let git = git_settings(settings, name);
     let blueprint = blueprint_view(bp, a, &account, cluster_name.as_str(), net.vpc_id.as_str());
     let karpenter = karpenter_view(partition, &a.account_id, &cluster_name);
     Ok(ClusterSpec {
@@ -176,7 +162,7 @@ fn resolve_account(
         gitops: gitops_view(
             a,
             settings.gitops,
-            remote.clone().unwrap_or_default(),
+            git.remote.clone().unwrap_or_default(),
             settings.branch.as_str(),
         ),
         addon_identities: addon_identities(&blueprint.addons, a, &cluster_name, &karpenter),
@@ -195,17 +181,35 @@ fn resolve_account(
         iam: iam_settings(a, settings),
         inventory_digest: inventory_digest(a, bp),
         files: bp.spec.files.clone(),
-        git: GitSettings {
-            branch: settings.branch.to_string(),
-            author_name: settings.author_name.clone(),
-            author_email: settings.author_email.clone(),
-            remote,
-        },
+        git,
         warnings,
         account,
         cluster,
         tenants,
     })
+}
+
+/// The tenants of the account (and of its team repositories' namespaces), with their service
+/// accounts; with `ack`, each tenant's Pod Identity associations are ACK objects.
+fn resolve_tenants(
+    ids: &Ids<'_>,
+    a: &fleet::Account,
+    identity_default: IdentityMode,
+    ack: bool,
+) -> Vec<TenantView> {
+    let mut tenants = tenants(ids, a, identity_default);
+    add_team_namespaces(&mut tenants, a);
+    if ack {
+        for t in &mut tenants {
+            t.ack_associations = t
+                .service_accounts
+                .iter()
+                .filter(|s| s.identity == IdentityMode::PodIdentity)
+                .cloned()
+                .collect();
+        }
+    }
+    tenants
 }
 
 /// The account's shared chaining role: every target of the service accounts that use it.
@@ -226,6 +230,19 @@ fn shared_chaining_role(
         role_name,
         role_arn: role_arn.to_string(),
         targets,
+    }
+}
+
+/// The Fleet's git settings for the account `name` (its remote with `{account}` filled in).
+fn git_settings(settings: &fleet::Fleet, name: &str) -> GitSettings {
+    GitSettings {
+        branch: settings.branch.to_string(),
+        author_name: settings.author_name.clone(),
+        author_email: settings.author_email.clone(),
+        remote: settings
+            .remote
+            .as_ref()
+            .map(|r| r.replace("{account}", name)),
     }
 }
 
