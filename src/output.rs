@@ -7,7 +7,9 @@
     reason = "the one printer of the program"
 )]
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// How chatty a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +29,9 @@ pub struct Printer {
     pub verbosity: Verbosity,
     /// Whether stdout gets ANSI colours.
     pub colour: bool,
+    /// Set once the reader of stdout went away (`eksvend schema | head -1`): nothing more is
+    /// written there, and the run ends quietly with exit 0, as ripgrep does.
+    stdout_closed: Arc<AtomicBool>,
 }
 
 impl Printer {
@@ -34,18 +39,56 @@ impl Printer {
     pub fn new(verbosity: Verbosity) -> Printer {
         let colour = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Printer { verbosity, colour }
+        Printer {
+            verbosity,
+            colour,
+            stdout_closed: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Data for stdout (always printed).
     pub fn data(&self, text: &str) {
-        println!("{text}");
+        self.out(text.as_bytes(), true);
+    }
+
+    /// Bytes for stdout as they are (completions, the man page).
+    pub fn raw(&self, bytes: &[u8]) {
+        self.out(bytes, false);
     }
 
     /// A summary line for stdout (not with --quiet).
     pub fn info(&self, text: &str) {
         if self.verbosity != Verbosity::Quiet {
-            println!("{text}");
+            self.out(text.as_bytes(), true);
+        }
+    }
+
+    /// Whether the reader of stdout went away.
+    pub fn stdout_closed(&self) -> bool {
+        self.stdout_closed.load(Ordering::Relaxed)
+    }
+
+    fn out(&self, bytes: &[u8], newline: bool) {
+        if self.stdout_closed() {
+            return;
+        }
+        let mut stdout = std::io::stdout().lock();
+        let written = stdout
+            .write_all(bytes)
+            .and_then(|()| {
+                if newline {
+                    stdout.write_all(b"\n")
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|()| stdout.flush());
+        if let Err(e) = written {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                self.stdout_closed.store(true, Ordering::Relaxed);
+            } else {
+                eprintln!("error: cannot write to stdout: {e}");
+            }
         }
     }
 

@@ -28,6 +28,9 @@ pub fn run(cli: Cli) -> ExitStatus {
     };
     let p = Printer::new(verbosity);
     let status = match dispatch(&p, cli.command) {
+        // The reader of stdout went away (`eksvend schema | head -1`): end quietly, as
+        // ripgrep does, so that pipefail scripts do not fail.
+        _ if p.stdout_closed() => ExitStatus::Success,
         Ok(status) => status,
         Err(e) => {
             report(&p, &e);
@@ -91,18 +94,17 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
         Command::Blueprints(cmd) => blueprints::run(p, cmd),
         Command::Schema { kind } => schema::run(p, kind.as_deref()),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "eksvend",
-                &mut std::io::stdout(),
-            );
+            let mut buffer = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "eksvend", &mut buffer);
+            p.raw(&buffer);
             Ok(ExitStatus::Success)
         }
         Command::Man => {
+            let mut buffer = Vec::new();
             clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
+                .render(&mut buffer)
                 .map_err(|source| Error::Print { source })?;
+            p.raw(&buffer);
             Ok(ExitStatus::Success)
         }
     }

@@ -15,6 +15,7 @@ mod golden;
 mod hostile;
 mod identity;
 mod pipelines;
+mod pipes;
 mod regeneration;
 mod remotes;
 mod stages;

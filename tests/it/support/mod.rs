@@ -213,6 +213,19 @@ impl Cmd<'_> {
         self.run().code(0)
     }
 
+    /// Run to the end with stdout a pipe whose reader is already gone, as in
+    /// `eksvend schema | head -0`: every write to stdout fails with a broken pipe.
+    pub fn run_into_closed_pipe(self) -> Output {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = self.command().stdout(writer).output().unwrap();
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::new(),
+            stderr: self.test.scrub(&String::from_utf8_lossy(&out.stderr)),
+        }
+    }
+
     /// Start, with stdout and stderr discarded.
     pub fn spawn(self) -> Child {
         self.command()
