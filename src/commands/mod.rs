@@ -119,12 +119,32 @@ fn render_selected(
     let selection = Selection::parse(&s.only, s.shard.as_deref())?;
     let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
     let rendered = pipeline::render_inventory(&inv, &catalog, |spec| selection.matches(spec))?;
-    for r in &rendered {
+    print_warnings(p, &rendered);
+    Ok((rendered, catalog))
+}
+
+/// Each distinct warning once, with the accounts it concerns: named when there are at most
+/// three, counted otherwise (`-v` names every one).
+fn print_warnings(p: &Printer, rendered: &[Rendered]) {
+    let mut by_text: std::collections::BTreeMap<&str, Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for r in rendered {
         for w in &r.spec.warnings {
-            p.warn(&format!("{}: {w}", r.spec.account.name));
+            by_text
+                .entry(w.as_str())
+                .or_default()
+                .push(r.spec.account.name.as_str());
         }
     }
-    Ok((rendered, catalog))
+    for (text, accounts) in by_text {
+        let verbose = p.verbosity == crate::output::Verbosity::Verbose;
+        let who = if accounts.len() <= 3 || verbose {
+            accounts.join(", ")
+        } else {
+            format!("{} accounts (-v lists them)", accounts.len())
+        };
+        p.warn(&format!("{who}: {text}"));
+    }
 }
 
 /// Print an error to stderr, the one place that words errors for a person.

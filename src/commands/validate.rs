@@ -9,7 +9,8 @@ use crate::pipeline;
 
 pub(super) fn run(p: &Printer, f: &FleetArgs) -> Result<ExitStatus, Error> {
     let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
-    pipeline::render_inventory(&inv, &catalog, |_| true)?;
+    let rendered = pipeline::render_inventory(&inv, &catalog, |_| true)?;
+    super::print_warnings(p, &rendered);
     let (a, n) = (inv.accounts.len(), inv.networks.len());
     p.info(&format!(
         "{}: valid ({a} account{}, {n} network{}; every repository renders and verifies)",

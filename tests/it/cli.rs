@@ -299,3 +299,27 @@ mod refused {
         "#);
     }
 }
+
+/// `validate` prints the warnings plan and apply print, each distinct warning once: the
+/// accounts it concerns are named up to three, counted beyond (all named with `-v`).
+#[test]
+fn validate_prints_warnings_once_per_kind_with_the_accounts_counted() {
+    let t = Test::new();
+    let checkout = t.read("fleet/accounts/checkout-dev.yaml");
+    for i in 1..=3 {
+        t.file(
+            &format!("fleet/accounts/checkout-dev{i}.yaml"),
+            &checkout
+                .replace("name: checkout-dev\n", &format!("name: checkout-dev{i}\n"))
+                .replace("\"222233334444\"", &format!("\"22223333444{i}\"")),
+        );
+    }
+    let out = t.validate().success();
+    let pending = "spec.cluster.oidcIssuer is not set: the IRSA trust policies of 1 service account(s) are pending";
+    out.stderr_has(&format!("warning: 4 accounts (-v lists them): {pending}"));
+    assert_eq!(out.stderr.matches(pending).count(), 1, "{}", out.stderr);
+    let out = t.validate().args(["-v"]).success();
+    out.stderr_has(&format!(
+        "warning: checkout-dev, checkout-dev1, checkout-dev2, checkout-dev3: {pending}"
+    ));
+}
