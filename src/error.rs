@@ -82,7 +82,7 @@ pub enum Error {
         /// The branch as given.
         branch: String,
         /// What the name rule says.
-        reason: String,
+        reason: crate::domain::Invalid,
     },
     /// A blueprint reference that does not parse or that the catalog cannot satisfy.
     #[error("{reason}")]
@@ -449,7 +449,7 @@ mod tests {
             (
                 Error::Branch {
                     branch: "a..b".into(),
-                    reason: "no".into(),
+                    reason: crate::domain::Invalid::new("no"),
                 },
                 invalid,
             ),

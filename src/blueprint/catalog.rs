@@ -16,6 +16,7 @@ use super::{extends, identity, Blueprint, BlueprintSpec, ParamType};
 use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::document::{Document, API_VERSION};
+use crate::domain::DnsLabel;
 
 static BUILTIN_BLUEPRINTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 static BUILTIN_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -269,7 +270,7 @@ fn read_raw(path: &Path, folder: Folder, text: &str, raws: &mut Vec<Raw>, diags:
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    if crate::rules::dns_label(&name).is_err() {
+    if DnsLabel::try_from(name.as_str()).is_err() {
         return diags.push(err(
             "metadata.name",
             format!("{name:?} is not a valid blueprint name (a DNS-1123 label)"),

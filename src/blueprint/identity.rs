@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{Addon, POLICY_PLACEHOLDERS};
+use crate::domain::DnsLabel;
 
 /// Why an add-on's `identity.policy.file` cannot be used. `path` is the file as written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,7 +146,7 @@ pub(crate) fn check_identities(addons: &[Addon], report: &mut impl FnMut(String,
     for (i, a) in addons.iter().enumerate() {
         let Some(id) = &a.identity else { continue };
         let sa_field = format!("spec.addons[{i}].identity.serviceAccount");
-        if let Err(expected) = crate::rules::dns_label(&id.service_account) {
+        if let Err(expected) = DnsLabel::try_from(id.service_account.as_str()) {
             report(
                 sa_field.clone(),
                 format!("{:?}: {expected}", id.service_account),

@@ -6,7 +6,7 @@ pub fn parse_blueprint_ref(s: &str) -> Result<(String, Option<semver::VersionReq
         Some((n, r)) => (n, Some(r)),
         None => (s, None),
     };
-    crate::rules::dns_label(name).map_err(|e| format!("blueprint name {name:?}: {e}"))?;
+    crate::domain::DnsLabel::try_from(name).map_err(|e| format!("blueprint name {name:?}: {e}"))?;
     let req = req
         .map(|r| {
             // A full version without an operator means exactly that version (`general@1.0.0`).

@@ -18,7 +18,7 @@ pub(super) fn run(
 ) -> Result<ExitStatus, Error> {
     let (rendered, _) = render_selected(p, f, s)?;
     if let Some(b) = &opts.branch {
-        crate::fleet::rules::git_revision(b).map_err(|reason| Error::Branch {
+        crate::domain::GitRef::try_from(b.as_str()).map_err(|reason| Error::Branch {
             branch: b.clone(),
             reason,
         })?;

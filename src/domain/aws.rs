@@ -2,7 +2,7 @@
 //! resource shares: the facts accounts and shared subnets are made of.
 
 use super::newtype::{checked_string, str_traits, try_from_string};
-use super::{ensure, Invalid};
+use super::{ensure, suggest, Invalid};
 
 /// An AWS partition: the first field of every ARN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -160,7 +160,7 @@ impl TryFrom<&str> for Region {
         if let Some(info) = REGIONS.iter().find(|r| r.name == s) {
             return Ok(Self(info));
         }
-        let hint = closest(s, REGIONS.iter().map(|r| r.name))
+        let hint = suggest(s, REGIONS.iter().map(|r| r.name))
             .map_or_else(String::new, |name| format!("; did you mean {name:?}?"));
         Err(Invalid::new(format!(
             "is not an AWS region (commercial, GovCloud or China){hint}"
@@ -170,31 +170,6 @@ impl TryFrom<&str> for Region {
 
 try_from_string!(Region);
 str_traits!(Region);
-
-/// The closest of `options` to `s`, when it is close enough to be a likely typo.
-fn closest<'a>(s: &str, options: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    options
-        .into_iter()
-        .map(|o| (edit_distance(s, o), o))
-        .filter(|(d, o)| *d <= 2.max(o.len() / 4))
-        .min()
-        .map(|(_, o)| o)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
 
 /// An Availability Zone ID such as `use1-az1`, of a known region. AZ IDs, unlike AZ names
 /// (`us-east-1a`), name the same zone in every account.

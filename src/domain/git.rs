@@ -56,12 +56,27 @@ const REPO_PATH: &str =
 /// The text for paths rejected only by the segment rules.
 const REPO_PATH_SEGMENTS: &str = "expected a relative path inside the repository (letters, digits, '-', '_', '.', '/'; no '..', '.' or '.git' segments, no empty segments)";
 
-fn repo_path(s: &str) -> Result<(), Invalid> {
-    let chars_ok = !s.starts_with('/')
+/// Relative, no `..` segment, only letters, digits, `-`, `_`, `.` and `/`.
+fn relative_path(s: &str) -> Result<(), Invalid> {
+    let ok = !s.starts_with('/')
         && !s.split('/').any(|seg| seg == "..")
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
-    ensure(chars_ok, REPO_PATH)?;
+    ensure(ok, REPO_PATH)
+}
+
+checked_string!(
+    /// A directory of a team's repository that Argo CD or Flux reads
+    /// (`spec.gitops.repos[].path`): `.` for the repository root, or a relative path of letters,
+    /// digits, `-`, `_`, `.` and `/` without `..` segments. It names a path in *another*
+    /// repository, resolved by the GitOps engine, so `.` and `./x` are fine here; files eksvend
+    /// writes are [`RepoPath`]s.
+    TeamRepoPath,
+    relative_path
+);
+
+fn repo_path(s: &str) -> Result<(), Invalid> {
+    relative_path(s)?;
     let segments_ok = s
         .split('/')
         .all(|seg| !seg.is_empty() && seg != "." && !seg.eq_ignore_ascii_case(".git"));
@@ -160,6 +175,18 @@ mod tests {
             REPO_PATH_SEGMENTS,
         ));
         assert_table::<RepoPath>(&table);
+        let team_ok: Vec<&str> = table
+            .iter()
+            .filter(|(_, want)| *want != Err(REPO_PATH))
+            .map(|(input, _)| *input)
+            .collect();
+        let team_bad: Vec<&str> = table
+            .iter()
+            .filter(|(_, want)| *want == Err(REPO_PATH))
+            .map(|(input, _)| *input)
+            .collect();
+        assert!(team_ok.contains(&".") && team_ok.contains(&"deploy/prod"));
+        assert_table::<TeamRepoPath>(&ok_and_bad(&team_ok, &team_bad, REPO_PATH));
         let path = RepoPath::try_from("deploy/prod").expect("valid");
         assert_eq!(path.segments().collect::<Vec<_>>(), ["deploy", "prod"]);
     }

@@ -13,14 +13,16 @@ mod git;
 mod iam;
 mod names;
 mod newtype;
+mod suggest;
 
 pub use aws::{
     AccountId, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId, REGIONS,
 };
-pub use git::{GitRef, GitUrl, RepoPath};
+pub use git::{GitRef, GitUrl, RepoPath, TeamRepoPath};
 pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};
 pub use limits::LimitExceeded;
 pub use names::{BlueprintRef, DnsLabel, KubernetesVersion, LabelValue, Quantity};
+pub use suggest::suggest;
 
 /// A value that does not have the shape its type requires.
 ///
@@ -39,6 +41,17 @@ impl Invalid {
     pub fn new(expected: impl Into<String>) -> Self {
         Self {
             expected: expected.into(),
+        }
+    }
+
+    /// The message about `value`: `"<value>" is …` when the text starts with `is `, otherwise
+    /// `"<value>" is not valid: …`.
+    #[must_use]
+    pub fn message_for(&self, value: &str) -> String {
+        if self.expected.starts_with("is ") {
+            format!("{value:?} {}", self.expected)
+        } else {
+            format!("{value:?} is not valid: {}", self.expected)
         }
     }
 }

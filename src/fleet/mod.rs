@@ -2,7 +2,6 @@
 
 pub mod load;
 pub mod model;
-pub use crate::rules;
 pub mod schema;
 pub mod spans;
 pub mod validate;

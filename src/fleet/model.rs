@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::domain::{
     AccountId, BlueprintRef, DnsLabel, ExternalId, GitRef, GitUrl, Invalid, KubernetesVersion,
-    LabelValue, OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId, VpcId,
-    ZoneId,
+    LabelValue, OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId,
+    TeamRepoPath, VpcId, ZoneId,
 };
 use crate::fleet::wire::{self, ChainingMode, Engine, IdentityMode, Statement};
 use crate::fleet::{Inventory, Sourced};
@@ -132,8 +132,8 @@ pub struct TeamRepo {
     pub team: DnsLabel,
     /// Git URL.
     pub url: GitUrl,
-    /// Path in that repository (a relative path; `.` is its root).
-    pub path: Option<String>,
+    /// Path in that repository (`.` is its root).
+    pub path: Option<TeamRepoPath>,
     /// Branch or tag to follow.
     pub revision: Option<GitRef>,
     /// Namespaces it deploys into.
@@ -266,13 +266,11 @@ impl<'a, T> Conv<'a, T> {
             Ok(v) => Some(v),
             Err(e) => {
                 self.ok = false;
-                let message = if e.expected.starts_with("is ") {
-                    format!("{value:?} {e}")
-                } else {
-                    format!("{value:?} is not valid: {e}")
-                };
-                self.diags
-                    .push(Diagnostic::new(self.src.at(field), field, message));
+                self.diags.push(Diagnostic::new(
+                    self.src.at(field),
+                    field,
+                    e.message_for(value),
+                ));
                 None
             }
         }
@@ -446,13 +444,14 @@ fn convert_repo<T>(c: &mut Conv<'_, T>, at: &str, r: &wire::TeamRepo) -> Option<
     let name = c.typed(&format!("{at}.name"), &r.name);
     let team = c.typed(&format!("{at}.team"), &r.team);
     let url = c.typed(&format!("{at}.url"), &r.url);
+    let path = optional(c, &format!("{at}.path"), r.path.as_deref());
     let revision = optional(c, &format!("{at}.revision"), r.revision.as_deref());
     let namespaces = c.list(&format!("{at}.namespaces"), &r.namespaces);
     Some(TeamRepo {
         name: name?,
         team: team?,
         url: url?,
-        path: r.path.clone(),
+        path: path.ok()?,
         revision: revision.ok()?,
         namespaces,
     })

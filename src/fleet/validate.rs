@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::rules;
 use super::wire::{
     Document, FleetSpec, IdentityMode, NetworkSpec, Subnet, TeamRepo, Tenant, WorkloadAccountSpec,
 };
@@ -12,7 +11,11 @@ use super::{Inventory, Sourced};
 use crate::blueprint::catalog::Catalog;
 use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
-use crate::network;
+use crate::domain::{
+    suggest, AccountId, DnsLabel, GitRef, GitUrl, Invalid, KubernetesVersion, LabelValue,
+    OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId, TeamRepoPath, VpcId,
+    ZoneId,
+};
 
 mod identity;
 
@@ -48,20 +51,23 @@ impl<'a, T> Check<'a, T> {
     }
 
     /// Report `value` at `field` when `rule` rejects it.
-    pub(crate) fn rule(
+    pub(crate) fn rule<V>(
         &mut self,
         field: &str,
         value: &str,
-        rule: impl Fn(&str) -> Result<(), String>,
-    ) {
-        if let Err(expected) = rule(value) {
-            let message = if expected.starts_with("is ") {
-                format!("{value:?} {expected}")
-            } else {
-                format!("{value:?} is not valid: {expected}")
-            };
-            self.error(field, message);
-        }
+        rule: impl FnOnce(&str) -> Result<V, Invalid>,
+    ) -> Option<V> {
+        rule(value)
+            .map_err(|e| self.error(field, e.message_for(value)))
+            .ok()
+    }
+
+    /// `value` as a `V`, or `None` with the finding at `field`.
+    pub(crate) fn parse<V>(&mut self, field: &str, value: &str) -> Option<V>
+    where
+        V: for<'s> TryFrom<&'s str, Error = Invalid>,
+    {
+        self.rule(field, value, |s| V::try_from(s))
     }
 }
 
@@ -183,14 +189,16 @@ fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &m
     let mut c = Check { src, diags };
     let spec = &src.doc.spec;
     match &spec.git.remote {
-        Some(remote) => c.rule("spec.git.remote", &remote.replace("{account}", "x"), rules::git_url),
+        Some(remote) => {
+            c.parse::<GitUrl>("spec.git.remote", &remote.replace("{account}", "x"));
+        }
         None if has_accounts => c.error(
             "spec.git",
             "spec.git.remote is required: Argo CD and Flux read each account's repository from it, e.g. \"https://git.acme.example/platform/eks-{account}.git\"",
         ),
         None => {}
     }
-    c.rule("spec.git.branch", &spec.git.branch, rules::git_revision);
+    c.parse::<GitRef>("spec.git.branch", &spec.git.branch);
     if !spec.git.author.email.contains('@') || spec.git.author.email.contains(['<', '>', '\n']) {
         c.error(
             "spec.git.author.email",
@@ -204,11 +212,7 @@ fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &m
         );
     }
     if let Some(v) = &spec.defaults.kubernetes_version {
-        c.rule(
-            "spec.defaults.kubernetesVersion",
-            v,
-            rules::kubernetes_version,
-        );
+        c.parse::<KubernetesVersion>("spec.defaults.kubernetesVersion", v);
     }
     identity::check_fleet_iam(&mut c);
 }
@@ -216,24 +220,16 @@ fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &m
 fn check_network(src: &Sourced<Document<NetworkSpec>>, diags: &mut Diagnostics) {
     let mut c = Check { src, diags };
     let spec = &src.doc.spec;
-    c.rule("metadata.name", &src.doc.metadata.name, rules::dns_label);
-    c.rule("spec.accountId", &spec.account_id, rules::account_id);
-    let region = network::region(&spec.region);
-    if region.is_none() {
-        c.error("spec.region", unknown_region(&spec.region));
+    c.parse::<DnsLabel>("metadata.name", &src.doc.metadata.name);
+    let account = c.parse::<AccountId>("spec.accountId", &spec.account_id);
+    let region = c.parse::<Region>("spec.region", &spec.region);
+    c.parse::<VpcId>("spec.vpcId", &spec.vpc_id);
+    // The share must be of the network's region and account: unknown while either is invalid.
+    if let (Some(region), Some(account)) = (&region, &account) {
+        c.rule("spec.ramShareArn", &spec.ram_share_arn, |s| {
+            RamShareArn::parse(s, region, account)
+        });
     }
-    if !network::is_resource_id(&spec.vpc_id, "vpc") {
-        c.error(
-            "spec.vpcId",
-            format!(
-                "{:?} is not a VPC ID: expected vpc- followed by 8 or 17 lowercase hex digits",
-                spec.vpc_id
-            ),
-        );
-    }
-    c.rule("spec.ramShareArn", &spec.ram_share_arn, |s| {
-        rules::ram_share_arn(s, &spec.region, &spec.account_id)
-    });
     let mut seen = BTreeSet::new();
     for (tier, subnets) in [
         ("private", &spec.subnets.private),
@@ -244,7 +240,7 @@ fn check_network(src: &Sourced<Document<NetworkSpec>>, diags: &mut Diagnostics) 
                 &mut c,
                 &format!("spec.subnets.{tier}[{i}]"),
                 subnet,
-                region,
+                region.as_ref(),
                 &mut seen,
             );
         }
@@ -270,35 +266,28 @@ fn check_subnet(
     c: &mut Check<'_, Document<NetworkSpec>>,
     field: &str,
     subnet: &Subnet,
-    region: Option<&network::Region>,
+    region: Option<&Region>,
     seen: &mut BTreeSet<String>,
 ) {
-    if !network::is_resource_id(&subnet.id, "subnet") {
-        c.error(&format!("{field}.id"), format!("{:?} is not a subnet ID: expected subnet- followed by 8 or 17 lowercase hex digits", subnet.id));
-    } else if !seen.insert(subnet.id.clone()) {
-        c.error(
-            &format!("{field}.id"),
-            format!("subnet {:?} is listed twice", subnet.id),
-        );
+    let id_field = format!("{field}.id");
+    if c.parse::<SubnetId>(&id_field, &subnet.id).is_some() && !seen.insert(subnet.id.clone()) {
+        c.error(&id_field, format!("subnet {:?} is listed twice", subnet.id));
     }
-    match (network::region_of_zone_id(&subnet.zone_id), region) {
-        (None, _) => c.error(
-            &format!("{field}.zoneId"),
-            format!("{:?} is not an AZ ID: expected the AZ *ID* such as use1-az1 (AZ names like us-east-1a differ between accounts)", subnet.zone_id),
-        ),
-        (Some(zr), Some(r)) if zr.name != r.name => c.error(
-            &format!("{field}.zoneId"),
-            format!("AZ ID {:?} belongs to {}, not to the network's region {} (expected {}-azN)", subnet.zone_id, zr.name, r.name, r.zone_prefix),
-        ),
-        _ => {}
+    let zone_field = format!("{field}.zoneId");
+    let zone = c.parse::<ZoneId>(&zone_field, &subnet.zone_id);
+    if let (Some(zone), Some(r)) = (zone, region) {
+        if zone.region() != *r {
+            c.error(
+                &zone_field,
+                format!(
+                    "AZ ID {:?} belongs to {}, not to the network's region {r} (expected {}-azN)",
+                    subnet.zone_id,
+                    zone.region(),
+                    r.zone_prefix()
+                ),
+            );
+        }
     }
-}
-
-fn unknown_region(name: &str) -> String {
-    let hint = rules::suggest(name, network::REGIONS.iter().map(|r| r.name))
-        .map(|s| format!("; did you mean {s:?}?"))
-        .unwrap_or_default();
-    format!("{name:?} is not an AWS region (commercial, GovCloud or China){hint}")
 }
 
 fn check_account(
@@ -309,28 +298,23 @@ fn check_account(
 ) {
     let mut c = Check { src, diags };
     let spec = &src.doc.spec;
-    c.rule("metadata.name", &src.doc.metadata.name, rules::dns_label);
-    c.rule("spec.accountId", &spec.account_id, rules::account_id);
-    c.rule("spec.team", &spec.team, rules::label_value);
-    c.rule("spec.environment", &spec.environment, rules::label_value);
-    if network::region(&spec.region).is_none() {
-        c.error("spec.region", unknown_region(&spec.region));
-    }
+    c.parse::<DnsLabel>("metadata.name", &src.doc.metadata.name);
+    c.parse::<AccountId>("spec.accountId", &spec.account_id);
+    c.parse::<LabelValue>("spec.team", &spec.team);
+    c.parse::<LabelValue>("spec.environment", &spec.environment);
+    let region = c.parse::<Region>("spec.region", &spec.region);
     check_network_ref(&mut c, inv);
     check_blueprint_ref(&mut c, catalog);
     if let Some(name) = &spec.cluster.name {
-        c.rule("spec.cluster.name", name, rules::dns_label);
+        c.parse::<DnsLabel>("spec.cluster.name", name);
     }
     if let Some(v) = &spec.cluster.kubernetes_version {
-        c.rule(
-            "spec.cluster.kubernetesVersion",
-            v,
-            rules::kubernetes_version,
-        );
+        c.parse::<KubernetesVersion>("spec.cluster.kubernetesVersion", v);
     }
-    if let Some(issuer) = &spec.cluster.oidc_issuer {
+    // The issuer must be of the account's region: unknown while the region is invalid.
+    if let (Some(issuer), Some(region)) = (&spec.cluster.oidc_issuer, &region) {
         c.rule("spec.cluster.oidcIssuer", issuer, |s| {
-            rules::oidc_issuer(s, &spec.region)
+            OidcIssuer::parse(s, region)
         });
     }
     check_repos(&mut c, &spec.gitops.repos);
@@ -350,7 +334,7 @@ fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inv
     match inv.networks.iter().find(|n| n.doc.metadata.name == spec.network) {
         None => {
             let names = inv.networks.iter().map(|n| n.doc.metadata.name.as_str());
-            let hint = rules::suggest(&spec.network, names.clone()).map_or_else(|| format!("known networks: {}", names.collect::<Vec<_>>().join(", ")), |s| format!("did you mean {s:?}?"));
+            let hint = suggest(&spec.network, names.clone()).map_or_else(|| format!("known networks: {}", names.collect::<Vec<_>>().join(", ")), |s| format!("did you mean {s:?}?"));
             c.error("spec.network", format!("no Network named {:?}; {hint}", spec.network));
         }
         Some(net) if net.doc.spec.region != spec.region => c.error(
@@ -418,7 +402,7 @@ fn check_repos(c: &mut Check<'_, Document<WorkloadAccountSpec>>, repos: &[TeamRe
     let mut names = BTreeMap::new();
     for (i, repo) in repos.iter().enumerate() {
         let f = |s: &str| format!("spec.gitops.repos[{i}].{s}");
-        c.rule(&f("name"), &repo.name, rules::dns_label);
+        c.parse::<DnsLabel>(&f("name"), &repo.name);
         if names.insert(repo.name.clone(), i).is_some() {
             c.error(
                 &f("name"),
@@ -428,22 +412,22 @@ fn check_repos(c: &mut Check<'_, Document<WorkloadAccountSpec>>, repos: &[TeamRe
                 ),
             );
         }
-        c.rule(&f("team"), &repo.team, rules::dns_label);
+        c.parse::<DnsLabel>(&f("team"), &repo.team);
         if repo.team == "platform" {
             c.error(
                 &f("team"),
                 "team \"platform\" is reserved for this repository's own platform project",
             );
         }
-        c.rule(&f("url"), &repo.url, rules::git_url);
+        c.parse::<GitUrl>(&f("url"), &repo.url);
         if let Some(path) = &repo.path {
-            c.rule(&f("path"), path, rules::repo_path);
+            c.parse::<TeamRepoPath>(&f("path"), path);
         }
         if let Some(rev) = &repo.revision {
-            c.rule(&f("revision"), rev, rules::git_revision);
+            c.parse::<GitRef>(&f("revision"), rev);
         }
         for (j, ns) in repo.namespaces.iter().enumerate() {
-            c.rule(&f(&format!("namespaces[{j}]")), ns, rules::dns_label);
+            c.parse::<DnsLabel>(&f(&format!("namespaces[{j}]")), ns);
             if RESERVED_NAMESPACES.contains(&ns.as_str()) {
                 c.error(&f(&format!("namespaces[{j}]")), format!("namespace {ns:?} is reserved for the platform; a team repository may not deploy into it"));
             }
@@ -459,7 +443,7 @@ fn check_tenants(
     let mut namespaces = BTreeSet::new();
     for (i, tenant) in tenants.iter().enumerate() {
         let f = |s: &str| format!("spec.tenants[{i}].{s}");
-        c.rule(&f("namespace"), &tenant.namespace, rules::dns_label);
+        c.parse::<DnsLabel>(&f("namespace"), &tenant.namespace);
         if RESERVED_NAMESPACES.contains(&tenant.namespace.as_str()) {
             c.error(
                 &f("namespace"),
@@ -478,7 +462,7 @@ fn check_tenants(
         if let Some(q) = &tenant.quota {
             for (key, v) in [("cpu", &q.cpu), ("memory", &q.memory)] {
                 if let Some(v) = v {
-                    c.rule(&f(&format!("quota.{key}")), &v.as_string(), rules::quantity);
+                    c.parse::<Quantity>(&f(&format!("quota.{key}")), &v.as_string());
                 }
             }
         }
@@ -495,7 +479,7 @@ fn check_service_accounts(
     let mut names = BTreeSet::new();
     for (j, sa) in tenant.service_accounts.iter().enumerate() {
         let f = |s: &str| format!("spec.tenants[{i}].serviceAccounts[{j}].{s}");
-        c.rule(&f("name"), &sa.name, rules::dns_label);
+        c.parse::<DnsLabel>(&f("name"), &sa.name);
         if !names.insert(sa.name.clone()) {
             c.error(
                 &f("name"),
@@ -515,10 +499,10 @@ fn check_service_accounts(
             );
         }
         for (k, arn) in sa.policy_arns.iter().enumerate() {
-            c.rule(&f(&format!("policyArns[{k}]")), arn, rules::policy_arn);
+            c.parse::<PolicyArn>(&f(&format!("policyArns[{k}]")), arn);
         }
         for (k, arn) in sa.assume_roles.iter().enumerate() {
-            c.rule(&f(&format!("assumeRoles[{k}]")), arn, rules::role_arn);
+            c.parse::<RoleArn>(&f(&format!("assumeRoles[{k}]")), arn);
         }
         identity::check_service_account(c, &f, sa, sa.identity.unwrap_or(mode));
     }

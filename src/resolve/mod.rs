@@ -388,7 +388,7 @@ fn gitops_view(
             name: r.name.to_string(),
             team: r.team.to_string(),
             url: r.url.to_string(),
-            path: r.path.clone().unwrap_or_else(|| ".".to_string()),
+            path: r.path.as_ref().map_or(".", |p| p.as_str()).to_string(),
             revision: r
                 .revision
                 .as_ref()

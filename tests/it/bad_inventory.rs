@@ -418,3 +418,20 @@ fn missing_inventory() {
     1 error found; nothing was written
     "#);
 }
+
+/// A team repository's `path` is a directory of *that* repository, which Argo CD or Flux reads:
+/// `.` (its root) is valid there, unlike in the paths of the files eksvend writes.
+#[test]
+fn team_repo_path_is_a_directory_of_that_repository() {
+    let t = Test::new();
+    t.edit(&format!("fleet/{PAY}"), "path: clusters/prod", "path: .");
+    t.validate().success();
+    let stderr = refused(&[(PAY, "path: deploy/prod", "path: deploy/../../prod")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:20:15: spec.gitops.repos[0].path: "deploy/../../prod" is not valid: expected a relative path inside the repository (letters, digits, '-', '_', '.', '/'; no '..')
+       |
+    20 |         path: deploy/../../prod
+       |               ^
+    1 error found; nothing was written
+    "#);
+}

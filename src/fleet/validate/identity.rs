@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::Check;
-use crate::fleet::rules;
+use crate::domain::{suggest, IamAction, RoleArn};
 use crate::fleet::wire::{
     ChainingMode, Document, Effect, FleetSpec, IdentityMode, ServiceAccount, Statement,
     WorkloadAccountSpec,
@@ -56,7 +56,7 @@ pub(super) fn check_fleet_iam(c: &mut Check<'_, Document<FleetSpec>>) {
                 format!("wildcard principal {arn:?}: the SCP exempts exactly one platform role; name its ARN"),
             );
         } else {
-            c.rule("spec.iam.platformRoleArn", arn, rules::role_arn);
+            c.parse::<RoleArn>("spec.iam.platformRoleArn", arn);
         }
     }
 }
@@ -198,7 +198,7 @@ fn check_statement(c: &mut Check<'_, Document<WorkloadAccountSpec>>, at: &str, s
         "NotAction"
     };
     for (a, action) in actions.iter().enumerate() {
-        c.rule(&format!("{at}.{key}[{a}]"), action, rules::iam_action);
+        c.parse::<IamAction>(&format!("{at}.{key}[{a}]"), action);
     }
     let resources = st.resource.to_vec();
     if resources.is_empty() {
@@ -229,7 +229,7 @@ fn check_statement(c: &mut Check<'_, Document<WorkloadAccountSpec>>, at: &str, s
             base.strip_suffix("IfExists").unwrap_or(base)
         };
         if !CONDITION_OPERATORS.contains(&base) {
-            let hint = rules::suggest(base, CONDITION_OPERATORS.iter().copied())
+            let hint = suggest(base, CONDITION_OPERATORS.iter().copied())
                 .map(|s| format!("; did you mean {s:?}?"))
                 .unwrap_or_default();
             c.error(
