@@ -223,6 +223,32 @@ fn external_id_of_a_target_that_is_not_native() {
     "#);
 }
 
+/// STS takes external IDs of 2 to 1224 characters; validation accepted a single character,
+/// which `sts:AssumeRole` would reject. Validation reports it with every other finding (here
+/// the account ID), not only once the rest of the inventory is valid.
+#[test]
+fn external_id_of_one_character() {
+    let stderr = refused(&[
+        (
+            PAY,
+            "          assumeRoles: [arn:aws:iam::555566667777:role/fx-rates-reader]\n",
+            "          assumeRoles: [arn:aws:iam::555566667777:role/fx-rates-reader]\n          externalIds: {\"arn:aws:iam::555566667777:role/fx-rates-reader\": x}\n",
+        ),
+        (PAY, "accountId: \"111122223333\"", "accountId: \"11112222333\""),
+    ]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:7:14: spec.accountId: "11112222333" is not a 12-digit AWS account ID (write it as a quoted string)
+      |
+    7 |   accountId: "11112222333"
+      |              ^
+    error: fleet/accounts/payments-prod.yaml:55:75: spec.tenants[0].serviceAccounts[2].externalIds.arn:aws:iam::555566667777:role/fx-rates-reader: "x" is not an STS external ID: 2-1224 of letters, digits and +=,.@:/-_
+       |
+    55 |           externalIds: {"arn:aws:iam::555566667777:role/fx-rates-reader": x}
+       |                                                                           ^
+    2 errors found; nothing was written
+    "#);
+}
+
 #[test]
 fn trust_policy_quota_out_of_range() {
     let stderr = refused(&[(

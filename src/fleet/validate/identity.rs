@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::Check;
-use crate::domain::{suggest, IamAction, RoleArn};
+use crate::domain::{suggest, ExternalId, IamAction, RoleArn};
 use crate::fleet::wire::{
     ChainingMode, Document, Effect, FleetSpec, IdentityMode, ServiceAccount, Statement,
     WorkloadAccountSpec,
@@ -133,18 +133,8 @@ pub(super) fn check_service_account(
         let field = f(&format!("externalIds.{arn}"));
         if chaining != ChainingMode::Native || !sa.assume_roles.contains(arn) {
             c.error(&field, format!("an external ID belongs to a native-chaining target of this service account; {arn:?} is not one"));
-        } else if id.is_empty()
-            || id.len() > 1224
-            || !id
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@:/-_".contains(ch))
-        {
-            c.error(
-                &field,
-                format!(
-                    "{id:?} is not an STS external ID: 2-1224 of letters, digits and +=,.@:/-_"
-                ),
-            );
+        } else {
+            c.parse::<ExternalId>(&field, id);
         }
     }
     if sa.disable_session_tags {
