@@ -29,7 +29,6 @@ pub mod error;
 pub mod gitops;
 pub mod identity;
 pub mod network;
-pub mod rules;
 pub mod stats;
 
 // The stages, in pipeline order.

@@ -4,8 +4,7 @@
 
 pub mod schema;
 
-pub use crate::rules::is_safe_path;
-
+use crate::domain::RepoPath;
 use crate::render::RenderedTree;
 
 /// A rendered file that is not well-formed.
@@ -34,7 +33,7 @@ pub fn verify(tree: &RenderedTree) -> Vec<VerifyError> {
         } else {
             Vec::new()
         };
-        if !is_safe_path(path) {
+        if RepoPath::try_from(path.as_str()).is_err() {
             errors.push(VerifyError {
                 account: tree.account.clone(),
                 path: path.clone(),
@@ -178,8 +177,29 @@ mod tests {
             1
         );
         assert_eq!(verify(&tree("a.json", "{")).len(), 1);
-        assert_eq!(verify(&tree("../a.json", "{}")).len(), 1);
-        assert!(!is_safe_path("a/../../b"));
-        assert!(!is_safe_path(".git/config"));
+    }
+
+    /// A rendered path must stay inside the repository and out of its `.git`, in any case:
+    /// `.GIT` is the same directory on case-insensitive file systems.
+    #[test]
+    fn paths_leaving_the_repository_or_reaching_into_git_are_refused() {
+        for path in [
+            "../a.json",
+            "a/../../b.json",
+            "/a.json",
+            ".git/config.json",
+            ".GIT/config.json",
+            "a/.Git/b.json",
+            "a//b.json",
+            "./a.json",
+        ] {
+            let errors = verify(&tree(path, "{}"));
+            assert_eq!(errors.len(), 1, "{path}");
+            assert_eq!(
+                errors[0].message,
+                "the path leaves the repository or is not a plain relative path"
+            );
+        }
+        assert!(verify(&tree(".github/a.json", "{}")).is_empty());
     }
 }

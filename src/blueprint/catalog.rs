@@ -16,7 +16,7 @@ use super::{extends, identity, Blueprint, BlueprintSpec, ParamType};
 use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::document::{Document, API_VERSION};
-use crate::domain::DnsLabel;
+use crate::domain::{DnsLabel, RepoPath};
 
 static BUILTIN_BLUEPRINTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 static BUILTIN_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -456,7 +456,7 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
             );
         }
         let placeholder_ok = f.path.contains("{tenant}") == f.for_each.is_some();
-        if !placeholder_ok || !crate::rules::is_safe_path(&f.path.replace("{tenant}", "x")) {
+        if !placeholder_ok || RepoPath::try_from(f.path.replace("{tenant}", "x")).is_err() {
             err(format!("spec.files[{i}].path"), format!("{:?}: expected a relative path inside the repository, with {{tenant}} exactly when forEach: tenants", f.path));
         }
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{Addon, POLICY_PLACEHOLDERS};
-use crate::domain::DnsLabel;
+use crate::domain::{DnsLabel, RepoPath};
 
 /// Why an add-on's `identity.policy.file` cannot be used. `path` is the file as written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +62,7 @@ pub(crate) fn load_document(
     path: &str,
     read: impl FnOnce(&str) -> std::io::Result<String>,
 ) -> Result<Value, PolicyFileError> {
-    if !crate::rules::is_safe_path(path) {
+    if RepoPath::try_from(path).is_err() {
         return Err(PolicyFileError::Unsafe { path: path.into() });
     }
     let text = read(path).map_err(|e| PolicyFileError::Unreadable {
@@ -242,6 +242,7 @@ mod tests {
         let table: &[(&str, &str, &str)] = &[
             ("../p.json", ok, "\"../p.json\": expected a relative path inside the blueprint's folder"),
             ("/etc/p.json", ok, "\"/etc/p.json\": expected a relative path"),
+            (".GIT/p.json", ok, "\".GIT/p.json\": expected a relative path inside the blueprint's folder"),
             ("p.json", "{", "\"p.json\": not JSON: EOF while parsing an object at line 1 column 1"),
             ("p.json", r#"{"Statement": []}"#, "\"p.json\": not an IAM policy document: expected \"Version\": \"2012-10-17\""),
             ("p.json", r#"{"Version": "2012-10-17", "Statement": {}}"#, "expected a non-empty \"Statement\" array"),

@@ -200,19 +200,21 @@ fn catalog_errors_name_the_blueprint_file() {
         ("orphan", "  version: 1.0.0\n  extends: nothing@1\n"),
         ("bad", "  version: one\n  files: []\n"),
         ("when", "  version: 1.0.0\n  files:\n    - {template: missing.yaml, path: ../x.yaml, when: nope}\n"),
+        ("git", "  version: 1.0.0\n  files:\n    - {template: platform/kustomization.yaml, path: .GIT/hooks/x.yaml}\n"),
     ] {
         t.file(&format!("custom/blueprints/{name}/blueprint.yaml"), &blueprint(name, rest));
     }
     let out = t.validate().args(["--blueprints", "custom"]).run().code(1);
     insta::assert_snapshot!(out.stderr, @r#"
     error: custom/blueprints/bad/blueprint.yaml: spec.version: "one" is not a semantic version such as 1.2.0: unexpected character 'o' while parsing major version number
+    error: custom/blueprints/git/blueprint.yaml: spec.files[0].path: git@1.0.0: ".GIT/hooks/x.yaml": expected a relative path inside the repository, with {tenant} exactly when forEach: tenants
     error: custom/blueprints/loop-a/blueprint.yaml: spec.extends: extends forms a cycle: loop-a@1.0.0 -> loop-b@1.0.0 -> loop-a@1.0.0
     error: custom/blueprints/loop-b/blueprint.yaml: spec.extends: extends forms a cycle: loop-b@1.0.0 -> loop-a@1.0.0 -> loop-b@1.0.0
     error: custom/blueprints/orphan/blueprint.yaml: spec.extends: extends "nothing@1", but no such blueprint version is in the catalog
     error: custom/blueprints/when/blueprint.yaml: spec.files[0].path: when@1.0.0: "../x.yaml": expected a relative path inside the repository, with {tenant} exactly when forEach: tenants
     error: custom/blueprints/when/blueprint.yaml: spec.files[0].template: when@1.0.0: no template "missing.yaml" in the catalog
     error: custom/blueprints/when/blueprint.yaml: spec.files[0].when: when@1.0.0: must name a boolean parameter of the blueprint
-    7 errors found; nothing was written
+    8 errors found; nothing was written
     "#);
 }
 
