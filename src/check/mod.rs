@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::domain::limits;
 use crate::fleet::validate::Check;
 use crate::fleet::Inventory;
 use crate::iam::{Documents, Origin};
+use crate::identity::lint;
 use crate::identity::modes::IdentityMode;
-use crate::identity::{limits, lint};
 use crate::resolve::{AddonRole, ClusterSpec};
 
 /// Check every resolved account with its IAM documents; all findings at once.

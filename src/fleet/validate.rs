@@ -12,7 +12,7 @@ use crate::blueprint::catalog::Catalog;
 use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::domain::{
-    suggest, AccountId, DnsLabel, GitRef, GitUrl, Invalid, KubernetesVersion, LabelValue,
+    limits, suggest, AccountId, DnsLabel, GitRef, GitUrl, Invalid, KubernetesVersion, LabelValue,
     OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId, TeamRepoPath, VpcId,
     ZoneId,
 };
@@ -489,12 +489,13 @@ fn check_service_accounts(
                 ),
             );
         }
-        if sa.policy_arns.len() > 10 {
+        if sa.policy_arns.len() > limits::MANAGED_PER_ROLE {
             c.error(
                 &f("policyArns"),
                 format!(
-                    "{} managed policies; IAM allows at most 10 per role",
-                    sa.policy_arns.len()
+                    "{} managed policies; IAM allows at most {} per role",
+                    sa.policy_arns.len(),
+                    limits::MANAGED_PER_ROLE
                 ),
             );
         }

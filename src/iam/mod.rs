@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use crate::domain::limits;
 use crate::identity::lint::Kind;
 use crate::identity::modes::{ChainingMode, IdentityMode};
 use crate::identity::policy::Chaining;
-use crate::identity::{chaining, irsa, karpenter, limits, pod_identity, policy, scp};
+use crate::identity::{chaining, irsa, karpenter, pod_identity, policy, scp};
 use crate::resolve::{AddonRole, ClusterSpec, Grant, ServiceAccountView};
 
 /// Which inventory field a document comes from (for validation messages).
@@ -151,7 +152,7 @@ fn documents(spec: &ClusterSpec) -> Vec<Doc> {
         path: "iam/scp/deny-eks-session-tag-keys.json".into(),
         value: scp::document(spec.iam.platform_role_arn.as_deref()),
         kind: Kind::Permission,
-        limit: Some(("service control policy", scp::MAX_CHARS, "")),
+        limit: Some(("service control policy", limits::SCP, "")),
         origin: Origin::Generated,
     });
     out

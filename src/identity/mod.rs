@@ -6,7 +6,6 @@ pub mod abac;
 pub mod chaining;
 pub mod irsa;
 pub mod karpenter;
-pub mod limits;
 pub mod lint;
 pub mod modes;
 pub mod pod_identity;

@@ -9,9 +9,6 @@ use super::VERSION;
 /// Tag key patterns reserved for EKS Pod Identity session tags.
 pub const RESERVED_TAG_KEYS: [&str; 2] = ["kubernetes-*", "eks-*"];
 
-/// Service control policies may be at most this many characters.
-pub const MAX_CHARS: usize = 5_120;
-
 /// The SCP document. Without a platform role, nobody in the member accounts may set the keys.
 pub fn document(platform_role_arn: Option<&str>) -> Value {
     let mut condition = json!({

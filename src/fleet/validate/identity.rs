@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 
 use super::Check;
-use crate::domain::{suggest, ExternalId, IamAction, RoleArn};
+use crate::domain::{limits, suggest, ExternalId, IamAction, RoleArn};
 use crate::fleet::wire::{
     ChainingMode, Document, Effect, FleetSpec, IdentityMode, ServiceAccount, Statement,
     WorkloadAccountSpec,
 };
-use crate::identity::{limits, policy};
+use crate::identity::policy;
 
 /// IAM condition operators (before `IfExists` and the set prefixes).
 const CONDITION_OPERATORS: &[&str] = &[
