@@ -8,7 +8,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::blueprint::catalog::LookupError;
 use crate::diag::Diagnostics;
+use crate::domain::Invalid;
 use crate::render::RenderError;
 use crate::verify::VerifyError;
 
@@ -82,7 +84,7 @@ pub enum Error {
         /// The branch as given.
         branch: String,
         /// What the name rule says.
-        reason: crate::domain::Invalid,
+        reason: Invalid,
     },
     /// A blueprint reference that does not parse or that the catalog cannot satisfy.
     #[error("{reason}")]
@@ -90,7 +92,7 @@ pub enum Error {
         /// The reference as given (`name` or `name@req`).
         name: String,
         /// What the catalog says.
-        reason: String,
+        reason: LookupError,
     },
     /// `eksvend schema KIND` with an unknown kind.
     #[error("unknown kind {kind:?}; expected one of {}", .expected.join(", "))]
@@ -449,14 +451,14 @@ mod tests {
             (
                 Error::Branch {
                     branch: "a..b".into(),
-                    reason: crate::domain::Invalid::new("no"),
+                    reason: Invalid::new("no"),
                 },
                 invalid,
             ),
             (
                 Error::Blueprint {
                     name: "nope".into(),
-                    reason: "unknown".into(),
+                    reason: Invalid::new("unknown").into(),
                 },
                 invalid,
             ),

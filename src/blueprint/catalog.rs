@@ -13,10 +13,9 @@ use include_dir::{include_dir, Dir};
 use serde_json::Value;
 
 use super::{extends, identity, Blueprint, BlueprintSpec, ParamType};
-use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::document::{Document, API_VERSION};
-use crate::domain::{DnsLabel, RepoPath};
+use crate::domain::{BlueprintRef, DnsLabel, Invalid, RepoPath};
 
 static BUILTIN_BLUEPRINTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 static BUILTIN_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -30,6 +29,48 @@ pub struct Catalog {
     pub templates: BTreeMap<String, String>,
     /// Where each blueprint came from (`name@version` → file), for messages.
     pub sources: BTreeMap<String, PathBuf>,
+}
+
+/// Why [`Catalog::select`] finds no blueprint for a reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    /// Only abstract blueprints have the name.
+    #[error("blueprint {name:?} is abstract (only for extends); available: {}", .available.join(", "))]
+    Abstract {
+        /// The name asked for.
+        name: String,
+        /// The selectable blueprints, `name@version`.
+        available: Vec<String>,
+    },
+    /// No blueprint has the name.
+    #[error("no blueprint named {name:?}; available: {}", .available.join(", "))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The selectable blueprints, `name@version`.
+        available: Vec<String>,
+    },
+    /// No version of the blueprint matches the requirement.
+    #[error("no version of blueprint {name:?} matches {req}; available versions: {}", .versions.join(", "))]
+    NoVersion {
+        /// The name asked for.
+        name: String,
+        /// The requirement no version meets.
+        req: semver::VersionReq,
+        /// The blueprint's selectable versions, oldest first.
+        versions: Vec<String>,
+    },
+}
+
+/// Why [`Catalog::lookup`] finds no blueprint for a reference as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    /// The reference is not `name` or `name@requirement`.
+    #[error(transparent)]
+    Reference(#[from] Invalid),
+    /// The catalog has no blueprint that satisfies it.
+    #[error(transparent)]
+    Select(#[from] SelectError),
 }
 
 /// A blueprint file before `extends` is resolved.
@@ -150,46 +191,39 @@ impl Catalog {
         }
     }
 
-    /// The highest version of `name` that matches `req` (any version when `req` is `None`).
-    /// Abstract blueprints are only parents for `extends` and are never selected.
-    pub fn select(
-        &self,
-        name: &str,
-        req: Option<&semver::VersionReq>,
-    ) -> Result<&Blueprint, String> {
+    /// The highest version of the blueprint `reference` names that matches its requirement
+    /// (any version without one). Abstract blueprints are only parents for `extends` and are
+    /// never selected.
+    pub fn select(&self, reference: &BlueprintRef) -> Result<&Blueprint, SelectError> {
+        let name = reference.name().as_str();
         let candidates: Vec<&Blueprint> = self.selectable().filter(|b| b.name == name).collect();
-        if candidates.is_empty() && self.blueprints.iter().any(|b| b.name == name) {
-            return Err(format!(
-                "blueprint {name:?} is abstract (only for extends); available: {}",
-                self.available()
-            ));
-        }
-        if candidates.is_empty() {
-            return Err(format!(
-                "no blueprint named {name:?}; available: {}",
-                self.available()
-            ));
-        }
+        let Some(newest) = candidates.last() else {
+            let available = self.selectable().map(Blueprint::id).collect();
+            let name = name.to_owned();
+            return Err(if self.blueprints.iter().any(|b| b.name == name) {
+                SelectError::Abstract { name, available }
+            } else {
+                SelectError::Unknown { name, available }
+            });
+        };
+        let Some(req) = reference.req() else {
+            return Ok(newest);
+        };
         candidates
             .iter()
             .rev()
-            .find(|b| req.is_none_or(|r| r.matches(&b.version)))
+            .find(|b| req.matches(&b.version))
             .copied()
-            .ok_or_else(|| {
-                let versions: Vec<String> =
-                    candidates.iter().map(|b| b.version.to_string()).collect();
-                format!(
-                    "no version of blueprint {name:?} matches {}; available versions: {}",
-                    req.map(ToString::to_string).unwrap_or_default(),
-                    versions.join(", ")
-                )
+            .ok_or_else(|| SelectError::NoVersion {
+                name: name.to_owned(),
+                req: req.clone(),
+                versions: candidates.iter().map(|b| b.version.to_string()).collect(),
             })
     }
 
-    /// `aiml@1.0.0, batch@1.0.0, …` (the selectable ones) for error messages.
-    pub fn available(&self) -> String {
-        let ids: Vec<String> = self.selectable().map(Blueprint::id).collect();
-        ids.join(", ")
+    /// The blueprint `reference` (`name` or `name@requirement`, as accounts write it) selects.
+    pub fn lookup(&self, reference: &str) -> Result<&Blueprint, LookupError> {
+        Ok(self.select(&BlueprintRef::try_from(reference)?)?)
     }
 
     /// The blueprints a WorkloadAccount can select: all but the abstract ones.
@@ -320,12 +354,14 @@ fn resolve_extends(
             addons: own_addons(own_spec, i, BTreeMap::new()),
         });
     };
-    let (name, req) = parse_blueprint_ref(parent_ref).map_err(&err)?;
+    let wanted = BlueprintRef::try_from(parent_ref).map_err(|e| err(e.to_string()))?;
     let parent = raws
         .iter()
         .enumerate()
         .filter(|(j, r)| {
-            *j != i && r.name == name && req.as_ref().is_none_or(|q| q.matches(&r.version))
+            *j != i
+                && r.name == wanted.name().as_str()
+                && wanted.req().is_none_or(|q| q.matches(&r.version))
         })
         .max_by(|a, b| a.1.version.cmp(&b.1.version))
         .map(|(j, _)| j)
@@ -513,22 +549,28 @@ mod tests {
     #[test]
     fn builtin_catalog_loads_and_selects() {
         let catalog = Catalog::builtin().expect("built-in catalog is valid");
-        let general = catalog.select("general", None).unwrap();
+        let general = catalog.lookup("general").unwrap();
         assert_eq!(general.name, "general");
-        let req = semver::VersionReq::parse("^1").unwrap();
-        assert!(catalog.select("general", Some(&req)).is_ok());
-        let req = semver::VersionReq::parse("^9").unwrap();
-        let err = catalog.select("general", Some(&req)).unwrap_err();
-        assert!(err.contains("available versions"), "{err}");
-        let err = catalog.select("generl", None).unwrap_err();
-        assert!(err.contains("general@"), "{err}");
+        assert!(catalog.lookup("general@^1").is_ok());
+        assert_eq!(
+            catalog.lookup("general@^9").unwrap_err().to_string(),
+            "no version of blueprint \"general\" matches ^9; available versions: 1.0.0"
+        );
+        assert_eq!(
+            catalog.lookup("generl").unwrap_err().to_string(),
+            "no blueprint named \"generl\"; available: aiml@1.0.0, batch@1.0.0, general@1.0.0"
+        );
+        assert_eq!(
+            catalog.lookup("General").unwrap_err().to_string(),
+            "blueprint name \"General\": expected a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit"
+        );
     }
 
     #[test]
     fn an_abstract_blueprint_is_not_selectable() {
         let catalog = Catalog::builtin().unwrap();
         assert_eq!(
-            catalog.select("base", None).unwrap_err(),
+            catalog.lookup("base").unwrap_err().to_string(),
             "blueprint \"base\" is abstract (only for extends); available: aiml@1.0.0, batch@1.0.0, general@1.0.0"
         );
         let names: Vec<&str> = catalog.selectable().map(|b| b.name.as_str()).collect();
@@ -617,7 +659,7 @@ mod tests {
             ),
         ];
         for (name, addons, ids) in table {
-            let bp = catalog.select(name, None).unwrap();
+            let bp = catalog.lookup(name).unwrap();
             assert_eq!(bp.spec.extends.as_deref(), Some("base@^1"));
             assert!(!bp.spec.is_abstract, "{name}: abstract is not inherited");
             let names: Vec<&str> = bp.spec.addons.iter().map(|a| a.name.as_str()).collect();
@@ -648,7 +690,7 @@ mod tests {
                 .any(|f| f.path == "cluster/cluster.yaml"));
         }
         assert_eq!(
-            catalog.select("aiml", None).unwrap().spec.parameters["systemInstanceType"].description,
+            catalog.lookup("aiml").unwrap().spec.parameters["systemInstanceType"].description,
             "Instance type of the small managed node group that runs Karpenter, Kueue and the GitOps controllers"
         );
     }
@@ -699,7 +741,7 @@ spec:
             ("blueprints/data/iam/s3.json", policy),
         ]);
         let catalog = catalog.unwrap();
-        let bp = catalog.select("data", None).unwrap();
+        let bp = catalog.lookup("data").unwrap();
         let names: Vec<(&str, &str)> = bp
             .spec
             .addons
@@ -723,7 +765,7 @@ spec:
             .any(|f| f.path == "bootstrap/flux/teams.yaml"));
         assert_eq!(
             bp.spec.files.len(),
-            catalog.select("general", None).unwrap().spec.files.len() - 1
+            catalog.lookup("general").unwrap().spec.files.len() - 1
         );
         let docs: Vec<Option<&Value>> = bp
             .spec

@@ -7,7 +7,6 @@
 pub mod catalog;
 pub mod extends;
 pub mod identity;
-pub mod reference;
 
 use std::collections::BTreeMap;
 

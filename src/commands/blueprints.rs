@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 
 use super::ExitStatus;
 use crate::blueprint::catalog::Catalog;
-use crate::blueprint::reference::parse_blueprint_ref;
 use crate::blueprint::Blueprint;
 use crate::cli::BlueprintsCommand;
 use crate::error::Error;
@@ -21,10 +20,11 @@ pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> Result<ExitStatus, Err
     match cmd {
         BlueprintsCommand::List { .. } => p.data(list(&catalog).trim_end()),
         BlueprintsCommand::Show { name, .. } => {
-            let bp = parse_blueprint_ref(&name)
-                .and_then(|(n, req)| catalog.select(&n, req.as_ref()).cloned())
-                .map_err(|reason| Error::Blueprint { name, reason })?;
-            p.data(show(&bp).trim_end());
+            let bp = catalog.lookup(&name).map_err(|reason| Error::Blueprint {
+                name: name.clone(),
+                reason,
+            })?;
+            p.data(show(bp).trim_end());
         }
     }
     Ok(ExitStatus::Success)

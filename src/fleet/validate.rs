@@ -9,7 +9,6 @@ use super::wire::{
 };
 use super::{Inventory, Sourced};
 use crate::blueprint::catalog::Catalog;
-use crate::blueprint::reference::parse_blueprint_ref;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::domain::{
     limits, suggest, AccountId, DnsLabel, GitRef, GitUrl, Invalid, KubernetesVersion, LabelValue,
@@ -350,13 +349,9 @@ fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inv
 
 fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog: &Catalog) {
     let spec = &c.src.doc.spec;
-    let (name, req) = match parse_blueprint_ref(&spec.blueprint) {
-        Ok(r) => r,
-        Err(e) => return c.error("spec.blueprint", e),
-    };
-    let bp = match catalog.select(&name, req.as_ref()) {
+    let bp = match catalog.lookup(&spec.blueprint) {
         Ok(bp) => bp,
-        Err(e) => return c.error("spec.blueprint", e),
+        Err(e) => return c.error("spec.blueprint", e.to_string()),
     };
     let params = &bp.spec.parameters;
     for (key, value) in &spec.parameters {

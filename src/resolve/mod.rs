@@ -108,8 +108,8 @@ fn resolve_account(
         )
     })?;
     let bp = catalog
-        .select(a.blueprint.name().as_str(), a.blueprint.req())
-        .map_err(|e| fail("spec.blueprint", e))?;
+        .select(&a.blueprint)
+        .map_err(|e| fail("spec.blueprint", e.to_string()))?;
     let settings = &fleet.fleet;
     let name = a.name.as_str();
     let cluster_name = a.cluster_name.clone().unwrap_or_else(|| a.name.clone());
