@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{arn, Partition};
+
 /// `blueprints/<name>/blueprint.yaml`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -275,10 +277,10 @@ impl AddonPolicy {
     }
 
     /// ARNs of the `managed` policies in `partition`.
-    pub fn managed_arns(&self, partition: &str) -> Vec<String> {
+    pub fn managed_arns(&self, partition: Partition) -> Vec<String> {
         self.managed
             .iter()
-            .map(|name| format!("arn:{partition}:iam::aws:policy/{name}"))
+            .map(|name| arn::aws_managed_policy(partition, name))
             .collect()
     }
 }
@@ -351,7 +353,7 @@ pub const POLICY_PLACEHOLDERS: &[&str] = &[
 #[derive(Debug, Clone, Copy)]
 pub struct PolicyVars<'a> {
     /// `${partition}`: `aws`, `aws-cn`, `aws-us-gov`.
-    pub partition: &'a str,
+    pub partition: Partition,
     /// `${region}`.
     pub region: &'a str,
     /// `${account.id}`: the workload account.
@@ -365,18 +367,16 @@ pub struct PolicyVars<'a> {
 impl<'a> PolicyVars<'a> {
     /// (`${name}`, value) for [`substitute`]; `${ec2.servicePrincipal}` follows the partition.
     pub fn pairs(&self) -> Vec<(&'static str, &'a str)> {
-        let ec2 = if self.partition == "aws-cn" {
-            "ec2.amazonaws.com.cn"
-        } else {
-            "ec2.amazonaws.com"
-        };
         vec![
-            ("${partition}", self.partition),
+            ("${partition}", self.partition.as_str()),
             ("${region}", self.region),
             ("${account.id}", self.account_id),
             ("${cluster.name}", self.cluster_name),
             ("${karpenter.nodeRoleArn}", self.karpenter_node_role_arn),
-            ("${ec2.servicePrincipal}", ec2),
+            (
+                "${ec2.servicePrincipal}",
+                arn::ec2_service_principal(self.partition),
+            ),
         ]
     }
 }
@@ -455,6 +455,7 @@ impl Blueprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AccountId, DnsLabel, Region};
     use crate::identity::karpenter;
     use serde_json::json;
 
@@ -462,26 +463,26 @@ mod tests {
     #[test]
     fn the_karpenter_policy_file_is_the_rust_policy() {
         let catalog = catalog::Catalog::builtin().unwrap();
-        // (partition, region)
-        for (partition, region) in [("aws", "us-east-1"), ("aws-cn", "cn-north-1")] {
-            let (account_id, cluster) = ("111122223333", "payments-prod");
+        let account_id = AccountId::try_from("111122223333").unwrap();
+        let cluster = DnsLabel::try_from("payments-prod").unwrap();
+        for region in ["us-east-1", "cn-north-1"] {
+            let region = Region::try_from(region).unwrap();
+            let partition = region.partition();
             let node_role_arn =
-                format!("arn:{partition}:iam::{account_id}:role/{cluster}-karpenter-node");
-            let cluster_arn =
-                format!("arn:{partition}:eks:{region}:{account_id}:cluster/{cluster}");
+                arn::role(partition, &account_id, &format!("{cluster}-karpenter-node"));
+            let cluster_arn = arn::eks_cluster(&region, &account_id, &cluster);
             let scope = karpenter::oracle::Scope {
-                partition,
-                region,
-                account_id,
-                cluster,
+                region: &region,
+                account_id: &account_id,
+                cluster: cluster.as_str(),
                 cluster_arn: &cluster_arn,
                 node_role_arn: &node_role_arn,
             };
             let vars = PolicyVars {
                 partition,
-                region,
-                account_id,
-                cluster_name: cluster,
+                region: region.as_str(),
+                account_id: account_id.as_str(),
+                cluster_name: cluster.as_str(),
                 karpenter_node_role_arn: &node_role_arn,
             };
             for bp in &catalog.blueprints {
@@ -545,9 +546,9 @@ mod tests {
         };
         // (partition, ${ec2.servicePrincipal})
         for (partition, principal) in [
-            ("aws", "ec2.amazonaws.com"),
-            ("aws-us-gov", "ec2.amazonaws.com"),
-            ("aws-cn", "ec2.amazonaws.com.cn"),
+            (Partition::Aws, "ec2.amazonaws.com"),
+            (Partition::AwsUsGov, "ec2.amazonaws.com"),
+            (Partition::AwsCn, "ec2.amazonaws.com.cn"),
         ] {
             let pairs = vars(partition).pairs();
             assert!(
@@ -595,7 +596,7 @@ mod tests {
             assert_eq!(&p.source(), expected, "{p:?}");
         }
         assert_eq!(
-            table[1].0.managed_arns("aws-cn"),
+            table[1].0.managed_arns(Partition::AwsCn),
             ["arn:aws-cn:iam::aws:policy/AmazonFSxFullAccess"]
         );
     }

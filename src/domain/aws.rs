@@ -43,18 +43,7 @@ impl TryFrom<&str> for Partition {
 }
 
 try_from_string!(Partition);
-
-impl std::fmt::Display for Partition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl AsRef<str> for Partition {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
+str_traits!(Partition);
 
 /// An AWS region eksvend knows: its name, the prefix of its AZ IDs, and its partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,5 +1,5 @@
 //! The boilerplate every string newtype of the domain shares: `TryFrom<&str>`,
-//! `TryFrom<String>`, `as_str()`, `Display` and `AsRef<str>`.
+//! `TryFrom<String>`, `as_str()`, `Display`, `AsRef<str>` and `Deref<Target = str>`.
 
 /// A newtype over a `String` that `$check` (`fn(&str) -> Result<(), Invalid>`) accepts.
 macro_rules! checked_string {
@@ -38,7 +38,9 @@ macro_rules! checked_string {
     };
 }
 
-/// `Display` and `AsRef<str>` from an inherent `as_str()`.
+/// `Display`, `AsRef<str>` and `Deref<Target = str>` from an inherent `as_str()`: a checked
+/// value reads as the text it holds wherever a `&str` is expected (the resolved model's views,
+/// `format!`), and cannot be built from one without its check.
 macro_rules! str_traits {
     ($name:ident) => {
         impl std::fmt::Display for $name {
@@ -49,6 +51,14 @@ macro_rules! str_traits {
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
                 self.as_str()
             }
         }

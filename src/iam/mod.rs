@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::domain::limits;
+use crate::domain::{arn, limits};
 use crate::identity::lint::Kind;
 use crate::identity::modes::{ChainingMode, IdentityMode};
 use crate::identity::policy::Chaining;
@@ -340,12 +340,12 @@ fn node_role_files(
     let k = &spec.karpenter;
     let managed: Vec<String> = karpenter::NODE_MANAGED_POLICIES
         .iter()
-        .map(|p| format!("arn:{}:iam::aws:policy/{p}", spec.account.partition))
+        .map(|p| arn::aws_managed_policy(spec.account.partition, p))
         .collect();
     let dir = "iam/platform/karpenter-node";
     policies.push(Doc {
         path: format!("{dir}/trust-policy.json"),
-        value: karpenter::node_trust(&spec.account.partition),
+        value: karpenter::node_trust(spec.account.partition),
         kind: Kind::Trust,
         limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
         origin: Origin::Generated,

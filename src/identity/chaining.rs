@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{abac, irsa, VERSION};
+use crate::domain::OidcIssuer;
 
 /// Who assumes a target role.
 #[derive(Debug, Clone)]
@@ -30,7 +31,7 @@ pub enum Source<'a> {
         /// The OIDC provider's ARN in the target account.
         provider_arn: String,
         /// The cluster's issuer URL.
-        issuer: &'a str,
+        issuer: &'a OidcIssuer,
         /// Namespace of the service account.
         namespace: &'a str,
         /// Service account name.

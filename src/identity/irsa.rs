@@ -4,28 +4,22 @@
 use serde_json::{json, Value};
 
 use super::VERSION;
+use crate::domain::OidcIssuer;
 
 /// The OIDC subject of a Kubernetes service account.
 pub fn subject(namespace: &str, sa: &str) -> String {
     format!("system:serviceaccount:{namespace}:{sa}")
 }
 
-/// The issuer URL without its scheme, as IAM writes it in provider ARNs and condition keys.
-pub fn issuer_host_path(issuer: &str) -> &str {
-    issuer.trim_start_matches("https://")
-}
-
-/// ARN of the IAM OIDC provider for `issuer`, registered in `account_id`.
-pub fn provider_arn(partition: &str, account_id: &str, issuer: &str) -> String {
-    format!(
-        "arn:{partition}:iam::{account_id}:oidc-provider/{}",
-        issuer_host_path(issuer)
-    )
-}
-
 /// One trust statement: the OIDC provider, for exactly one service account.
-pub fn statement(sid: &str, provider_arn: &str, issuer: &str, namespace: &str, sa: &str) -> Value {
-    let host = issuer_host_path(issuer);
+pub fn statement(
+    sid: &str,
+    provider_arn: &str,
+    issuer: &OidcIssuer,
+    namespace: &str,
+    sa: &str,
+) -> Value {
+    let host = issuer.host_path();
     json!({
         "Sid": sid,
         "Effect": "Allow",
@@ -41,7 +35,7 @@ pub fn statement(sid: &str, provider_arn: &str, issuer: &str, namespace: &str, s
 }
 
 /// Trust policy for IRSA: the cluster's OIDC provider, for exactly one service account.
-pub fn trust(provider_arn: &str, issuer: &str, namespace: &str, sa: &str) -> Value {
+pub fn trust(provider_arn: &str, issuer: &OidcIssuer, namespace: &str, sa: &str) -> Value {
     json!({
         "Version": VERSION,
         "Statement": [statement("AllowIrsaServiceAccount", provider_arn, issuer, namespace, sa)]
@@ -51,17 +45,20 @@ pub fn trust(provider_arn: &str, issuer: &str, namespace: &str, sa: &str) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Region;
 
     #[test]
     fn trust_pins_subject_and_audience() {
-        let issuer = "https://oidc.example/id/X";
-        let v = trust(&provider_arn("aws", "1", issuer), issuer, "ns", "sa");
+        let region = Region::try_from("us-east-1").expect("known");
+        let issuer = OidcIssuer::parse("https://oidc.eks.us-east-1.amazonaws.com/id/X", &region)
+            .expect("valid");
+        let provider =
+            "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X";
+        let v = trust(provider, &issuer, "ns", "sa");
+        let host = "oidc.eks.us-east-1.amazonaws.com/id/X";
         let cond = &v["Statement"][0]["Condition"]["StringEquals"];
-        assert_eq!(cond["oidc.example/id/X:sub"], "system:serviceaccount:ns:sa");
-        assert_eq!(cond["oidc.example/id/X:aud"], "sts.amazonaws.com");
-        assert_eq!(
-            v["Statement"][0]["Principal"]["Federated"],
-            "arn:aws:iam::1:oidc-provider/oidc.example/id/X"
-        );
+        assert_eq!(cond[format!("{host}:sub")], "system:serviceaccount:ns:sa");
+        assert_eq!(cond[format!("{host}:aud")], "sts.amazonaws.com");
+        assert_eq!(v["Statement"][0]["Principal"]["Federated"], provider);
     }
 }

@@ -4,6 +4,8 @@
 
 use serde_json::{json, Value};
 
+use crate::domain::{arn, Partition};
+
 /// Managed policies of the node role.
 pub const NODE_MANAGED_POLICIES: &[&str] = &[
     "AmazonEKSWorkerNodePolicy",
@@ -13,12 +15,8 @@ pub const NODE_MANAGED_POLICIES: &[&str] = &[
 ];
 
 /// Trust policy of the node role: EC2 instances.
-pub fn node_trust(partition: &str) -> Value {
-    let service = if partition == "aws-cn" {
-        "ec2.amazonaws.com.cn"
-    } else {
-        "ec2.amazonaws.com"
-    };
+pub fn node_trust(partition: Partition) -> Value {
+    let service = arn::ec2_service_principal(partition);
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -36,14 +34,14 @@ pub fn node_trust(partition: &str) -> Value {
 pub(crate) mod oracle {
     use serde_json::{json, Value};
 
+    use crate::domain::{arn, AccountId, Region};
+
     /// The facts the policies are scoped by.
     pub(crate) struct Scope<'a> {
-        /// ARN partition.
-        pub(crate) partition: &'a str,
-        /// Region.
-        pub(crate) region: &'a str,
+        /// Region (its partition is the ARNs').
+        pub(crate) region: &'a Region,
         /// Workload account ID.
-        pub(crate) account_id: &'a str,
+        pub(crate) account_id: &'a AccountId,
         /// Cluster name.
         pub(crate) cluster: &'a str,
         /// Cluster ARN.
@@ -54,7 +52,8 @@ pub(crate) mod oracle {
 
     /// The controller's permission policy.
     pub(crate) fn controller_policy(s: &Scope<'_>) -> Value {
-        let ec2 = |r: &str| format!("arn:{}:ec2:{}:*:{r}", s.partition, s.region);
+        let ec2 = |r: &str| arn::ec2_any_account(s.region, r);
+        let region = s.region.as_str();
         let owned = format!("aws:ResourceTag/kubernetes.io/cluster/{}", s.cluster);
         let req_owned = format!("aws:RequestTag/kubernetes.io/cluster/{}", s.cluster);
         let launched: Vec<String> = [
@@ -68,15 +67,8 @@ pub(crate) mod oracle {
         .iter()
         .map(|r| ec2(r))
         .collect();
-        let profile = format!(
-            "arn:{}:iam::{}:instance-profile/*",
-            s.partition, s.account_id
-        );
-        let passed_to = if s.partition == "aws-cn" {
-            "ec2.amazonaws.com.cn"
-        } else {
-            "ec2.amazonaws.com"
-        };
+        let profile = arn::instance_profiles(s.region.partition(), s.account_id);
+        let passed_to = arn::ec2_service_principal(s.region.partition());
         json!({
             "Version": "2012-10-17",
             "Statement": [
@@ -85,8 +77,8 @@ pub(crate) mod oracle {
                     "Effect": "Allow",
                     "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
                     "Resource": [
-                        format!("arn:{}:ec2:{}::image/*", s.partition, s.region),
-                        format!("arn:{}:ec2:{}::snapshot/*", s.partition, s.region),
+                        arn::ec2_without_account(s.region, "image/*"),
+                        arn::ec2_without_account(s.region, "snapshot/*"),
                         ec2("security-group/*"),
                         ec2("subnet/*"),
                         ec2("capacity-reservation/*")
@@ -164,13 +156,13 @@ pub(crate) mod oracle {
                         "ec2:DescribeSubnets"
                     ],
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:RequestedRegion": s.region}}
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": region}}
                 },
                 {
                     "Sid": "AllowSSMReadActions",
                     "Effect": "Allow",
                     "Action": "ssm:GetParameter",
-                    "Resource": format!("arn:{}:ssm:{}::parameter/aws/service/*", s.partition, s.region)
+                    "Resource": arn::ssm_aws_service_parameters(s.region)
                 },
                 {
                     "Sid": "AllowPricingReadActions",
@@ -194,7 +186,7 @@ pub(crate) mod oracle {
                         "StringEquals": {
                             req_owned.clone(): "owned",
                             "aws:RequestTag/eks:eks-cluster-name": s.cluster,
-                            "aws:RequestTag/topology.kubernetes.io/region": s.region
+                            "aws:RequestTag/topology.kubernetes.io/region": region
                         },
                         "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}
                     }
@@ -207,10 +199,10 @@ pub(crate) mod oracle {
                     "Condition": {
                         "StringEquals": {
                             owned.clone(): "owned",
-                            "aws:ResourceTag/topology.kubernetes.io/region": s.region,
+                            "aws:ResourceTag/topology.kubernetes.io/region": region,
                             req_owned: "owned",
                             "aws:RequestTag/eks:eks-cluster-name": s.cluster,
-                            "aws:RequestTag/topology.kubernetes.io/region": s.region
+                            "aws:RequestTag/topology.kubernetes.io/region": region
                         },
                         "StringLike": {
                             "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
@@ -224,7 +216,7 @@ pub(crate) mod oracle {
                     "Action": ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
                     "Resource": profile,
                     "Condition": {
-                        "StringEquals": {owned: "owned", "aws:ResourceTag/topology.kubernetes.io/region": s.region},
+                        "StringEquals": {owned: "owned", "aws:ResourceTag/topology.kubernetes.io/region": region},
                         "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}
                     }
                 },

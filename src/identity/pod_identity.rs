@@ -3,9 +3,7 @@
 use serde_json::{json, Value};
 
 use super::VERSION;
-
-/// The EKS service principal that assumes Pod Identity roles.
-pub const PRINCIPAL: &str = "pods.eks.amazonaws.com";
+use crate::domain::arn::POD_IDENTITY_PRINCIPAL;
 
 /// Trust policy for EKS Pod Identity: `pods.eks.amazonaws.com` may assume the role and tag the
 /// session, only on behalf of this account's cluster (`aws:SourceAccount`, `aws:SourceArn`).
@@ -15,7 +13,7 @@ pub fn trust(account_id: &str, cluster_arn: &str) -> Value {
         "Statement": [{
             "Sid": "AllowEksPodIdentity",
             "Effect": "Allow",
-            "Principal": {"Service": PRINCIPAL},
+            "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
             "Action": ["sts:AssumeRole", "sts:TagSession"],
             "Condition": {
                 "StringEquals": {"aws:SourceAccount": account_id},

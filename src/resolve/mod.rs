@@ -12,12 +12,12 @@ use sha2::{Digest, Sha256};
 use crate::blueprint::catalog::Catalog;
 use crate::blueprint::{substitute, Blueprint, PolicySource, PolicyVars};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::domain::{arn, limits, AccountId, DnsLabel, Partition};
+use crate::domain::arn::{self, role_name};
+use crate::domain::{limits, AccountId, DnsLabel, Partition};
 use crate::fleet::model::{self as fleet, Model};
 use crate::fleet::Inventory;
 use crate::gitops::Engine;
 use crate::identity::modes::{ChainingMode, IdentityMode};
-use crate::identity::role_name;
 
 mod model;
 mod service_accounts;
@@ -49,12 +49,14 @@ pub fn resolve(fleet: &Model, catalog: &Catalog) -> Result<Vec<ClusterSpec>, Unr
     let mut incoming: BTreeMap<String, Vec<Grant>> = BTreeMap::new();
     for g in specs.iter().flat_map(|s| &s.grants) {
         incoming
-            .entry(g.target.account_id.clone())
+            .entry(g.target.account_id.to_string())
             .or_default()
             .push(g.clone());
     }
     for spec in &mut specs {
-        spec.incoming = incoming.remove(&spec.account.id).unwrap_or_default();
+        spec.incoming = incoming
+            .remove(spec.account.id.as_str())
+            .unwrap_or_default();
     }
     Ok(specs)
 }
@@ -116,11 +118,11 @@ fn resolve_account(
     let partition = a.region.partition();
     let account = AccountView {
         name: name.to_string(),
-        id: a.account_id.to_string(),
+        id: a.account_id.clone(),
         team: a.team.to_string(),
         environment: a.environment.to_string(),
-        region: a.region.to_string(),
-        partition: partition.to_string(),
+        region: a.region,
+        partition,
     };
     let mut cluster = cluster_view(a, &cluster_name, settings);
     let identity_default = a
@@ -130,8 +132,6 @@ fn resolve_account(
     let shared_role_name = role_name(&[cluster_name.as_str(), "eks-chaining"]);
     let ids = Ids {
         account: &account,
-        partition,
-        account_id: &a.account_id,
         cluster: &cluster,
         inventory: accounts,
         shared_role: a
@@ -271,7 +271,7 @@ fn cluster_view(a: &fleet::Account, name: &DnsLabel, settings: &fleet::Fleet) ->
                 ToString::to_string,
             ),
         arn: arn::eks_cluster(&a.region, &a.account_id, name),
-        oidc_issuer: a.oidc_issuer.as_ref().map(ToString::to_string),
+        oidc_issuer: a.oidc_issuer.clone(),
         oidc_provider_arn: a
             .oidc_issuer
             .as_ref()
@@ -312,7 +312,7 @@ fn addon_identities(
 ) -> Vec<AddonIdentityView> {
     let partition = a.region.partition();
     let vars = PolicyVars {
-        partition: partition.as_str(),
+        partition,
         region: a.region.as_str(),
         account_id: a.account_id.as_str(),
         cluster_name: cluster.as_str(),
@@ -324,9 +324,7 @@ fn addon_identities(
             let id = addon.addon.identity.as_ref()?;
             let role = match id.policy.source()? {
                 PolicySource::WellKnown(w) => AddonRole::WellKnown(w.key()),
-                PolicySource::Managed(_) => {
-                    AddonRole::Managed(id.policy.managed_arns(partition.as_str()))
-                }
+                PolicySource::Managed(_) => AddonRole::Managed(id.policy.managed_arns(partition)),
                 PolicySource::Document(_) => {
                     let name = role_name(&[
                         cluster.as_str(),

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::blueprint::{Addon, EksAddon, FileSpec, NodePool};
+use crate::domain::{arn, AccountId, OidcIssuer, Partition, Region};
 use crate::gitops::Engine;
 use crate::identity;
 use crate::identity::modes::{ChainingMode, IdentityMode};
@@ -75,15 +76,15 @@ pub struct AccountView {
     /// WorkloadAccount name (also the repository directory name).
     pub name: String,
     /// AWS account ID.
-    pub id: String,
+    pub id: AccountId,
     /// Owning team.
     pub team: String,
     /// Environment.
     pub environment: String,
     /// AWS region.
-    pub region: String,
-    /// ARN partition.
-    pub partition: String,
+    pub region: Region,
+    /// ARN partition: the region's.
+    pub partition: Partition,
 }
 
 /// The EKS cluster.
@@ -96,7 +97,7 @@ pub struct ClusterView {
     /// Cluster ARN.
     pub arn: String,
     /// OIDC issuer URL, once known.
-    pub oidc_issuer: Option<String>,
+    pub oidc_issuer: Option<OidcIssuer>,
     /// IAM OIDC provider ARN, once the issuer is known.
     pub oidc_provider_arn: Option<String>,
     /// Whether eksctl must associate an IAM OIDC provider (some service account uses IRSA).
@@ -254,7 +255,7 @@ pub struct TargetView {
     /// Role ARN.
     pub arn: String,
     /// The target's account ID.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The target role's name (last path segment).
     pub role_name: String,
     /// Profile name in the AWS config file.
@@ -272,8 +273,8 @@ pub struct Grant {
     pub account: String,
     /// The source account ID.
     pub account_id: String,
-    /// ARN partition.
-    pub partition: String,
+    /// ARN partition of the source account.
+    pub partition: Partition,
     /// The source cluster's ARN.
     pub cluster_arn: String,
     /// Namespace.
@@ -289,7 +290,7 @@ pub struct Grant {
     /// Whether EKS sets session tags.
     pub session_tags: bool,
     /// The cluster's OIDC issuer (IRSA).
-    pub issuer: Option<String>,
+    pub issuer: Option<OidcIssuer>,
     /// The target.
     pub target: TargetView,
 }
@@ -300,12 +301,12 @@ impl Grant {
         use identity::chaining::Source;
         match self.identity {
             IdentityMode::Irsa => {
-                let issuer = self.issuer.as_deref().ok_or_else(|| {
+                let issuer = self.issuer.as_ref().ok_or_else(|| {
                     format!("pending: the OIDC issuer of cluster {} is not known yet (set spec.cluster.oidcIssuer of WorkloadAccount {})", self.cluster_arn, self.account)
                 })?;
                 Ok(Source::WebIdentity {
-                    provider_arn: identity::irsa::provider_arn(
-                        &self.partition,
+                    provider_arn: arn::oidc_provider(
+                        self.partition,
                         &self.target.account_id,
                         issuer,
                     ),

@@ -6,17 +6,14 @@ use std::collections::BTreeMap;
 use super::model::{
     AccountView, ClusterView, Grant, QuotaView, ServiceAccountView, TargetView, TenantView,
 };
-use crate::domain::{arn, AccountId, Partition};
+use crate::domain::arn::{self, role_name};
 use crate::fleet::model::{self as fleet, Account};
+use crate::identity;
 use crate::identity::modes::{ChainingMode, IdentityMode};
-use crate::identity::{self, role_name};
 
 /// What naming a service account's roles and targets needs.
 pub(super) struct Ids<'a> {
     pub(super) account: &'a AccountView,
-    /// The account's partition and ID, typed (for ARNs).
-    pub(super) partition: Partition,
-    pub(super) account_id: &'a AccountId,
     pub(super) cluster: &'a ClusterView,
     /// Inventory account ID → WorkloadAccount name.
     pub(super) inventory: &'a BTreeMap<String, String>,
@@ -51,7 +48,7 @@ fn service_account_view(
     default: IdentityMode,
 ) -> ServiceAccountView {
     let role = role_name(&[&ids.cluster.name, namespace, sa.name.as_str()]);
-    let role_arn = arn::role(ids.partition, ids.account_id, &role);
+    let role_arn = arn::role(ids.account.partition, &ids.account.id, &role);
     let identity_mode = sa.identity.unwrap_or(default);
     let chaining = sa.chaining.unwrap_or_default();
     let shared = chaining == ChainingMode::Shared && identity_mode == IdentityMode::PodIdentity;
@@ -117,7 +114,7 @@ fn target_views(ids: &Ids<'_>, sa: &fleet::ServiceAccount) -> Vec<TargetView> {
     sa.assume_roles
         .iter()
         .map(|arn| {
-            let (account_id, name) = (arn.account_id().as_str(), arn.name());
+            let (account_id, name) = (arn.account_id(), arn.name());
             let base: String = name
                 .chars()
                 .map(|c| {
@@ -136,11 +133,11 @@ fn target_views(ids: &Ids<'_>, sa: &fleet::ServiceAccount) -> Vec<TargetView> {
             used.push(profile.clone());
             TargetView {
                 arn: arn.to_string(),
-                account_id: account_id.to_string(),
+                account_id: account_id.clone(),
                 role_name: name.to_string(),
                 profile,
                 external_id: sa.external_ids.get(arn).map(ToString::to_string),
-                inventory_account: ids.inventory.get(account_id).cloned(),
+                inventory_account: ids.inventory.get(account_id.as_str()).cloned(),
             }
         })
         .collect()
@@ -154,8 +151,8 @@ pub(super) fn grants(ids: &Ids<'_>, tenants: &[TenantView]) -> Vec<Grant> {
         .flat_map(|sa| {
             sa.targets.iter().map(move |target| Grant {
                 account: ids.account.name.clone(),
-                account_id: ids.account.id.clone(),
-                partition: ids.account.partition.clone(),
+                account_id: ids.account.id.to_string(),
+                partition: ids.account.partition,
                 cluster_arn: ids.cluster.arn.clone(),
                 namespace: sa.namespace.clone(),
                 service_account: sa.name.clone(),

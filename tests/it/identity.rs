@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use proptest::prelude::*;
 use serde_json::Value;
 
+use eksvend::domain::{arn, AccountId, OidcIssuer, Partition, Region};
 use eksvend::identity::chaining::{self, Source};
 use eksvend::identity::lint::{self, Kind};
 use eksvend::identity::{irsa, pod_identity};
@@ -419,14 +420,16 @@ proptest! {
     #[test]
     fn trust_policies_pin_exactly_one_subject(ns in dns_label(), sa in dns_label(), source in account(), target in account(), cluster in dns_label(), id in "[A-Za-z0-9]{1,32}") {
         let cluster_arn = format!("arn:aws:eks:us-east-1:{source}:cluster/{cluster}");
-        let issuer = format!("https://oidc.eks.us-east-1.amazonaws.com/id/{id}");
+        let region = Region::try_from("us-east-1").unwrap();
+        let issuer = OidcIssuer::parse(&format!("https://oidc.eks.us-east-1.amazonaws.com/id/{id}"), &region).unwrap();
+        let (source_id, target_id) = (AccountId::try_from(source.as_str()).unwrap(), AccountId::try_from(target.as_str()).unwrap());
         let role = format!("arn:aws:iam::{source}:role/{cluster}_{ns}_{sa}");
         let subject = format!("system:serviceaccount:{ns}:{sa}");
-        let host = issuer.trim_start_matches("https://");
+        let host = issuer.host_path();
 
-        let own_irsa = irsa::trust(&irsa::provider_arn("aws", &source, &issuer), &issuer, &ns, &sa);
+        let own_irsa = irsa::trust(&arn::oidc_provider(Partition::Aws, &source_id, &issuer), &issuer, &ns, &sa);
         let web = chaining::trust(chaining::target_statements(&Source::WebIdentity {
-            provider_arn: irsa::provider_arn("aws", &target, &issuer), issuer: &issuer, namespace: &ns, service_account: &sa,
+            provider_arn: arn::oidc_provider(Partition::Aws, &target_id, &issuer), issuer: &issuer, namespace: &ns, service_account: &sa,
         }, "acct"));
         for doc in [&own_irsa, &web] {
             let st = &doc["Statement"][0];
