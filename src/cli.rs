@@ -195,6 +195,10 @@ pub struct SelectArgs {
     /// across N CI jobs.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Succeed when --only / --shard select no account (by default that is an error: a typo in
+    /// a selection must not pass as "nothing to do").
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 /// `eksvend new NAME …`

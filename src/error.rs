@@ -78,6 +78,14 @@ pub enum Error {
         /// The value as given.
         arg: String,
     },
+    /// `--only` / `--shard` kept none of the fleet's accounts.
+    #[error("the selection ({selection}) matches none of the fleet's {fleet} accounts; check the values, or pass --allow-empty when an empty selection is expected (a shard of a small fleet)")]
+    EmptySelection {
+        /// The selection as given (`--only …`, `--shard …`).
+        selection: String,
+        /// How many accounts the fleet has.
+        fleet: usize,
+    },
     /// A `--branch` that is not a valid branch name.
     #[error("--branch {branch:?}: {reason}")]
     Branch {
@@ -255,6 +263,7 @@ impl Error {
             | Error::OnlyArgument { .. }
             | Error::OnlyKey { .. }
             | Error::Shard { .. }
+            | Error::EmptySelection { .. }
             | Error::Branch { .. }
             | Error::Blueprint { .. }
             | Error::UnknownKind { .. }

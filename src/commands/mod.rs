@@ -119,6 +119,15 @@ fn render_selected(
     let selection = Selection::parse(&s.only, s.shard.as_deref())?;
     let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
     let rendered = pipeline::render_inventory(&inv, &catalog, |spec| selection.matches(spec))?;
+    let filtered = !s.only.is_empty() || s.shard.is_some();
+    if rendered.is_empty() && filtered && !s.allow_empty && !inv.accounts.is_empty() {
+        let mut parts: Vec<String> = s.only.iter().map(|o| format!("--only {o}")).collect();
+        parts.extend(s.shard.iter().map(|sh| format!("--shard {sh}")));
+        return Err(Error::EmptySelection {
+            selection: parts.join(" "),
+            fleet: inv.accounts.len(),
+        });
+    }
     print_warnings(p, &rendered);
     Ok((rendered, catalog))
 }

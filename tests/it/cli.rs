@@ -323,3 +323,25 @@ fn validate_prints_warnings_once_per_kind_with_the_accounts_counted() {
         "warning: checkout-dev, checkout-dev1, checkout-dev2, checkout-dev3: {pending}"
     ));
 }
+
+/// A selection that keeps no account is a mistake until said otherwise: exit 1, nothing
+/// written; `--allow-empty` accepts it (issue 10).
+#[test]
+fn an_empty_selection_is_refused_unless_allowed() {
+    let t = Test::new();
+    for command in ["render", "plan", "apply"] {
+        let mut args = vec![command, "-f", "fleet", "--only", "team=nobody"];
+        args.extend(if command == "render" {
+            ["--out", "out"]
+        } else {
+            ["--repos", "repos"]
+        });
+        let out = t.args(&args).run().code(1);
+        insta::allow_duplicates! {
+            insta::assert_snapshot!(out.stderr, @"error: the selection (--only team=nobody) matches none of the fleet's 5 accounts; check the values, or pass --allow-empty when an empty selection is expected (a shard of a small fleet)");
+        }
+        assert!(!t.exists("out") && !t.exists("repos"), "{command}");
+        args.push("--allow-empty");
+        t.args(&args).success();
+    }
+}
