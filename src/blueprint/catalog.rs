@@ -145,10 +145,14 @@ impl Catalog {
                 .is_some_and(|n| n == "blueprint.yaml")
             {
                 let shown = Path::new("blueprints").join(file.path());
+                let Some(text) = file.contents_utf8() else {
+                    diags.push(not_utf8(&shown));
+                    continue;
+                };
                 read_raw(
                     &shown,
                     Folder::Builtin(file.path().to_path_buf()),
-                    file.contents_utf8().unwrap_or_default(),
+                    text,
                     &mut raws,
                     &mut diags,
                 );
@@ -156,7 +160,12 @@ impl Catalog {
         }
         for file in all_files(&BUILTIN_TEMPLATES) {
             let name = file.path().to_string_lossy().replace('\\', "/");
-            templates.insert(name, file.contents_utf8().unwrap_or_default().to_string());
+            match file.contents_utf8() {
+                Some(text) => {
+                    templates.insert(name, text.to_string());
+                }
+                None => diags.push(not_utf8(&Path::new("templates").join(file.path()))),
+            }
         }
         for dir in dirs {
             load_dir(dir, &mut raws, &mut templates, &mut diags);
@@ -230,6 +239,11 @@ impl Catalog {
     pub fn selectable(&self) -> impl Iterator<Item = &Blueprint> {
         self.blueprints.iter().filter(|b| !b.spec.is_abstract)
     }
+}
+
+/// A built-in catalog file that is not UTF-8 text (never silently an empty template).
+fn not_utf8(path: &Path) -> Diagnostic {
+    Diagnostic::new(Location::file(path), "", "not UTF-8 text")
 }
 
 fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {

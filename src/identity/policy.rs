@@ -98,7 +98,7 @@ fn statement(s: &Statement) -> Value {
     }
     v.insert(
         "Effect".into(),
-        serde_json::to_value(s.effect).unwrap_or_default(),
+        serde_json::to_value(s.effect).expect("an Effect is a unit variant: always JSON"),
     );
     if let Some(a) = &s.action {
         v.insert("Action".into(), json!(a.to_vec()));
@@ -110,15 +110,19 @@ fn statement(s: &Statement) -> Value {
     if let Some(c) = &s.condition {
         v.insert(
             "Condition".into(),
-            serde_json::to_value(c).unwrap_or_default(),
+            serde_json::to_value(c).expect("a condition block is string maps: always JSON"),
         );
     }
     Value::Object(v)
 }
 
 /// Serialize a policy the way eksvend writes every JSON file: pretty, two spaces, final newline.
+///
+/// # Panics
+/// Never: a `serde_json::Value` always serializes.
 pub fn to_file_text(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    // A `Value` always serializes; an empty file must never reach a repository instead.
+    let mut s = serde_json::to_string_pretty(v).expect("a JSON value serializes");
     s.push('\n');
     s
 }
