@@ -13,12 +13,13 @@ use git2::{
 use crate::error::Error;
 use crate::plan::{CurrentTree, Plan};
 
+pub mod generated;
 pub mod lock;
 pub mod remote;
 
 /// The path a repository is named by in errors: its working tree, or the git directory of a
 /// bare repository.
-fn name_of(repo: &Repository) -> PathBuf {
+pub(crate) fn name_of(repo: &Repository) -> PathBuf {
     repo.workdir().unwrap_or(repo.path()).to_path_buf()
 }
 
@@ -317,26 +318,36 @@ fn build_tree(
         index.read_tree(tree)?;
     }
     for (file, content) in &plan.writes {
-        let id = repo.blob(content.as_bytes())?;
-        index.add(&IndexEntry {
-            ctime: IndexTime::new(0, 0),
-            mtime: IndexTime::new(0, 0),
-            dev: 0,
-            ino: 0,
-            mode: 0o100_644,
-            uid: 0,
-            gid: 0,
-            file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
-            id,
-            flags: u16::try_from(file.len().min(0xfff)).unwrap_or(0xfff),
-            flags_extended: 0,
-            path: file.as_bytes().to_vec(),
-        })?;
+        add_blob(repo, &mut index, file, content.as_bytes())?;
     }
     for file in &plan.deletes {
         index.remove_path(Path::new(file))?;
     }
     index.write_tree_to(repo)
+}
+
+/// Write `content` as a blob and stage it at `path` (a regular file) in `index`.
+fn add_blob(
+    repo: &Repository,
+    index: &mut git2::Index,
+    path: &str,
+    content: &[u8],
+) -> Result<(), git2::Error> {
+    let id = repo.blob(content)?;
+    index.add(&IndexEntry {
+        ctime: IndexTime::new(0, 0),
+        mtime: IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: 0o100_644,
+        uid: 0,
+        gid: 0,
+        file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
+        id,
+        flags: u16::try_from(path.len().min(0xfff)).unwrap_or(0xfff),
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    })
 }
 
 /// When `refname` is checked out, bring the index and worktree to its tree (tracked files only;
@@ -400,7 +411,7 @@ fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
     fs_err::rename(&tmp, path)
 }
 
-fn signature(info: &CommitInfo<'_>) -> Result<Signature<'static>, git2::Error> {
+pub(crate) fn signature(info: &CommitInfo<'_>) -> Result<Signature<'static>, git2::Error> {
     match std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.parse::<i64>().ok())

@@ -14,6 +14,7 @@ mod errors;
 mod golden;
 mod hostile;
 mod identity;
+mod merge_base;
 mod pipelines;
 mod pipes;
 mod regeneration;

@@ -136,7 +136,10 @@ fn on_conflict_keep_overwrite_and_markers() {
             // the person resolves and commits; the next run is clean
             let resolved = text
                 .replace("<<<<<<< yours\n", "")
-                .replace("    requests.cpu: \"80\"\n=======\n", "")
+                .replace(
+                    "    requests.cpu: \"80\"\n||||||| eksvend (previous)\n    requests.cpu: \"64\"\n=======\n",
+                    "",
+                )
                 .replace(">>>>>>> eksvend (new)\n", "");
             t.file(&file, &resolved);
             t.repo("payments-prod").commit_all("resolved");
