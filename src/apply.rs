@@ -276,8 +276,8 @@ fn commit_once(
     let mut plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {
         git::read_blob(repo, id)
     });
-    mark_untracked_collisions(&mut plan, repo.workdir());
     plan.resolve(opts.on_conflict);
+    git::safety::guard(repo, parent.as_ref(), &mut plan);
     let message = commit_message(r);
     let info = CommitInfo {
         branch,
@@ -359,21 +359,6 @@ fn ahead_of_remote(repo: &Repository, branch: &str) -> bool {
         (Some(local), Some(remote)) => local != remote,
         (Some(_), None) => true,
         _ => false,
-    }
-}
-
-/// A file eksvend would add where an untracked file of a person's already stands is a conflict.
-fn mark_untracked_collisions(plan: &mut Plan, workdir: Option<&Path>) {
-    let Some(dir) = workdir else { return };
-    for change in &mut plan.changes {
-        if change.action == Action::Add && dir.join(&change.path).exists() {
-            change.action = Action::Conflict;
-            change.reason = "an untracked file of the same name exists in the working tree".into();
-            if let Some(content) = plan.writes.remove(&change.path) {
-                plan.theirs.insert(change.path.clone(), content.clone());
-                plan.markers.insert(change.path.clone(), content);
-            }
-        }
     }
 }
 

@@ -16,6 +16,7 @@ use crate::plan::{CurrentTree, Plan};
 pub mod generated;
 pub mod lock;
 pub mod remote;
+pub mod safety;
 
 /// The path a repository is named by in errors: its working tree, or the git directory of a
 /// bare repository.

@@ -10,6 +10,7 @@ mod architecture;
 mod bad_inventory;
 mod catalog;
 mod cli;
+mod containment;
 mod errors;
 mod golden;
 mod hostile;
