@@ -278,6 +278,7 @@ fn commit_once(
     });
     plan.resolve(opts.on_conflict);
     git::safety::guard(repo, parent.as_ref(), &mut plan);
+    git::remove_temporary_files(repo, r.tree.files.keys());
     let message = commit_message(r);
     let info = CommitInfo {
         branch,

@@ -36,6 +36,13 @@ pub fn guard(repo: &Repository, tip: Option<&git2::Commit<'_>>, plan: &mut Plan)
     }
 }
 
+/// True when a folder of `path` in the worktree is a symlink, a nested repository or not a
+/// folder: nothing beside `path` may be touched.
+pub fn leaves_repository(dir: &Path, path: &str) -> bool {
+    let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
+    !folder.is_empty() && on_disk(dir, &format!("{folder}/x"), true).is_some()
+}
+
 /// Make `path` a conflict for `reason`, with nothing written or deleted there.
 fn refuse(plan: &mut Plan, path: &str, reason: &str) {
     plan.writes.remove(path);

@@ -16,6 +16,7 @@ mod golden;
 mod hostile;
 mod identity;
 mod merge_base;
+mod outcomes;
 mod pipelines;
 mod pipes;
 mod regeneration;
