@@ -119,20 +119,40 @@ pub fn read_file(
     Ok(Some(blob.content().to_vec()))
 }
 
-/// Refuse a repository with uncommitted changes to tracked files or an operation in progress.
-/// Untracked files are a person's own and are left alone.
+/// Refuse a repository with uncommitted changes to tracked files or an operation in progress,
+/// after finishing an interrupted update (see [`record`]). Untracked files are a person's own
+/// and are left alone.
 pub fn ensure_clean(repo: &Repository) -> Result<(), Error> {
-    let name = name_of(repo);
-    if repo.state() != git2::RepositoryState::Clean {
-        return Err(Error::InProgress {
-            repo: name,
-            state: repo.state(),
-        });
-    }
+    check_state(repo)?;
     if repo.is_bare() {
         return Ok(());
     }
     finish_interrupted_update(repo)?;
+    check_worktree(repo)
+}
+
+/// What [`ensure_clean`] would say, without changing anything (for `plan`): a repository
+/// whose interrupted update the next apply finishes counts as clean.
+pub fn check_clean(repo: &Repository) -> Result<(), Error> {
+    check_state(repo)?;
+    if repo.is_bare() || record::read(repo).is_some() {
+        return Ok(());
+    }
+    check_worktree(repo)
+}
+
+fn check_state(repo: &Repository) -> Result<(), Error> {
+    if repo.state() == git2::RepositoryState::Clean {
+        return Ok(());
+    }
+    Err(Error::InProgress {
+        repo: name_of(repo),
+        state: repo.state(),
+    })
+}
+
+fn check_worktree(repo: &Repository) -> Result<(), Error> {
+    let name = name_of(repo);
     let mut opts = StatusOptions::new();
     opts.include_untracked(false).include_ignored(false);
     let statuses = repo

@@ -19,6 +19,7 @@ mod merge_base;
 mod outcomes;
 mod pipelines;
 mod pipes;
+mod plan_is_apply;
 mod regeneration;
 mod remotes;
 mod stages;
