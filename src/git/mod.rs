@@ -32,7 +32,20 @@ pub fn open_or_init(path: &Path, branch: &str) -> Result<Repository, Error> {
     }
     let mut opts = RepositoryInitOptions::new();
     opts.initial_head(branch).mkpath(true);
-    Repository::init_opts(path, &opts).map_err(Error::git(path, "create the repository"))
+    if path.exists() {
+        return Repository::init_opts(path, &opts)
+            .map_err(Error::git(path, "create the repository"));
+    }
+    // A new repository is made beside its place and renamed into it, so that a run killed
+    // while creating it leaves no half-made `.git` for the next run to trip over.
+    let mut name = OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(".eksvend-init");
+    let staging = path.with_file_name(name);
+    let _ = fs_err::remove_dir_all(&staging); // what a killed run left (eksvend's own)
+    Repository::init_opts(&staging, &opts).map_err(Error::git(path, "create the repository"))?;
+    fs_err::rename(&staging, path).map_err(Error::fs(path))?;
+    Repository::open(path).map_err(Error::git(path, "open the repository"))
 }
 
 /// The commit at the tip of `branch`; `None` when the branch does not exist (yet).
