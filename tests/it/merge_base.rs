@@ -169,3 +169,16 @@ fn the_base_survives_a_clone_of_the_pushed_remote() {
     );
     crate::support::Repo::open(&bare).fsck();
 }
+
+/// The generator branches are eksvend's own: `--branch` cannot name one.
+#[test]
+fn branch_cannot_be_a_generator_branch() {
+    let t = Test::new();
+    let out = t
+        .apply()
+        .args(["--branch", "eksvend/generated/main"])
+        .run()
+        .code(1);
+    out.stderr_has("error: --branch \"eksvend/generated/main\": `eksvend/generated/main` is where eksvend keeps its own renderings (the merge bases); choose another branch name");
+    assert!(!t.exists("repos/payments-prod"));
+}
