@@ -22,5 +22,6 @@ mod pipes;
 mod plan_is_apply;
 mod regeneration;
 mod remotes;
+mod rounds;
 mod stages;
 mod support;
