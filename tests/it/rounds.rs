@@ -6,7 +6,8 @@
 
 use std::os::unix::fs::symlink;
 
-use crate::support::Test;
+use crate::support::servers::bare_repo;
+use crate::support::{Cmd, Test};
 
 /// (account, inventory file, the CPU quota in the example).
 const REPOS: [(&str, &str, u32); 2] = [
@@ -38,9 +39,44 @@ fn tenant(account: &str) -> String {
 
 #[test]
 fn twenty_rounds_of_people_and_generator_changes() {
+    rounds(false);
+}
+
+/// The same rounds with `--push` to bare remotes, each repository replaced by a fresh
+/// `git clone` of its remote after every round: the merge bases travel with the remote.
+#[test]
+fn twenty_rounds_on_fresh_clones_of_the_pushed_remotes() {
+    rounds(true);
+}
+
+fn rounds(remote: bool) {
     let t = Test::new();
     t.file("outside/keep.txt", "sentinel\n");
-    t.apply().success();
+    if remote {
+        for (account, _, _) in REPOS {
+            bare_repo(&t.path("remotes"), &format!("eks-{account}"));
+        }
+        t.edit(
+            "fleet/fleet.yaml",
+            "https://git.acme.example/platform/",
+            &format!("file://{}/", t.path("remotes").display()),
+        );
+    }
+    let only = || {
+        REPOS
+            .iter()
+            .flat_map(|(a, _, _)| ["--only".to_string(), format!("account={a}")])
+    };
+    let apply = || -> Cmd<'_> {
+        let cmd = t.apply().args(only());
+        if remote {
+            cmd.args(["--push"])
+        } else {
+            cmd
+        }
+    };
+    let plan = || t.plan().args(only());
+    apply().success();
     let outside = t.tree("outside");
     let mut rng = Lcg(10);
     let mut cpu: Vec<u32> = REPOS.iter().map(|r| r.2).collect();
@@ -93,14 +129,14 @@ fn twenty_rounds_of_people_and_generator_changes() {
                 }
             }
         }
-        let plan = t.plan().run();
-        let apply = t.apply().run();
+        let planned = plan().run();
+        let applied = apply().run();
         assert_eq!(
-            plan.code, apply.code,
+            planned.code, applied.code,
             "round {round}: plan predicted apply\n{}\n{}",
-            plan.stderr, apply.stderr
+            planned.stderr, applied.stderr
         );
-        if apply.code == 1 {
+        if applied.code == 1 {
             // a staged change was refused: the person commits it, and the next run is clean
             for (account, _, _) in REPOS {
                 if !t
@@ -112,19 +148,19 @@ fn twenty_rounds_of_people_and_generator_changes() {
                     t.repo(account).commit_all("our readme");
                 }
             }
-            let plan = t.plan().run();
-            let apply = t.apply().run();
+            let planned = plan().run();
+            let applied = apply().run();
             assert_eq!(
-                (plan.code, apply.code),
+                (planned.code, applied.code),
                 (0, 0),
                 "round {round}\n{}",
-                apply.stderr
+                applied.stderr
             );
         }
         assert_ne!(
-            apply.code, 3,
+            applied.code, 3,
             "round {round}: no conflict\n{}",
-            apply.stderr
+            applied.stderr
         );
         assert_eq!(
             t.tree("outside"),
@@ -148,6 +184,29 @@ fn twenty_rounds_of_people_and_generator_changes() {
         }
         for file in &untracked {
             assert_eq!(t.read(file), "ours\n", "round {round}");
+        }
+        if remote {
+            // the next round runs on fresh clones (untracked files stay behind)
+            untracked.clear();
+            for (account, _, _) in REPOS {
+                std::fs::remove_dir_all(t.path(&format!("repos/{account}"))).unwrap();
+                let bare = t.path(&format!("remotes/eks-{account}.git"));
+                t.git("repos", &["clone", "-q", bare.to_str().unwrap(), account]);
+            }
+        }
+    }
+    if remote {
+        for (account, _, _) in REPOS {
+            let bare = crate::support::Repo::open(&t.path(&format!("remotes/eks-{account}.git")));
+            bare.fsck();
+            assert!(
+                bare.has("eksvend/generated/main"),
+                "{account}: the bases were pushed"
+            );
+            assert!(
+                bare.log("main").len() > 20,
+                "{account}: every round was pushed"
+            );
         }
     }
 }
