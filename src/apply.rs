@@ -174,21 +174,25 @@ fn try_apply(
     {
         return Ok((plan, outcome, false));
     }
+    let generated = git::generated::name(branch);
+    let pushed_refs = [branch, generated.as_str()];
     for attempt in 0..2 {
-        if !ahead_of_remote(&repo, branch) {
+        if !pushed_refs.iter().any(|b| ahead_of_remote(&repo, b)) {
             return Ok((plan, outcome, false));
         }
-        match remote::push(&repo, branch) {
+        match remote::push(&repo, &pushed_refs) {
             Ok(()) => {
-                if let Some(pushed) = tip(&repo, branch) {
-                    // Only a record of what the remote holds: if it cannot be written, the
-                    // next run fetches it anyway.
-                    let _ = repo.reference(
-                        &format!("refs/remotes/{}/{branch}", remote::REMOTE),
-                        pushed,
-                        true,
-                        "eksvend: pushed",
-                    );
+                for b in pushed_refs {
+                    if let Some(pushed) = tip(&repo, b) {
+                        // Only a record of what the remote holds: if it cannot be written, the
+                        // next run fetches it anyway.
+                        let _ = repo.reference(
+                            &format!("refs/remotes/{}/{b}", remote::REMOTE),
+                            pushed,
+                            true,
+                            "eksvend: pushed",
+                        );
+                    }
                 }
                 return Ok((plan, outcome, true));
             }
@@ -240,7 +244,14 @@ fn commit_once(
         if branch != fleet_branch {
             branches.push(branch);
         }
-        remote::fetch(repo, &branches).map_err(|source| Error::Fetch {
+        // the generator branches come along: they hold the merge bases
+        let generated: Vec<String> = branches.iter().map(|b| git::generated::name(b)).collect();
+        let wanted: Vec<&str> = branches
+            .iter()
+            .copied()
+            .chain(generated.iter().map(String::as_str))
+            .collect();
+        remote::fetch(repo, &wanted).map_err(|source| Error::Fetch {
             repo: repo_path.to_path_buf(),
             source,
         })?;
@@ -265,23 +276,9 @@ fn commit_once(
     let mut plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {
         git::read_blob(repo, id)
     });
-    mark_untracked_collisions(&mut plan, repo.workdir());
     plan.resolve(opts.on_conflict);
-    if plan.has_conflicts() {
-        let conflicts: Vec<Change> = plan
-            .changes
-            .iter()
-            .filter(|c| c.action == Action::Conflict)
-            .cloned()
-            .collect();
-        if opts.on_conflict == OnConflict::Markers {
-            let mut writes = plan.writes.clone();
-            writes.extend(plan.markers.clone());
-            git::write_worktree(repo, &writes, &plan.deletes)?;
-            return Ok((plan, Outcome::ConflictMarkers { conflicts }));
-        }
-        return Ok((plan, Outcome::Conflict { conflicts }));
-    }
+    git::safety::guard(repo, parent.as_ref(), &mut plan);
+    git::remove_temporary_files(repo, r.tree.files.keys());
     let message = commit_message(r);
     let info = CommitInfo {
         branch,
@@ -289,6 +286,23 @@ fn commit_once(
         author_email: &r.spec.git.author_email,
         message: &message,
     };
+    let conflicts: Vec<Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Conflict)
+        .cloned()
+        .collect();
+    if !conflicts.is_empty() && opts.on_conflict != OnConflict::Markers {
+        return Ok((plan, Outcome::Conflict { conflicts }));
+    }
+    // The pure rendering becomes the next merge base before anything refers to it.
+    git::generated::record(repo, &r.tree, fleet_branch, &info)?;
+    if !conflicts.is_empty() {
+        let mut writes = plan.writes.clone();
+        writes.extend(plan.markers.clone());
+        git::write_worktree(repo, &writes, &plan.deletes)?;
+        return Ok((plan, Outcome::ConflictMarkers { conflicts }));
+    }
     let commit = git::commit_plan(repo, parent.as_ref(), &plan, &info)?;
     let outcome = match (commit, parent.is_some()) {
         (None, _) => Outcome::Unchanged,
@@ -346,21 +360,6 @@ fn ahead_of_remote(repo: &Repository, branch: &str) -> bool {
         (Some(local), Some(remote)) => local != remote,
         (Some(_), None) => true,
         _ => false,
-    }
-}
-
-/// A file eksvend would add where an untracked file of a person's already stands is a conflict.
-fn mark_untracked_collisions(plan: &mut Plan, workdir: Option<&Path>) {
-    let Some(dir) = workdir else { return };
-    for change in &mut plan.changes {
-        if change.action == Action::Add && dir.join(&change.path).exists() {
-            change.action = Action::Conflict;
-            change.reason = "an untracked file of the same name exists in the working tree".into();
-            if let Some(content) = plan.writes.remove(&change.path) {
-                plan.theirs.insert(change.path.clone(), content.clone());
-                plan.markers.insert(change.path.clone(), content);
-            }
-        }
     }
 }
 

@@ -229,13 +229,14 @@ fn return_merge(
     theirs: &str,
 ) {
     match (base, ours) {
-        (Some(base), Some(ours)) => match merge3(path, base, ours, theirs.as_bytes()) {
+        (Some(base), Some(ours)) => match merge3(path, base, ours, theirs.as_bytes(), false) {
             Some(Merged::Clean(text)) => {
                 plan.writes.insert(path.to_string(), text);
                 plan.push(path, Action::Merge, "edited by a person and changed by the generator: merged");
             }
             Some(Merged::Conflicts(text)) => {
-                conflict_with_markers(plan, path, text, theirs, "edited by a person and changed by the generator");
+                let file = diff3(path, base, ours, theirs).unwrap_or_else(|| text.clone());
+                conflict_with_markers(plan, path, &text, file, theirs, "edited by a person and changed by the generator");
             }
             None => conflict(plan, path, Some(base), Some(ours), theirs, "edited by a person and changed by the generator (not a text file)"),
         },
@@ -257,26 +258,39 @@ fn conflict(
     // unreadable) the markers show only eksvend's side. Either way it stays a conflict, so
     // nothing is committed, and the person's version stays in the branch.
     let empty: &[u8] = &[];
-    let markers = match merge3(
-        path,
-        base.unwrap_or(empty),
-        ours.unwrap_or(empty),
-        theirs.as_bytes(),
-    ) {
+    let (base, ours) = (base.unwrap_or(empty), ours.unwrap_or(empty));
+    let markers = match merge3(path, base, ours, theirs.as_bytes(), false) {
         Some(Merged::Conflicts(t) | Merged::Clean(t)) => t,
         None => theirs.to_string(),
     };
-    conflict_with_markers(plan, path, markers, theirs, reason);
+    let file = diff3(path, base, ours, theirs).unwrap_or_else(|| markers.clone());
+    conflict_with_markers(plan, path, &markers, file, theirs, reason);
 }
 
-fn conflict_with_markers(plan: &mut Plan, path: &str, markers: String, theirs: &str, reason: &str) {
+/// The file `--on-conflict markers` leaves: diff3 style, with the base between the sides.
+fn diff3(path: &str, base: &[u8], ours: &[u8], theirs: &str) -> Option<String> {
+    match merge3(path, base, ours, theirs.as_bytes(), true)? {
+        Merged::Clean(t) | Merged::Conflicts(t) => Some(t),
+    }
+}
+
+/// A conflict: `markers` (the `git merge` style) gives the reported hunks, `file` is what
+/// `--on-conflict markers` writes.
+fn conflict_with_markers(
+    plan: &mut Plan,
+    path: &str,
+    markers: &str,
+    file: String,
+    theirs: &str,
+    reason: &str,
+) {
     plan.changes.push(Change {
         path: path.to_string(),
         action: Action::Conflict,
         reason: reason.to_string(),
-        hunks: hunks(&markers),
+        hunks: hunks(markers),
     });
-    plan.markers.insert(path.to_string(), markers);
+    plan.markers.insert(path.to_string(), file);
     plan.theirs.insert(path.to_string(), theirs.to_string());
 }
 
@@ -311,8 +325,9 @@ enum Merged {
     Conflicts(String),
 }
 
-/// libgit2's three-way file merge; `None` for content that is not UTF-8 text.
-fn merge3(path: &str, base: &[u8], ours: &[u8], theirs: &[u8]) -> Option<Merged> {
+/// libgit2's three-way file merge (`diff3`: conflicts show the base too); `None` for content
+/// that is not UTF-8 text.
+fn merge3(path: &str, base: &[u8], ours: &[u8], theirs: &[u8], diff3: bool) -> Option<Merged> {
     let input = |content| {
         let mut i = git2::MergeFileInput::new();
         i.content(content).path(path);
@@ -321,7 +336,8 @@ fn merge3(path: &str, base: &[u8], ours: &[u8], theirs: &[u8]) -> Option<Merged>
     let mut opts = git2::MergeFileOptions::new();
     opts.ancestor_label("eksvend (previous)")
         .our_label("yours")
-        .their_label("eksvend (new)");
+        .their_label("eksvend (new)")
+        .style_diff3(diff3);
     let result =
         git2::merge_file(&input(base), &input(ours), &input(theirs), Some(&mut opts)).ok()?;
     let text = String::from_utf8(result.content().to_vec()).ok()?;
@@ -436,7 +452,13 @@ mod tests {
             hunk.contains("<<<<<<< yours\nPERSON\n=======\nEKSVEND\n>>>>>>> eksvend (new)"),
             "{hunk}"
         );
-        assert!(p.markers["clash"].starts_with("a\nb\n<<<<<<< yours"));
+        assert!(
+            p.markers["clash"].starts_with(
+                "a\nb\n<<<<<<< yours\nPERSON\n||||||| eksvend (previous)\nc\n=======\nEKSVEND\n>>>>>>> eksvend (new)\n"
+            ),
+            "{}",
+            p.markers["clash"]
+        );
         let mut keep = p.clone();
         keep.resolve(OnConflict::Keep);
         assert_eq!(action(&keep, "clash"), Some(Action::KeepEdit));

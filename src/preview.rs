@@ -112,6 +112,8 @@ pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, Error> {
     };
     let (tip, current, previous) = match &repo {
         Some(repo) => {
+            // apply refuses a dirty repository or one mid-merge: so does plan (exit 1)
+            git::check_clean(repo)?;
             let tip = git::branch_tip(repo, branch)?;
             let current = git::tree_files(repo, tip.as_ref())?;
             let previous = git::recorded_state(repo, tip.as_ref(), repo_path)?;
@@ -119,13 +121,17 @@ pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, Error> {
         }
         None => (None, plan::CurrentTree::new(), None),
     };
-    let plan: Plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {
+    let mut plan: Plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {
         repo.as_ref().and_then(|repo| git::read_blob(repo, id))
     });
-    let status = if tip.is_none() {
-        Status::Create
-    } else if plan.has_conflicts() {
+    if let Some(repo) = &repo {
+        // the same symlink, submodule and untracked-file conflicts apply finds
+        git::safety::guard(repo, tip.as_ref(), &mut plan);
+    }
+    let status = if plan.has_conflicts() {
         Status::Conflict
+    } else if tip.is_none() {
+        Status::Create
     } else if plan.changes_tree() {
         Status::Update
     } else {

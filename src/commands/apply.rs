@@ -22,6 +22,12 @@ pub(super) fn run(
             branch: b.clone(),
             reason,
         })?;
+        if b == "eksvend/generated" || b.starts_with("eksvend/generated/") {
+            return Err(Error::Branch {
+                branch: b.clone(),
+                reason: crate::domain::Invalid::new(format!("`{b}` is where eksvend keeps its own renderings (the merge bases); choose another branch name")),
+            });
+        }
     }
     let bar = p.progress(rendered.len(), "apply");
     let reports = apply::apply_all_with(&rendered, repos, opts, &|| bar.inc(1));

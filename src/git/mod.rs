@@ -13,12 +13,15 @@ use git2::{
 use crate::error::Error;
 use crate::plan::{CurrentTree, Plan};
 
+pub mod generated;
 pub mod lock;
+pub mod record;
 pub mod remote;
+pub mod safety;
 
 /// The path a repository is named by in errors: its working tree, or the git directory of a
 /// bare repository.
-fn name_of(repo: &Repository) -> PathBuf {
+pub(crate) fn name_of(repo: &Repository) -> PathBuf {
     repo.workdir().unwrap_or(repo.path()).to_path_buf()
 }
 
@@ -29,7 +32,20 @@ pub fn open_or_init(path: &Path, branch: &str) -> Result<Repository, Error> {
     }
     let mut opts = RepositoryInitOptions::new();
     opts.initial_head(branch).mkpath(true);
-    Repository::init_opts(path, &opts).map_err(Error::git(path, "create the repository"))
+    if path.exists() {
+        return Repository::init_opts(path, &opts)
+            .map_err(Error::git(path, "create the repository"));
+    }
+    // A new repository is made beside its place and renamed into it, so that a run killed
+    // while creating it leaves no half-made `.git` for the next run to trip over.
+    let mut name = OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(".eksvend-init");
+    let staging = path.with_file_name(name);
+    let _ = fs_err::remove_dir_all(&staging); // what a killed run left (eksvend's own)
+    Repository::init_opts(&staging, &opts).map_err(Error::git(path, "create the repository"))?;
+    fs_err::rename(&staging, path).map_err(Error::fs(path))?;
+    Repository::open(path).map_err(Error::git(path, "open the repository"))
 }
 
 /// The commit at the tip of `branch`; `None` when the branch does not exist (yet).
@@ -116,19 +132,40 @@ pub fn read_file(
     Ok(Some(blob.content().to_vec()))
 }
 
-/// Refuse a repository with uncommitted changes to tracked files or an operation in progress.
-/// Untracked files are a person's own and are left alone.
+/// Refuse a repository with uncommitted changes to tracked files or an operation in progress,
+/// after finishing an interrupted update (see [`record`]). Untracked files are a person's own
+/// and are left alone.
 pub fn ensure_clean(repo: &Repository) -> Result<(), Error> {
-    let name = name_of(repo);
-    if repo.state() != git2::RepositoryState::Clean {
-        return Err(Error::InProgress {
-            repo: name,
-            state: repo.state(),
-        });
-    }
+    check_state(repo)?;
     if repo.is_bare() {
         return Ok(());
     }
+    finish_interrupted_update(repo)?;
+    check_worktree(repo)
+}
+
+/// What [`ensure_clean`] would say, without changing anything (for `plan`): a repository
+/// whose interrupted update the next apply finishes counts as clean.
+pub fn check_clean(repo: &Repository) -> Result<(), Error> {
+    check_state(repo)?;
+    if repo.is_bare() || record::read(repo).is_some() {
+        return Ok(());
+    }
+    check_worktree(repo)
+}
+
+fn check_state(repo: &Repository) -> Result<(), Error> {
+    if repo.state() == git2::RepositoryState::Clean {
+        return Ok(());
+    }
+    Err(Error::InProgress {
+        repo: name_of(repo),
+        state: repo.state(),
+    })
+}
+
+fn check_worktree(repo: &Repository) -> Result<(), Error> {
+    let name = name_of(repo);
     let mut opts = StatusOptions::new();
     opts.include_untracked(false).include_ignored(false);
     let statuses = repo
@@ -140,9 +177,7 @@ pub fn ensure_clean(repo: &Repository) -> Result<(), Error> {
         .filter(|s| s.status() != Status::CURRENT)
         .map(|s| String::from_utf8_lossy(s.path_bytes()).into_owned())
         .collect();
-    // A repository that cannot be shown to hold an interrupted eksvend update (including when
-    // checking fails) stays dirty: a person looks at it.
-    if dirty.is_empty() || finish_interrupted_update(repo).unwrap_or(false) {
+    if dirty.is_empty() {
         Ok(())
     } else {
         Err(Error::Dirty {
@@ -152,52 +187,27 @@ pub fn ensure_clean(repo: &Repository) -> Result<(), Error> {
     }
 }
 
-/// An eksvend run killed after moving the branch but before (or while) updating the worktree
-/// leaves the index and worktree at the previous commit, or between the two. Recognise exactly
-/// that — HEAD is an eksvend commit and every file that differs holds the content of HEAD or of
-/// its parent — and finish the checkout. Anything else (a person's change) stays dirty.
-fn finish_interrupted_update(repo: &Repository) -> Result<bool, git2::Error> {
-    let head = repo.head()?.peel_to_commit()?;
-    if !head
-        .message()
-        .is_ok_and(|m| m.contains("\nEksvend-Version: "))
-        || head.parent_count() != 1
-    {
-        return Ok(false);
-    }
-    let (new_tree, old_tree) = (head.tree()?, head.parent(0)?.tree()?);
-    let Some(workdir) = repo.workdir() else {
-        return Ok(false);
+/// A run killed while updating a checked-out branch left its record: the branch is at the old
+/// or the new commit, the worktree and index anywhere between. Bring them to the branch (the
+/// worktree was clean when the update began), then forget the record.
+fn finish_interrupted_update(repo: &Repository) -> Result<(), Error> {
+    let Some(update) = record::read(repo) else {
+        return Ok(());
     };
-    let blob_at =
-        |tree: &git2::Tree<'_>, path: &str| tree.get_path(Path::new(path)).ok().map(|e| e.id());
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(true);
-    for entry in repo.statuses(Some(&mut opts))?.iter() {
-        let Ok(path) = entry.path() else {
-            return Ok(false);
-        };
-        let on_disk = workdir.join(path);
-        let disk = if on_disk.is_file() {
-            Some(Oid::hash_file(git2::ObjectType::Blob, &on_disk)?)
-        } else {
-            None
-        };
-        let (new, old) = (blob_at(&new_tree, path), blob_at(&old_tree, path));
-        let untracked_elsewhere =
-            entry.status() == Status::WT_NEW && new.is_none() && old.is_none();
-        if untracked_elsewhere {
-            continue; // a person's own untracked file: checkout leaves it alone
-        }
-        if disk != new && disk != old {
-            return Ok(false);
-        }
+    let at = repo
+        .find_reference(&update.branch)
+        .ok()
+        .and_then(|r| r.target());
+    let ours = at.is_some_and(|at| at == update.new || Some(at) == update.old);
+    if ours && repo.workdir().is_some() && head_is(repo, &update.branch) {
+        let mut co = git2::build::CheckoutBuilder::new();
+        co.force();
+        repo.checkout_head(Some(&mut co))
+            .and_then(|()| refresh_index(repo))
+            .map_err(Error::git(&name_of(repo), "finish an interrupted update"))?;
     }
-    let mut co = git2::build::CheckoutBuilder::new();
-    co.force();
-    repo.checkout_head(Some(&mut co))?;
-    refresh_index(repo)?;
-    Ok(true)
+    record::remove(repo);
+    Ok(())
 }
 
 /// What a commit says about itself.
@@ -242,10 +252,75 @@ pub fn commit_plan(
     let commit = repo
         .commit(None, &sig, &sig, info.message, &tree, &parents)
         .map_err(Error::git(&path, "write the commit"))?;
-    move_branch(repo, info.branch, commit, "eksvend: apply")
-        .map_err(Error::git(&path, "move the branch"))?;
-    update_worktree(repo, &format!("refs/heads/{}", info.branch), Some(plan))?;
+    let refname = format!("refs/heads/{}", info.branch);
+    let checked_out = repo.workdir().is_some() && !repo.is_bare() && head_is(repo, &refname);
+    let update = record::Update {
+        branch: refname.clone(),
+        old: parent.map(git2::Commit::id),
+        new: commit,
+    };
+    if checked_out {
+        record::write(repo, &update).map_err(Error::fs(repo.path()))?;
+    }
+    if let Err(e) = move_branch(repo, info.branch, commit, "eksvend: apply") {
+        record::remove(repo);
+        return Err(Error::git(&path, "move the branch")(e));
+    }
+    if checked_out {
+        if let Err(e) = update_worktree(repo, &refname, Some(plan)) {
+            roll_back(repo, &update, plan);
+            return Err(e);
+        }
+        record::remove(repo);
+    }
     Ok(Some(commit))
+}
+
+/// Writing the worktree failed: put the branch back where it was and the worktree with it (it
+/// was clean), so that neither moved. What cannot be undone stays recorded for the next run.
+fn roll_back(repo: &Repository, update: &record::Update, plan: &Plan) {
+    let moved_back = match update.old {
+        Some(old) => repo
+            .reference_matching(&update.branch, old, true, update.new, "eksvend: roll back")
+            .map(|_| ()),
+        None => repo
+            .find_reference(&update.branch)
+            .and_then(|mut r| r.delete()),
+    };
+    let Some(dir) = repo.workdir() else { return };
+    let old_tree = update
+        .old
+        .and_then(|id| repo.find_commit(id).ok())
+        .and_then(|c| c.tree().ok());
+    for path in plan.writes.keys() {
+        let tracked = old_tree
+            .as_ref()
+            .is_some_and(|t| t.get_path(Path::new(path)).is_ok());
+        if !tracked {
+            let _ = std::fs::remove_file(dir.join(path));
+        }
+        let _ = std::fs::remove_file(temporary(&dir.join(path)));
+    }
+    let restored = match (&moved_back, update.old) {
+        (Ok(()), Some(_)) => {
+            let mut co = git2::build::CheckoutBuilder::new();
+            co.force();
+            repo.checkout_head(Some(&mut co))
+                .and_then(|()| refresh_index(repo))
+        }
+        (Ok(()), None) => Ok(()),
+        (Err(_), _) => return,
+    };
+    if restored.is_ok() {
+        record::remove(repo);
+    }
+}
+
+/// True when HEAD is the symbolic ref `refname`.
+fn head_is(repo: &Repository, refname: &str) -> bool {
+    repo.find_reference("HEAD")
+        .ok()
+        .is_some_and(|h| matches!(h.symbolic_target(), Ok(Some(t)) if t == refname))
 }
 
 /// Point `branch` at `target`: create it, or move it from the value it has now (atomic).
@@ -317,26 +392,36 @@ fn build_tree(
         index.read_tree(tree)?;
     }
     for (file, content) in &plan.writes {
-        let id = repo.blob(content.as_bytes())?;
-        index.add(&IndexEntry {
-            ctime: IndexTime::new(0, 0),
-            mtime: IndexTime::new(0, 0),
-            dev: 0,
-            ino: 0,
-            mode: 0o100_644,
-            uid: 0,
-            gid: 0,
-            file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
-            id,
-            flags: u16::try_from(file.len().min(0xfff)).unwrap_or(0xfff),
-            flags_extended: 0,
-            path: file.as_bytes().to_vec(),
-        })?;
+        add_blob(repo, &mut index, file, content.as_bytes())?;
     }
     for file in &plan.deletes {
         index.remove_path(Path::new(file))?;
     }
     index.write_tree_to(repo)
+}
+
+/// Write `content` as a blob and stage it at `path` (a regular file) in `index`.
+fn add_blob(
+    repo: &Repository,
+    index: &mut git2::Index,
+    path: &str,
+    content: &[u8],
+) -> Result<(), git2::Error> {
+    let id = repo.blob(content)?;
+    index.add(&IndexEntry {
+        ctime: IndexTime::new(0, 0),
+        mtime: IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: 0o100_644,
+        uid: 0,
+        gid: 0,
+        file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
+        id,
+        flags: u16::try_from(path.len().min(0xfff)).unwrap_or(0xfff),
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    })
 }
 
 /// When `refname` is checked out, bring the index and worktree to its tree (tracked files only;
@@ -345,11 +430,7 @@ fn update_worktree(repo: &Repository, refname: &str, plan: Option<&Plan>) -> Res
     let Some(workdir) = repo.workdir().filter(|_| !repo.is_bare()) else {
         return Ok(());
     };
-    let head_is_branch = repo
-        .find_reference("HEAD")
-        .ok()
-        .is_some_and(|h| matches!(h.symbolic_target(), Ok(Some(t)) if t == refname));
-    if !head_is_branch {
+    if !head_is(repo, refname) {
         return Ok(());
     }
     // Each changed file is replaced atomically (temporary file + rename), so a crash leaves
@@ -392,15 +473,37 @@ fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         fs_err::create_dir_all(dir)?;
     }
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(".eksvend-tmp");
-    let tmp = path.with_file_name(tmp_name);
+    let tmp = temporary(&path.with_file_name(name));
     fs_err::write(&tmp, content)?;
     fs_err::rename(&tmp, path)
 }
 
-fn signature(info: &CommitInfo<'_>) -> Result<Signature<'static>, git2::Error> {
+/// The temporary file [`write_atomically`] writes beside `path`.
+fn temporary(path: &Path) -> PathBuf {
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(path.file_name().unwrap_or_default());
+    tmp_name.push(".eksvend-tmp");
+    path.with_file_name(tmp_name)
+}
+
+/// Remove the temporary files a killed run left beside `paths` (managed paths that passed
+/// [`safety::guard`]): only regular files, never through a symlink.
+pub fn remove_temporary_files<'a>(repo: &Repository, paths: impl Iterator<Item = &'a String>) {
+    let Some(dir) = repo.workdir().filter(|_| !repo.is_bare()) else {
+        return;
+    };
+    for path in paths {
+        if safety::leaves_repository(dir, path) {
+            continue;
+        }
+        let tmp = temporary(&dir.join(path));
+        if std::fs::symlink_metadata(&tmp).is_ok_and(|m| m.file_type().is_file()) {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+pub(crate) fn signature(info: &CommitInfo<'_>) -> Result<Signature<'static>, git2::Error> {
     match std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.parse::<i64>().ok())

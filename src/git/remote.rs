@@ -64,8 +64,8 @@ pub fn fetch(repo: &Repository, branches: &[&str]) -> Result<(), RemoteError> {
         .map_err(failed)
 }
 
-/// Push `branch` to `origin`.
-pub fn push(repo: &Repository, branch: &str) -> Result<(), PushError> {
+/// Push `branches` to `origin` (in one push).
+pub fn push(repo: &Repository, branches: &[&str]) -> Result<(), PushError> {
     let mut remote = repo.find_remote(REMOTE).map_err(no_remote)?;
     let url = printable_url(&remote);
     let attempts = Cell::new(0);
@@ -79,8 +79,11 @@ pub fn push(repo: &Repository, branch: &str) -> Result<(), PushError> {
     });
     let mut opts = PushOptions::new();
     opts.remote_callbacks(cb);
-    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
-    match remote.push(&[spec.as_str()], Some(&mut opts)) {
+    let specs: Vec<String> = branches
+        .iter()
+        .map(|b| format!("refs/heads/{b}:refs/heads/{b}"))
+        .collect();
+    match remote.push(&specs, Some(&mut opts)) {
         Err(source) if source.code() == git2::ErrorCode::NotFastForward => {
             Err(PushError::NotFastForward {
                 remote: url,

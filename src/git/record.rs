@@ -1,0 +1,57 @@
+//! The update record `.git/eksvend-update`: written before eksvend moves a checked-out branch,
+//! removed once the worktree and index follow. A record found by the next run is the only sign
+//! of an interrupted update; file contents are never guessed at.
+
+use std::path::PathBuf;
+
+use git2::{Oid, Repository};
+
+/// An update in progress: `branch` (a full ref name) moves from `old` (none: created) to `new`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The branch's full ref name.
+    pub branch: String,
+    /// Where it pointed before (`None`: it did not exist).
+    pub old: Option<Oid>,
+    /// Where it is moved to.
+    pub new: Oid,
+}
+
+fn path(repo: &Repository) -> PathBuf {
+    repo.path().join("eksvend-update")
+}
+
+/// Write the record (atomically: temporary file + rename).
+pub fn write(repo: &Repository, update: &Update) -> std::io::Result<()> {
+    let old = update
+        .old
+        .map_or_else(|| "none".to_string(), |o| o.to_string());
+    let text = format!("branch {}\nold {old}\nnew {}\n", update.branch, update.new);
+    let tmp = repo.path().join("eksvend-update.tmp");
+    fs_err::write(&tmp, text)?;
+    fs_err::rename(&tmp, path(repo))
+}
+
+/// The record a previous run left, if any (an unreadable record counts as none).
+pub fn read(repo: &Repository) -> Option<Update> {
+    let text = std::fs::read_to_string(path(repo)).ok()?;
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+            .map(str::to_string)
+    };
+    let old = match field("old")?.as_str() {
+        "none" => None,
+        id => Some(Oid::from_str(id).ok()?),
+    };
+    Some(Update {
+        branch: field("branch")?,
+        old,
+        new: Oid::from_str(&field("new")?).ok()?,
+    })
+}
+
+/// Remove the record (already gone is fine).
+pub fn remove(repo: &Repository) {
+    let _ = std::fs::remove_file(path(repo));
+}
