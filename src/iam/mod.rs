@@ -276,7 +276,7 @@ fn grant_summary(g: &Grant) -> Value {
         "identity": g.identity,
         "chaining": g.chaining,
         "sourceRole": if g.identity == IdentityMode::Irsa { Value::Null } else { json!(g.source_role_arn) },
-        "status": match g.source() { Ok(_) => json!("ready"), Err(e) => json!(e) },
+        "status": match g.source() { Ok(_) => json!("ready"), Err(e) => json!(e.to_string()) },
     })
 }
 
@@ -410,7 +410,7 @@ fn role_description(spec: &ClusterSpec, sa: &ServiceAccountView) -> Value {
                         .iter()
                         .find(|g| g.namespace == sa.namespace && g.service_account == sa.name && g.target.arn == t.arn)
                         .and_then(|g| g.source().err())
-                        .unwrap_or_else(|| format!("handoff/{}/{}/trust-policy.json", t.account_id, t.role_name)),
+                        .map_or_else(|| format!("handoff/{}/{}/trust-policy.json", t.account_id, t.role_name), |pending| pending.to_string()),
                     "inventoryAccount": t.inventory_account,
                 })
             })

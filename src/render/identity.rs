@@ -103,7 +103,9 @@ fn row(g: &Grant) -> SourceRow {
         service_account: g.service_account.clone(),
         how,
         principal,
-        status: g.source().map_or_else(|e| e, |_| "ready".to_string()),
+        status: g
+            .source()
+            .map_or_else(|e| e.to_string(), |_| "ready".to_string()),
     }
 }
 

@@ -295,14 +295,39 @@ pub struct Grant {
     pub target: TargetView,
 }
 
+/// Why a target's trust cannot be written yet: a fact that only exists once the cluster or its
+/// Pod Identity association does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Pending {
+    /// IRSA: the cluster's OIDC issuer.
+    #[error("pending: the OIDC issuer of cluster {cluster_arn} is not known yet (set spec.cluster.oidcIssuer of WorkloadAccount {account})")]
+    OidcIssuer {
+        /// The source cluster.
+        cluster_arn: String,
+        /// Its WorkloadAccount.
+        account: String,
+    },
+    /// Native chaining: the association's external ID.
+    #[error("pending: the external ID of the Pod Identity association {namespace}/{service_account} is known once EKS creates it; record it in spec.tenants[].serviceAccounts[].externalIds of WorkloadAccount {account}")]
+    ExternalId {
+        /// Namespace of the association.
+        namespace: String,
+        /// Its service account.
+        service_account: String,
+        /// Its WorkloadAccount.
+        account: String,
+    },
+}
+
 impl Grant {
-    /// Who the target trusts, or `Err(what is missing)` while that is not known yet.
-    pub fn source(&self) -> Result<identity::chaining::Source<'_>, String> {
+    /// Who the target trusts, or what is missing while that is not known yet.
+    pub fn source(&self) -> Result<identity::chaining::Source<'_>, Pending> {
         use identity::chaining::Source;
         match self.identity {
             IdentityMode::Irsa => {
-                let issuer = self.issuer.as_ref().ok_or_else(|| {
-                    format!("pending: the OIDC issuer of cluster {} is not known yet (set spec.cluster.oidcIssuer of WorkloadAccount {})", self.cluster_arn, self.account)
+                let issuer = self.issuer.as_ref().ok_or_else(|| Pending::OidcIssuer {
+                    cluster_arn: self.cluster_arn.clone(),
+                    account: self.account.clone(),
                 })?;
                 Ok(Source::WebIdentity {
                     provider_arn: arn::oidc_provider(
@@ -317,9 +342,15 @@ impl Grant {
             }
             IdentityMode::PodIdentity => {
                 let external_id = match self.chaining {
-                    ChainingMode::Native => Some(self.target.external_id.as_deref().ok_or_else(|| {
-                        format!("pending: the external ID of the Pod Identity association {}/{} is known once EKS creates it; record it in spec.tenants[].serviceAccounts[].externalIds of WorkloadAccount {}", self.namespace, self.service_account, self.account)
-                    })?),
+                    ChainingMode::Native => {
+                        Some(self.target.external_id.as_deref().ok_or_else(|| {
+                            Pending::ExternalId {
+                                namespace: self.namespace.clone(),
+                                service_account: self.service_account.clone(),
+                                account: self.account.clone(),
+                            }
+                        })?)
+                    }
                     _ => None,
                 };
                 Ok(Source::Role {
