@@ -1,6 +1,6 @@
 //! IAM for Karpenter's nodes: the role of the nodes it launches. The controller's policy is
 //! blueprint data (`blueprints/base/policies/karpenter-controller.json`, versioned with the
-//! chart); [`oracle`] keeps the Rust builder it was ported from, as a test oracle for that file.
+//! chart); `oracle` (test-only) keeps the Rust builder it was ported from, as a test oracle for that file.
 
 use serde_json::{json, Value};
 

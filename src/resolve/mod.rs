@@ -3,7 +3,7 @@
 //!
 //! Every decision (defaults, names, ARNs, which files) is made here, in Rust; templates only
 //! print what this model holds (through `render::context`). Resolve reads the typed
-//! [`Model`](crate::fleet::model::Model), never a wire document.
+//! [`Model`], never a wire document.
 
 use std::collections::BTreeMap;
 
