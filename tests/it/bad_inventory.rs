@@ -491,3 +491,19 @@ fn git_branch_that_check_ref_format_refuses() {
     1 error found; nothing was written
     "#);
 }
+
+#[test]
+fn control_characters_in_the_author_name() {
+    let stderr = refused(&[(
+        FLEET,
+        "name: Acme Platform",
+        "name: \"Acme\\0Platform\\u0085\"",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/fleet.yaml:12:13: spec.git.author.name: expected a non-empty name without '<', '>' or newlines
+       |
+    12 |       name: "Acme\0Platform\u0085"
+       |             ^
+    1 error found; nothing was written
+    "#);
+}
