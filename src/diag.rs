@@ -147,7 +147,7 @@ impl Diagnostics {
             );
             out.push_str(&format!(
                 "{pad} |\n{num} | {}\n{pad} | {caret}^\n",
-                line.replace('\t', "    ")
+                crate::domain::redact_credentials(&line.replace('\t', "    "))
             ));
         }
         let n = self.0.len();

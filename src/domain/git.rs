@@ -3,11 +3,60 @@
 use super::newtype::checked_string;
 use super::{ensure, Invalid};
 
+/// The text for URLs that carry credentials.
+const CREDENTIALS: &str = "credentials in a git URL are refused (they would be committed to the repositories and printed); remove them and use EKSVEND_GIT_TOKEN or a git credential helper";
+
+/// The user information (`user` or `user:password`) and scheme of a `scheme://user@host/…` URL.
+fn userinfo(s: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = s.split_once("://")?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (user, _host) = authority.rsplit_once('@')?;
+    Some((scheme, user))
+}
+
+/// `s` with the password of a `scheme://user:password@host` URL replaced by `***`, wherever such
+/// a URL occurs in `s` (messages and source lines never show a password).
+#[must_use]
+pub fn redact_credentials(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || matches!(c, '"' | '\'' | '`'))
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rsplit_once('@') {
+            Some((user, host)) if user.contains(':') => {
+                let name = user.split_once(':').map_or(user, |(n, _)| n);
+                out.push_str(name);
+                out.push_str(":***@");
+                out.push_str(host);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Characters a shell would act on (a URL ends up in commands the READMEs tell people to run).
+const SHELL_META: &[char] = &['"', '\'', '\\', '`', '$', ';', '|', '&', '<', '>', '(', ')'];
+
 fn git_url(s: &str) -> Result<(), Invalid> {
+    if let Some((scheme, user)) = userinfo(s) {
+        let http = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+        ensure(
+            !user.contains(':') && (!http || user.is_empty()),
+            CREDENTIALS,
+        )?;
+    }
     let clean = !s.is_empty()
         && !s
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\' | '`'));
+            .any(|c| c.is_whitespace() || c.is_control() || SHELL_META.contains(&c));
     let scheme = ["https://", "http://", "ssh://", "git://", "file://"]
         .iter()
         .find(|p| s.starts_with(**p));
@@ -31,9 +80,16 @@ checked_string!(
 );
 
 fn git_ref(s: &str) -> Result<(), Invalid> {
+    // `git check-ref-format`: no `..` or `//`, no component starting with `.` or ending in
+    // `.lock`, no trailing `/` or `.`, not `HEAD`; the characters below exclude the rest
+    // (`@{`, `@`, control characters, space, `~^:?*[\`).
     let ok = !s.is_empty()
         && !s.contains("..")
         && !s.starts_with(['-', '/'])
+        && !s.ends_with(['/', '.'])
+        && s != "HEAD"
+        && s.split('/')
+            .all(|c| !c.is_empty() && !c.starts_with('.') && !c.ends_with(".lock"))
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     ensure(
@@ -127,9 +183,35 @@ mod tests {
                 "https://host/`x`",
                 "ftp://host/a",
                 "/tmp/x.git",
+                "https://host/$(id)",
+                "https://host/a;b",
+                "https://host/a|b",
+                "https://host/a&b",
+                "https://host/a<b>",
+                "https://host/a\\b",
+                "https://host/a\u{85}b",
             ],
             "expected a git URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path",
         ));
+    }
+
+    #[test]
+    fn credentials_in_git_urls() {
+        assert_table::<GitUrl>(&ok_and_bad(
+            &["ssh://git@host/a.git", "git@host:a.git", "https://host/a@b"],
+            &[
+                "https://alice:secret@host/a.git",
+                "https://alice@host/a.git",
+                "http://token@host/a",
+                "ssh://git:pw@host/a.git",
+                "HTTPS://a:b@host/x",
+            ],
+            CREDENTIALS,
+        ));
+        assert_eq!(
+            redact_credentials("url: https://alice:s3cr:et@host/a.git and ssh://git@h/x"),
+            "url: https://alice:***@host/a.git and ssh://git@h/x"
+        );
     }
 
     #[test]
@@ -137,7 +219,9 @@ mod tests {
         assert_table::<GitRef>(&ok_and_bad(
             &["main", "v1.2.0", "release/1.x", "0123abc", "a_b-c"],
             &[
-                "", "-main", "/main", "a..b", "a b", "a~1", "a^", "a:b", "refs@{1}",
+                "", "-main", "/main", "a..b", "a b", "a~1", "a^", "a:b", "refs@{1}", "HEAD",
+                "a//b", "a/", "a.", ".a", "a/.b", "a.lock", "a.lock/b", "@", "a\u{1}b", "a?", "a*",
+                "a[", "a\\b",
             ],
             "expected a branch, tag or commit name such as `main` or `v1.2.0`",
         ));

@@ -18,7 +18,7 @@ mod suggest;
 pub use aws::{
     AccountId, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId, REGIONS,
 };
-pub use git::{GitRef, GitUrl, RepoPath, TeamRepoPath};
+pub use git::{redact_credentials, GitRef, GitUrl, RepoPath, TeamRepoPath};
 pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};
 pub use limits::LimitExceeded;
 pub use names::{BlueprintRef, DnsLabel, KubernetesVersion, LabelValue, Quantity};
@@ -48,6 +48,7 @@ impl Invalid {
     /// `"<value>" is not valid: …`.
     #[must_use]
     pub fn message_for(&self, value: &str) -> String {
+        let value = git::redact_credentials(value);
         if self.expected.starts_with("is ") {
             format!("{value:?} {}", self.expected)
         } else {

@@ -198,13 +198,21 @@ fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &m
         None => {}
     }
     c.parse::<GitRef>("spec.git.branch", &spec.git.branch);
-    if !spec.git.author.email.contains('@') || spec.git.author.email.contains(['<', '>', '\n']) {
+    // Control characters (NUL, C1) would be refused only by git at commit time.
+    let control = |s: &str| s.chars().any(char::is_control);
+    if !spec.git.author.email.contains('@')
+        || spec.git.author.email.contains(['<', '>', '\n'])
+        || control(&spec.git.author.email)
+    {
         c.error(
             "spec.git.author.email",
             format!("{:?} is not an e-mail address", spec.git.author.email),
         );
     }
-    if spec.git.author.name.trim().is_empty() || spec.git.author.name.contains(['<', '>', '\n']) {
+    if spec.git.author.name.trim().is_empty()
+        || spec.git.author.name.contains(['<', '>', '\n'])
+        || control(&spec.git.author.name)
+    {
         c.error(
             "spec.git.author.name",
             "expected a non-empty name without '<', '>' or newlines",

@@ -435,3 +435,75 @@ fn team_repo_path_is_a_directory_of_that_repository() {
     1 error found; nothing was written
     "#);
 }
+
+#[test]
+fn git_url_with_credentials_is_refused_and_redacted() {
+    let stderr = refused(&[
+        (
+            FLEET,
+            "remote: \"https://git.acme.example/platform/eks-{account}.git\"",
+            "remote: \"https://alice:secret@git.acme.example/platform/eks-{account}.git\"",
+        ),
+        (
+            PAY,
+            "url: https://git.acme.example/payments/apps.git",
+            "url: https://bob@git.acme.example/payments/apps.git",
+        ),
+    ]);
+    assert!(!stderr.contains("secret"), "{stderr}");
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:19:14: spec.gitops.repos[0].url: "https://bob@git.acme.example/payments/apps.git" is not valid: credentials in a git URL are refused (they would be committed to the repositories and printed); remove them and use EKSVEND_GIT_TOKEN or a git credential helper
+       |
+    19 |         url: https://bob@git.acme.example/payments/apps.git
+       |              ^
+    error: fleet/fleet.yaml:9:13: spec.git.remote: "https://alice:***@git.acme.example/platform/eks-x.git" is not valid: credentials in a git URL are refused (they would be committed to the repositories and printed); remove them and use EKSVEND_GIT_TOKEN or a git credential helper
+      |
+    9 |     remote: "https://alice:***@git.acme.example/platform/eks-{account}.git"
+      |             ^
+    2 errors found; nothing was written
+    "#);
+}
+
+#[test]
+fn git_url_with_shell_metacharacters() {
+    let stderr = refused(&[(
+        PAY,
+        "url: https://git.acme.example/payments/apps.git",
+        "url: https://git.acme.example/$(id);x|y&z.git",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:19:14: spec.gitops.repos[0].url: "https://git.acme.example/$(id);x|y&z.git" is not valid: expected a git URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path
+       |
+    19 |         url: https://git.acme.example/$(id);x|y&z.git
+       |              ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn git_branch_that_check_ref_format_refuses() {
+    let stderr = refused(&[(FLEET, "branch: main", "branch: a//b.lock")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/fleet.yaml:10:13: spec.git.branch: "a//b.lock" is not valid: expected a branch, tag or commit name such as `main` or `v1.2.0`
+       |
+    10 |     branch: a//b.lock
+       |             ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn control_characters_in_the_author_name() {
+    let stderr = refused(&[(
+        FLEET,
+        "name: Acme Platform",
+        "name: \"Acme\\0Platform\\u0085\"",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/fleet.yaml:12:13: spec.git.author.name: expected a non-empty name without '<', '>' or newlines
+       |
+    12 |       name: "Acme\0Platform\u0085"
+       |             ^
+    1 error found; nothing was written
+    "#);
+}
