@@ -119,6 +119,43 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+/// At most [`SNIPPET_CHARS`] characters of a long line around column `col` (1-based), with `…`
+/// where it was cut, and the column within what is shown.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let n = line.chars().count();
+    if n <= SNIPPET_CHARS {
+        return (line.to_string(), col);
+    }
+    let start = col.saturating_sub(SNIPPET_CHARS / 2).min(n - SNIPPET_CHARS);
+    let mut shown: String = line.chars().skip(start).take(SNIPPET_CHARS).collect();
+    let mut col = col - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        col += 1;
+    }
+    if start + SNIPPET_CHARS < n {
+        shown.push('…');
+    }
+    (shown, col)
+}
+
+/// How much of a source line an error shows.
+const SNIPPET_CHARS: usize = 120;
+
+/// A source line as shown under an error: a tab as `→` padded to four columns (it is often the
+/// error), other control characters escaped so that none reaches the terminal.
+fn visible(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        match c {
+            '\t' => out.push_str("→   "),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl Diagnostics {
     /// Like `Display`, with the offending source line and a caret under each error.
     pub fn render_with_source(&self) -> String {
@@ -139,15 +176,17 @@ impl Diagnostics {
             };
             let num = pos.line.to_string();
             let pad = " ".repeat(num.len());
+            let (shown, col) = window(line, pos.col);
             let caret = " ".repeat(
-                line.chars()
-                    .take(pos.col.saturating_sub(1))
+                shown
+                    .chars()
+                    .take(col.saturating_sub(1))
                     .map(|c| if c == '\t' { 4 } else { 1 })
                     .sum(),
             );
             out.push_str(&format!(
                 "{pad} |\n{num} | {}\n{pad} | {caret}^\n",
-                crate::domain::redact_credentials(&line.replace('\t', "    "))
+                crate::domain::redact_credentials(&visible(&shown))
             ));
         }
         let n = self.0.len();

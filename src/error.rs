@@ -131,6 +131,15 @@ pub enum Error {
         paths: Vec<PathBuf>,
     },
 
+    /// `render --out DIR` writes only into a folder it owns.
+    #[error("{}: {reason}; nothing was written", .dir.display())]
+    OutNotOurs {
+        /// The `--out` folder (or the account folder in it).
+        dir: PathBuf,
+        /// What is there and what `render --out` accepts.
+        reason: String,
+    },
+
     /// A filesystem operation failed.
     #[error("{source}")] // fs-err's message names the operation and the path
     Fs {
@@ -269,7 +278,8 @@ impl Error {
             | Error::UnknownKind { .. }
             | Error::NotAnInventoryDirectory { .. }
             | Error::AccountExists { .. }
-            | Error::StarterExists { .. } => ExitStatus::InvalidInput,
+            | Error::StarterExists { .. }
+            | Error::OutNotOurs { .. } => ExitStatus::InvalidInput,
             Error::Fs { .. }
             | Error::Git { .. }
             | Error::Dirty { .. }

@@ -50,7 +50,7 @@ fn renaming_every_addon_keeps_its_role_and_association() {
     t.edit(
         ACCOUNT,
         "  parameters:\n",
-        "  parameters:\n    externalDns: true\n    certManager: true\n",
+        "  parameters:\n    certManager: true\n",
     );
     t.render("out").args(["--blueprints", "custom"]).success();
     let cluster = t.read("out/payments-prod/cluster/cluster.yaml");

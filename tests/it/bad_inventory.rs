@@ -500,10 +500,138 @@ fn control_characters_in_the_author_name() {
         "name: \"Acme\\0Platform\\u0085\"",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/fleet.yaml:12:13: spec.git.author.name: expected a non-empty name without '<', '>' or newlines
+    error: fleet/fleet.yaml:12:13: spec.git.author.name: holds the control character U+0000; remove it (only printable characters, tabs and line breaks are allowed)
        |
     12 |       name: "Acme\0Platform\u0085"
        |             ^
+    1 error found; nothing was written
+    "#);
+}
+
+/// Before: a C1 control character in a team name passed validation and was refused only when a
+/// rendered file was checked, with an error naming that file.
+#[test]
+fn c1_control_character_in_a_free_text_value() {
+    let stderr = refused(&[(PAY, "team: payments", "team: \"pay\\u009bments\"")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:8:9: spec.team: holds the control character U+009B; remove it (only printable characters, tabs and line breaks are allowed)
+      |
+    8 |   team: "pay\u009bments"
+      |         ^
+    1 error found; nothing was written
+    "#);
+}
+
+/// Before: "found character that cannot start any token", the tab shown as spaces.
+#[test]
+fn tab_indentation() {
+    let stderr = refused(&[(PAY, "  team: payments", "\tteam: payments")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:8:1: a tab character at column 1: YAML indents with spaces only; replace the tab with spaces
+      |
+    8 | →   team: payments
+      | ^
+    1 error found; nothing was written
+    "#);
+}
+
+/// Before: reported as `spec: duplicate field` at the mapping's first line.
+#[test]
+fn duplicate_key_on_its_own_line() {
+    let stderr = refused(&[(PAY, "  team: payments", "  team: payments\n  team: risk")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:9:3: spec.team: duplicate key `team` (first at line 8); keep one of them
+      |
+    9 |   team: risk
+      |   ^
+    1 error found; nothing was written
+    "#);
+}
+
+/// Before: only the first unknown field of a document was reported.
+#[test]
+fn every_unknown_field_is_reported() {
+    let stderr = refused(&[(
+        PAY,
+        "  team: payments",
+        "  teem: payments\n  regoin: us-east-1",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`
+      |
+    8 |   teem: payments
+      |   ^
+    error: fleet/accounts/payments-prod.yaml:9:3: spec.regoin: unknown field `regoin`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`
+      |
+    9 |   regoin: us-east-1
+      |   ^
+    2 errors found; nothing was written
+    "#);
+}
+
+/// Before: `!vault payments` was read as `payments`, the tag silently dropped.
+#[test]
+fn custom_tags_are_refused() {
+    let stderr = refused(&[(PAY, "team: payments", "team: !vault payments")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:8:16: spec.team: the tag `!vault` is not supported: the inventory is plain YAML (only !!str, !!int, !!float, !!bool, !!null, !!map, !!seq); remove the tag and write the value itself
+      |
+    8 |   team: !vault payments
+      |                ^
+    1 error found; nothing was written
+    "#);
+}
+
+/// Before: 100,000 nested brackets (200 KB) kept validate busy for over a minute.
+#[test]
+fn nesting_is_bounded() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let started = std::time::Instant::now();
+    let stderr = refused(&[(
+        PAY,
+        "  team: payments",
+        &format!("  team: payments\n  deep: {deep}"),
+    )]);
+    // not a timing assertion: a bound far above the linear check, to turn a hang into a failure
+    assert!(started.elapsed().as_secs() < 60);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:9:41: brackets nested more than 32 levels deep; no inventory field is nested this deeply
+      |
+    9 |   deep: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…
+      |                                         ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn block_nesting_is_bounded_too() {
+    let mut deep = String::from("  deep:\n");
+    for i in 1..40 {
+        deep.push_str(&format!("{}k:\n", "  ".repeat(i + 1)));
+    }
+    let stderr = refused(&[(
+        PAY,
+        "  team: payments",
+        &format!("  team: payments\n{deep}"),
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:40:66: spec.deep.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k: nested more than 32 levels deep; no inventory field is nested this deeply
+       |
+    40 |                                                                 k:
+       |                                                                  ^
+    1 error found; nothing was written
+    "#);
+}
+
+#[test]
+fn document_size_is_bounded() {
+    let big = format!("  team: payments\n  # {}", "x".repeat(1024 * 1024));
+    let stderr = refused(&[(PAY, "  team: payments", &big)]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:1:1: this document is 1050940 bytes; an inventory document may be at most 1048576 bytes (split the fleet into one file per account)
+      |
+    1 | # yaml-language-server: $schema=../../eksvend.schema.json
+      | ^
     1 error found; nothing was written
     "#);
 }

@@ -15,6 +15,7 @@ mod errors;
 mod golden;
 mod hostile;
 mod identity;
+mod inventory_tree;
 mod merge_base;
 mod outcomes;
 mod pipelines;

@@ -165,7 +165,15 @@ fn only_selects_by_key_and_glob() {
         .collect();
     assert_eq!(
         dirs,
-        BTreeSet::from(["checkout-dev", "ml-research-dev", "vision-aiml-dev"].map(String::from))
+        BTreeSet::from(
+            [
+                ".eksvend-render",
+                "checkout-dev",
+                "ml-research-dev",
+                "vision-aiml-dev"
+            ]
+            .map(String::from)
+        )
     );
     let out = t
         .apply()
