@@ -188,8 +188,10 @@ fn check_worktree(repo: &Repository) -> Result<(), Error> {
 }
 
 /// A run killed while updating a checked-out branch left its record: the branch is at the old
-/// or the new commit, the worktree and index anywhere between. Bring them to the branch (the
-/// worktree was clean when the update began), then forget the record.
+/// or the new commit, the worktree and index anywhere between. Bring the paths the update
+/// changed to the branch — each only while it still holds the old content, the new content or
+/// nothing, so that a person's edit made after the kill is never overwritten (it then shows as
+/// an uncommitted change) — and forget the record.
 fn finish_interrupted_update(repo: &Repository) -> Result<(), Error> {
     let Some(update) = record::read(repo) else {
         return Ok(());
@@ -200,14 +202,63 @@ fn finish_interrupted_update(repo: &Repository) -> Result<(), Error> {
         .and_then(|r| r.target());
     let ours = at.is_some_and(|at| at == update.new || Some(at) == update.old);
     if ours && repo.workdir().is_some() && head_is(repo, &update.branch) {
-        let mut co = git2::build::CheckoutBuilder::new();
-        co.force();
-        repo.checkout_head(Some(&mut co))
-            .and_then(|()| refresh_index(repo))
-            .map_err(Error::git(&name_of(repo), "finish an interrupted update"))?;
+        let finish = || -> Result<(), git2::Error> {
+            let paths = unfinished_paths(repo, &update)?;
+            if !paths.is_empty() {
+                let mut co = git2::build::CheckoutBuilder::new();
+                co.force().disable_pathspec_match(true);
+                for p in &paths {
+                    co.path(p);
+                }
+                repo.checkout_head(Some(&mut co))?;
+            }
+            refresh_index(repo)
+        };
+        finish().map_err(Error::git(&name_of(repo), "finish an interrupted update"))?;
     }
     record::remove(repo);
     Ok(())
+}
+
+/// The paths an interrupted update changed that still hold its old content, its new content or
+/// nothing in the worktree (never a path under a symlink).
+fn unfinished_paths(
+    repo: &Repository,
+    update: &record::Update,
+) -> Result<Vec<String>, git2::Error> {
+    let Some(dir) = repo.workdir() else {
+        return Ok(Vec::new());
+    };
+    let tree_of = |id: Option<Oid>| -> Result<Option<git2::Tree<'_>>, git2::Error> {
+        id.map(|id| repo.find_commit(id).and_then(|c| c.tree()))
+            .transpose()
+    };
+    let old = tree_of(update.old)?;
+    let new = tree_of(Some(update.new))?;
+    let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), None)?;
+    let mut paths = Vec::new();
+    for delta in diff.deltas() {
+        let Some(path) = delta.new_file().path().or(delta.old_file().path()) else {
+            continue;
+        };
+        let path = path.to_string_lossy().into_owned();
+        if safety::leaves_repository(dir, &path) {
+            continue;
+        }
+        let known = [delta.old_file().id(), delta.new_file().id()];
+        let untouched = match std::fs::symlink_metadata(dir.join(&path)) {
+            Err(_) => true,
+            Ok(meta) if meta.is_file() => std::fs::read(dir.join(&path))
+                .ok()
+                .and_then(|bytes| Oid::hash_object(git2::ObjectType::Blob, &bytes).ok())
+                .is_some_and(|id| known.contains(&id)),
+            Ok(_) => false,
+        };
+        if untouched {
+            paths.push(path);
+        }
+    }
+    Ok(paths)
 }
 
 /// What a commit says about itself.
@@ -392,7 +443,15 @@ fn build_tree(
         index.read_tree(tree)?;
     }
     for (file, content) in &plan.writes {
-        add_blob(repo, &mut index, file, content.as_bytes())?;
+        // a person's `chmod +x` of a generated file is theirs to keep
+        let mode = index.get_path(Path::new(file), 0).map_or(0o100_644, |e| {
+            if e.mode == 0o100_755 {
+                e.mode
+            } else {
+                0o100_644
+            }
+        });
+        add_blob(repo, &mut index, file, content.as_bytes(), mode)?;
     }
     for file in &plan.deletes {
         index.remove_path(Path::new(file))?;
@@ -400,12 +459,13 @@ fn build_tree(
     index.write_tree_to(repo)
 }
 
-/// Write `content` as a blob and stage it at `path` (a regular file) in `index`.
+/// Write `content` as a blob and stage it at `path` (a regular file of `mode`) in `index`.
 fn add_blob(
     repo: &Repository,
     index: &mut git2::Index,
     path: &str,
     content: &[u8],
+    mode: u32,
 ) -> Result<(), git2::Error> {
     let id = repo.blob(content)?;
     index.add(&IndexEntry {
@@ -413,7 +473,7 @@ fn add_blob(
         mtime: IndexTime::new(0, 0),
         dev: 0,
         ino: 0,
-        mode: 0o100_644,
+        mode,
         uid: 0,
         gid: 0,
         file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
@@ -456,9 +516,28 @@ fn update_worktree(repo: &Repository, refname: &str, plan: Option<&Plan>) -> Res
 /// tracked file (checkout skips files that already match, and would leave their entries stale).
 fn refresh_index(repo: &Repository) -> Result<(), git2::Error> {
     let tree = repo.head()?.peel_to_tree()?;
+    let mut blobs = std::collections::HashMap::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        blobs.insert(
+            format!("{dir}{}", entry.name().unwrap_or_default()),
+            entry.id(),
+        );
+        git2::TreeWalkResult::Ok
+    })?;
+    let workdir = repo.workdir().map(Path::to_path_buf);
     let mut index = repo.index()?;
     index.read_tree(&tree)?;
-    index.update_all(["*"].iter(), None)?;
+    // only entries whose file holds the committed content are refreshed: a file a person
+    // changed stays an unstaged change, never staged on their behalf
+    let mut unchanged_only = |path: &Path, _: &[u8]| -> i32 {
+        let committed = blobs.get(path.to_string_lossy().as_ref());
+        let on_disk = workdir
+            .as_ref()
+            .and_then(|w| std::fs::read(w.join(path)).ok())
+            .and_then(|bytes| Oid::hash_object(git2::ObjectType::Blob, &bytes).ok());
+        i32::from(committed.is_none() || committed != on_disk.as_ref())
+    };
+    index.update_all(["*"].iter(), Some(&mut unchanged_only))?;
     index.write()
 }
 
@@ -475,6 +554,13 @@ fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
     }
     let tmp = temporary(&path.with_file_name(name));
     fs_err::write(&tmp, content)?;
+    // the replacement keeps the file's mode (an executable generated file stays executable)
+    if let Some(meta) = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+    {
+        fs_err::set_permissions(&tmp, meta.permissions())?;
+    }
     fs_err::rename(&tmp, path)
 }
 

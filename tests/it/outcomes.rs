@@ -82,3 +82,42 @@ fn a_committed_file_where_a_new_folder_goes_is_a_conflict() {
     assert_eq!(t.repo("checkout-dev").file("tenants/newns"), "ours\n");
     assert_eq!(t.repo("checkout-dev").status(), "");
 }
+
+/// A run killed after moving the branch and before writing the worktree leaves its record; a
+/// person then edits a file that update changed. The next run finishes the update for every
+/// other path and refuses the edited one as an uncommitted change, the edit kept. Old code:
+/// the recovery force-checked-out HEAD and overwrote the edit.
+#[test]
+fn finishing_an_interrupted_update_keeps_an_edit_made_after_the_kill() {
+    let t = Test::new();
+    t.apply().success();
+    let old = t.repo("payments-prod").head();
+    raise_payments_quota(&t);
+    apply_payments(&t).code(0);
+    let new = t.repo("payments-prod").head();
+    let repo = "repos/payments-prod";
+    // the state a kill leaves: branch at the new commit, worktree and index at the old one
+    t.git(repo, &["read-tree", "--reset", "-u", &old]);
+    t.file(
+        &format!("{repo}/.git/eksvend-update"),
+        &format!("branch refs/heads/main\nold {old}\nnew {new}\n"),
+    );
+    let file = "tenants/payments/tenant.yaml";
+    t.edit(
+        &format!("{repo}/{file}"),
+        "requests.cpu: \"64\"",
+        "requests.cpu: \"72\"",
+    );
+    let out = apply_payments(&t).code(1);
+    out.stderr_has(file);
+    assert!(t
+        .read(&format!("{repo}/{file}"))
+        .contains("requests.cpu: \"72\""));
+    assert_eq!(t.repo("payments-prod").head(), new);
+    assert_eq!(
+        t.repo("payments-prod").status(),
+        format!(" M {file}\n"),
+        "every other path the update changed was finished"
+    );
+    assert!(!t.exists(&format!("{repo}/.git/eksvend-update")));
+}
