@@ -33,8 +33,18 @@ pub(super) fn run(
         .par_iter()
         .map(|r| preview::preview(r, &repos.join(&r.spec.account.name)))
         .collect();
-    // the first repository (in inventory order) that cannot be read stops the plan
-    let plans = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    // a repository apply would refuse is reported as apply reports it; the others are planned
+    let mut plans = Vec::with_capacity(results.len());
+    let mut refused = 0usize;
+    for result in results {
+        match result {
+            Ok(plan) => plans.push(plan),
+            Err(e) => {
+                refused += 1;
+                p.error(&format!("error: {e}"));
+            }
+        }
+    }
     let fleet = FleetPlan::new(plans);
     match o.format {
         Format::Json => {
@@ -44,10 +54,12 @@ pub(super) fn run(
             })?;
             p.data(&json);
         }
-        Format::Text => print_text(p, &fleet, o.diff),
+        Format::Text => print_text(p, &fleet, o.diff, refused),
     }
     let any = |st: Status| fleet.repos.iter().any(|r| r.status == st);
+    // the same precedence as apply: a refused repository (1) before conflicts (3)
     Ok(match (o.detailed_exitcode, any(Status::Conflict)) {
+        _ if refused > 0 => ExitStatus::Failure,
         (_, true) => ExitStatus::Conflicts,
         (true, false) if any(Status::Create) || any(Status::Update) => ExitStatus::ChangesPending,
         _ => ExitStatus::Success,
@@ -64,7 +76,7 @@ fn symbol(a: Action) -> (&'static str, u8) {
     }
 }
 
-fn print_text(p: &Printer, fleet: &FleetPlan, diff: bool) {
+fn print_text(p: &Printer, fleet: &FleetPlan, diff: bool, refused: usize) {
     for r in &fleet.repos {
         let status = match r.status {
             Status::Create => p.paint(32, "create"),
@@ -119,8 +131,13 @@ fn print_text(p: &Printer, fleet: &FleetPlan, diff: bool) {
     }
     let s = &fleet.summary;
     let n = |k: &str| s.get(k).copied().unwrap_or(0);
+    let refused = if refused > 0 {
+        format!(", {refused} refused (apply would fail on them)")
+    } else {
+        String::new()
+    };
     p.info(&format!(
-        "{} to create, {} to update, {} unchanged, {} conflict",
+        "{} to create, {} to update, {} unchanged, {} conflict{refused}",
         n("create"),
         n("update"),
         n("unchanged"),

@@ -65,3 +65,28 @@ fn plan_shows_a_symlinked_path_as_a_conflict() {
     );
     apply_payments(&t).code(3);
 }
+
+/// Old code: the first repository apply would refuse stopped the plan: the others' changes and
+/// the other refused repositories went unreported, where apply reports each.
+#[test]
+fn plan_reports_every_refused_repository_and_plans_the_others() {
+    let t = Test::new();
+    t.apply().success();
+    for account in ["payments-prod", "checkout-dev"] {
+        let readme = format!("repos/{account}/README.md");
+        t.file(&readme, &format!("{}mine\n", t.read(&readme)));
+    }
+    raise_payments_quota(&t);
+    t.edit("fleet/accounts/risk-batch-prod.yaml", "cpu: \"", "cpu: \"1");
+    let plan = t.plan().run().code(1);
+    for account in ["payments-prod", "checkout-dev"] {
+        plan.stderr_has(&format!(
+            "repos/{account}/: the working tree has uncommitted changes"
+        ));
+    }
+    plan.stdout_has("update risk-batch-prod");
+    plan.stdout_has("2 refused (apply would fail on them)");
+    let apply = t.apply().run().code(1);
+    apply.stdout_has("updated    repos/risk-batch-prod");
+    apply.stdout_has("2 failed");
+}
