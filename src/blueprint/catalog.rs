@@ -492,6 +492,14 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
             .get(p)
             .is_some_and(|x| x.kind == ParamType::Boolean)
     };
+    for (name, p) in &bp.spec.parameters {
+        if p.required_when.as_ref().is_some_and(|w| !is_bool(w)) {
+            err(
+                format!("spec.parameters.{name}.requiredWhen"),
+                "must name a boolean parameter of the blueprint".into(),
+            );
+        }
+    }
     for (i, f) in bp.spec.files.iter().enumerate() {
         if !catalog.templates.contains_key(&f.template) {
             err(

@@ -69,6 +69,11 @@ pub struct Parameter {
     /// Allowed values, when restricted.
     #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
     pub allowed: Vec<serde_json::Value>,
+    /// A boolean parameter of the blueprint: when it is true, this (string) parameter must be
+    /// set to a non-empty value. Checked by validation at the account's parameters, so that a
+    /// template never has to refuse it later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_when: Option<String>,
 }
 
 /// Parameter types.

@@ -11,8 +11,8 @@ use super::Invalid;
 /// [`limits::IAM_PATH`] characters together.
 fn iam_path_and_name(resource: &str, prefix: &str) -> bool {
     resource.strip_prefix(prefix).is_some_and(|rest| {
-        let name = rest.rsplit_once('/').map_or(rest, |(_, name)| name);
-        !name.is_empty()
+        // no empty, `.` or `..` segment: names and paths end up in file paths of the repo
+        rest.split('/').all(|seg| !matches!(seg, "" | "." | ".."))
             && rest.len() <= limits::IAM_PATH
             && rest
                 .chars()
@@ -234,6 +234,11 @@ mod tests {
                 "arn:aws:iam::444455556666:role/*",
                 "arn:aws:iam::444455556666:role/team/",
                 "arn:aws:iam::444455556666:role/",
+                "arn:aws:iam::444455556666:role/..",
+                "arn:aws:iam::444455556666:role/x/..",
+                "arn:aws:iam::444455556666:role/a/../b",
+                "arn:aws:iam::444455556666:role/./b",
+                "arn:aws:iam::444455556666:role/a//b",
                 "arn:aws:iam:us-east-1:444455556666:role/x",
                 "arn:aws:sts::444455556666:role/x",
                 "arn:aws-iso:iam::444455556666:role/x",

@@ -399,6 +399,33 @@ fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog
             Some(_) => {}
         }
     }
+    let effective = |key: &str| {
+        spec.parameters
+            .get(key)
+            .or_else(|| params.get(key).map(|p| &p.default))
+    };
+    for (key, p) in params {
+        let Some(flag) = &p.required_when else {
+            continue;
+        };
+        let on = effective(flag).and_then(serde_json::Value::as_bool) == Some(true);
+        let empty = effective(key).is_none_or(|v| v.as_str() == Some(""));
+        if on && empty {
+            let field = if spec.parameters.contains_key(key) {
+                format!("spec.parameters.{key}")
+            } else {
+                format!("spec.parameters.{flag}")
+            };
+            c.error(
+                &field,
+                format!(
+                    "parameter {key:?} of blueprint {} must be set when {flag:?} is true: {}",
+                    bp.id(),
+                    p.description
+                ),
+            );
+        }
+    }
 }
 
 fn check_repos(c: &mut Check<'_, Document<WorkloadAccountSpec>>, repos: &[TeamRepo]) {

@@ -635,3 +635,33 @@ fn document_size_is_bounded() {
     1 error found; nothing was written
     "#);
 }
+
+/// Before: refused only at render time, naming `handoff/444455556666/../README.md`.
+#[test]
+fn role_arn_with_a_dot_dot_segment() {
+    let stderr = refused(&[(PAY, "role/ledger-reader", "role/x/..")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:36:15: spec.tenants[0].serviceAccounts[0].assumeRoles[0]: "arn:aws:iam::444455556666:role/x/.." is not valid: expected an IAM role ARN such as arn:aws:iam::444455556666:role/ledger-reader (roles only, no wildcards)
+       |
+    36 |             - arn:aws:iam::444455556666:role/x/..
+       |               ^
+    1 error found; nothing was written
+    "#);
+}
+
+/// Before: validate said valid; render failed in template storage/fsx-lustre.yaml.
+#[test]
+fn parameter_required_by_another() {
+    let stderr = refused(&[(
+        "accounts/vision-aiml-dev.yaml",
+        "sharedStorageSecurityGroupId: sg-0c1d2e3f4a5b69788",
+        "sharedStorageSecurityGroupId: \"\"",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/vision-aiml-dev.yaml:17:35: spec.parameters.sharedStorageSecurityGroupId: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), e.g. the cluster security group; it must allow Lustre traffic (TCP 988, 1018-1023) from the nodes
+       |
+    17 |     sharedStorageSecurityGroupId: ""
+       |                                   ^
+    1 error found; nothing was written
+    "#);
+}

@@ -133,3 +133,14 @@ fn render_out_rewrites_its_own_folder() {
     assert!(!t.exists("out/payments-prod/stale.yaml"));
     assert!(t.exists("out/payments-prod/README.md"));
 }
+
+/// The exact path: `eksvend init .`, then the step it prints, twice.
+#[test]
+fn init_dot_then_its_own_next_step_twice() {
+    let t = Test::empty();
+    t.args(["init", "."]).success();
+    for _ in 0..2 {
+        t.args(["apply", "-f", ".", "--repos", "repos"]).success();
+    }
+    t.args(["validate", "-f", "."]).success();
+}

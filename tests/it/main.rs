@@ -16,6 +16,7 @@ mod golden;
 mod hostile;
 mod identity;
 mod inventory_tree;
+mod late_refusals;
 mod merge_base;
 mod outcomes;
 mod pipelines;
