@@ -23,5 +23,6 @@ mod plan_is_apply;
 mod regeneration;
 mod remotes;
 mod rounds;
+mod runbook;
 mod stages;
 mod support;
