@@ -15,15 +15,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// A second apply with the same inputs commits nothing; people's edits to generated files are
 /// kept.
 ///
-/// Exit codes: 0 done; 1 invalid input or a failure; 2 changes pending (plan
-/// --detailed-exitcode); 3 conflicts that need a person.
+/// Exit codes: 0 done; 1 invalid input (nothing written) or a repository that failed (the
+/// others are still applied); 2 changes pending (plan --detailed-exitcode); 3 conflicts that
+/// need a person.
 #[derive(Debug, Parser)]
 #[command(name = "eksvend", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
     /// Print only errors (and data on stdout).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print more: every kept edit and every file of every plan.
+    /// Print more: every kept or merged edit, every file of every plan, every account a
+    /// warning concerns.
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// What to do.
@@ -57,14 +59,10 @@ pub enum Command {
         fleet: FleetArgs,
         #[command(flatten)]
         select: SelectArgs,
-        /// Directory holding one git repository per account.
-        #[arg(
-            long,
-            value_name = "DIR",
-            default_value = "repos",
-            env = "EKSVEND_REPOS"
-        )]
-        repos: PathBuf,
+        /// Directory holding one git repository per account [default: `repos` beside the
+        /// inventory, i.e. in the folder that holds the -f file or folder].
+        #[arg(long, value_name = "DIR", env = "EKSVEND_REPOS", value_hint = clap::ValueHint::DirPath)]
+        repos: Option<PathBuf>,
         /// Print unified diffs (coloured on a terminal unless NO_COLOR is set).
         #[arg(long)]
         diff: bool,
@@ -85,14 +83,10 @@ pub enum Command {
         fleet: FleetArgs,
         #[command(flatten)]
         select: SelectArgs,
-        /// Directory holding one git repository per account.
-        #[arg(
-            long,
-            value_name = "DIR",
-            default_value = "repos",
-            env = "EKSVEND_REPOS"
-        )]
-        repos: PathBuf,
+        /// Directory holding one git repository per account [default: `repos` beside the
+        /// inventory, i.e. in the folder that holds the -f file or folder].
+        #[arg(long, value_name = "DIR", env = "EKSVEND_REPOS", value_hint = clap::ValueHint::DirPath)]
+        repos: Option<PathBuf>,
         /// Commit on this branch (started from the Fleet's branch; updated if it exists), e.g.
         /// eksvend/blueprint-aiml-1.4 for a pull-request flow.
         #[arg(long, value_name = "NAME")]
@@ -231,21 +225,35 @@ pub struct NewArgs {
     pub identity: Option<String>,
 }
 
+/// Which catalog `eksvend blueprints` shows.
+#[derive(Debug, Args, Clone)]
+pub struct CatalogArgs {
+    /// Inventory whose Fleet's `spec.blueprints` add catalog directories (as for validate,
+    /// plan and apply); without it, only the built-in catalog and --blueprints.
+    #[arg(short = 'f', long = "fleet", value_name = "PATH", env = "EKSVEND_FLEET", value_hint = clap::ValueHint::AnyPath)]
+    pub fleet: Option<PathBuf>,
+    /// Extra blueprint catalog directory; repeatable.
+    #[arg(long = "blueprints", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub blueprints: Vec<PathBuf>,
+}
+
 /// `eksvend blueprints …`
 #[derive(Debug, Subcommand)]
 pub enum BlueprintsCommand {
     /// Every blueprint version in the catalog: name, version, description.
+    ///
+    /// The catalog is the built-in one, then --blueprints, then (with -f) the Fleet's
+    /// `spec.blueprints`: what validate, plan and apply use for that inventory.
     List {
-        /// Extra blueprint catalog directories; repeatable.
-        #[arg(long = "blueprints", value_name = "DIR")]
-        blueprints: Vec<PathBuf>,
+        #[command(flatten)]
+        catalog: CatalogArgs,
     },
     /// One blueprint: parameters with defaults, add-ons with chart versions, node pools, files.
     Show {
         /// `name` or `name@requirement` (default: the highest version).
+        #[arg(value_name = "NAME[@REQ]")]
         name: String,
-        /// Extra blueprint catalog directories; repeatable.
-        #[arg(long = "blueprints", value_name = "DIR")]
-        blueprints: Vec<PathBuf>,
+        #[command(flatten)]
+        catalog: CatalogArgs,
     },
 }

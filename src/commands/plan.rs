@@ -35,7 +35,7 @@ pub(super) fn run(
         .collect();
     // the first repository (in inventory order) that cannot be read stops the plan
     let plans = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let fleet = FleetPlan::new(plans);
+    let fleet = FleetPlan::new(plans).with_warnings(&rendered);
     match o.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&fleet).map_err(|source| Error::Serialize {
