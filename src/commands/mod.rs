@@ -99,14 +99,7 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
             p.raw(&buffer);
             Ok(ExitStatus::Success)
         }
-        Command::Man => {
-            let mut buffer = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buffer)
-                .map_err(|source| Error::Print { source })?;
-            p.raw(&buffer);
-            Ok(ExitStatus::Success)
-        }
+        Command::Man { dir } => man(p, dir.as_deref()),
     }
 }
 
@@ -127,6 +120,80 @@ fn repos_dir(
         return Err(Error::ReposNotADirectory { path: dir });
     }
     Ok(dir)
+}
+
+/// `eksvend man [DIR]`: one page per subcommand into `DIR/man1/`, or one page with
+/// everything on stdout.
+fn man(p: &Printer, dir: Option<&std::path::Path>) -> Result<ExitStatus, Error> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    if let Some(dir) = dir {
+        let section = dir.join("man1");
+        fs_err::create_dir_all(&section).map_err(Error::fs(&section))?;
+        clap_mangen::generate_to(cmd, &section).map_err(Error::fs(&section))?;
+        p.info(&format!(
+            "wrote the manual pages into {}: man -M {} eksvend-plan",
+            section.display(),
+            dir.display()
+        ));
+        return Ok(ExitStatus::Success);
+    }
+    let mut buffer = Vec::new();
+    one_page(&cmd, &mut buffer).map_err(|source| Error::Print { source })?;
+    p.raw(&buffer);
+    Ok(ExitStatus::Success)
+}
+
+/// Each subcommand of `cmd` (nested ones too): its description, synopsis and options.
+fn subcommands(cmd: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = sub.get_display_name().unwrap_or(sub.get_name());
+        let title = name.replace('-', " ").to_uppercase();
+        out.extend_from_slice(format!(".SH \"{title}\"\n").as_bytes());
+        if let Some(about) = sub.get_long_about().or(sub.get_about()) {
+            for para in about.to_string().split("\n\n") {
+                out.extend_from_slice(b".PP\n");
+                out.extend_from_slice(roff_text(para).as_bytes());
+                out.push(b'\n');
+            }
+        }
+        let page = clap_mangen::Man::new(sub.clone());
+        page.render_synopsis_section(out)?;
+        if sub.get_arguments().any(|a| !a.is_hide_set()) {
+            page.render_options_section(out)?;
+        }
+        subcommands(sub, out)?;
+    }
+    Ok(())
+}
+
+/// The whole manual as one page: the program's sections, then each subcommand (nested ones
+/// too) with its description, synopsis and options, so that nothing refers to a page that
+/// does not exist.
+fn one_page(cmd: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    subcommands(cmd, out)?;
+    man.render_version_section(out)
+}
+
+/// Text for a roff paragraph: backslashes escaped, no line starting with a control character.
+fn roff_text(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let l = l.replace('\\', "\\e");
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Load, validate, resolve, render and verify the selected accounts; print their warnings.

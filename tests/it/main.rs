@@ -16,6 +16,7 @@ mod errors;
 mod golden;
 mod hostile;
 mod identity;
+mod manual;
 mod merge_base;
 mod messages;
 mod outcomes;
