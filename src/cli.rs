@@ -138,7 +138,7 @@ pub enum Command {
     /// subcommand into DIR.
     ///
     /// `eksvend man > eksvend.1` is one page with every subcommand's synopsis and options.
-    /// `eksvend man DIR` writes eksvend.1 and eksvend-<subcommand>.1 (eksvend-validate.1,
+    /// `eksvend man DIR` writes eksvend.1 and one `eksvend-SUBCOMMAND.1` (eksvend-validate.1,
     /// eksvend-blueprints-list.1, …) into DIR/man1/: `man -M DIR eksvend-plan`, or add DIR
     /// to MANPATH.
     Man {
