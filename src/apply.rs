@@ -15,6 +15,8 @@ use crate::git::{self, lock::Lock, remote, CommitInfo};
 use crate::pipeline::Rendered;
 use crate::plan::{self, Action, Change, OnConflict, Plan};
 
+pub mod message;
+
 /// How to apply.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyOptions {
@@ -279,12 +281,14 @@ fn commit_once(
     plan.resolve(opts.on_conflict);
     git::safety::guard(repo, parent.as_ref(), &mut plan);
     git::remove_temporary_files(repo, r.tree.files.keys());
-    let message = commit_message(r);
+    let last = message::last_eksvend_commit(parent.as_ref());
+    let message = message::commit_message(r, previous.as_ref(), last.as_ref(), &plan);
     let info = CommitInfo {
         branch,
         author_name: &r.spec.git.author_name,
         author_email: &r.spec.git.author_email,
         message: &message,
+        allow_empty: message::needs_trailer_commit(&plan, last.as_ref(), r),
     };
     let conflicts: Vec<Change> = plan
         .changes
@@ -361,17 +365,4 @@ fn ahead_of_remote(repo: &Repository, branch: &str) -> bool {
         (Some(_), None) => true,
         _ => false,
     }
-}
-
-/// The commit message, with trailers a pipeline can read with `git log`.
-pub fn commit_message(r: &Rendered) -> String {
-    format!(
-        "eksvend: render {account} from {bp}\n\nRendered by eksvend from the fleet inventory for account {account}\n({id}, cluster {cluster}).\n\nEksvend-Blueprint: {bp}\nEksvend-Inventory-Digest: {digest}\nEksvend-Version: {version}\n",
-        account = r.spec.account.name,
-        id = r.spec.account.id,
-        cluster = r.spec.cluster.name,
-        bp = r.spec.blueprint.id,
-        digest = r.spec.inventory_digest,
-        version = env!("CARGO_PKG_VERSION"),
-    )
 }

@@ -15,15 +15,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// A second apply with the same inputs commits nothing; people's edits to generated files are
 /// kept.
 ///
-/// Exit codes: 0 done; 1 invalid input or a failure; 2 changes pending (plan
-/// --detailed-exitcode); 3 conflicts that need a person.
+/// Exit codes: 0 done; 1 invalid input (nothing written) or a repository that failed (the
+/// others are still applied); 2 changes pending (plan --detailed-exitcode); 3 conflicts that
+/// need a person.
 #[derive(Debug, Parser)]
 #[command(name = "eksvend", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
     /// Print only errors (and data on stdout).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print more: every kept edit and every file of every plan.
+    /// Print more: every kept or merged edit, every file of every plan, every account a
+    /// warning concerns.
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// What to do.
@@ -44,7 +46,7 @@ pub enum Command {
         #[command(flatten)]
         select: SelectArgs,
         /// Directory to write `<account>/…` into; each account's directory is replaced whole.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
         out: PathBuf,
     },
     /// Show what apply would change in each repository; never writes, commits or pushes.
@@ -57,14 +59,10 @@ pub enum Command {
         fleet: FleetArgs,
         #[command(flatten)]
         select: SelectArgs,
-        /// Directory holding one git repository per account.
-        #[arg(
-            long,
-            value_name = "DIR",
-            default_value = "repos",
-            env = "EKSVEND_REPOS"
-        )]
-        repos: PathBuf,
+        /// Directory holding one git repository per account [default: `repos` beside the
+        /// inventory, i.e. in the folder that holds the -f file or folder].
+        #[arg(long, value_name = "DIR", env = "EKSVEND_REPOS", value_hint = clap::ValueHint::DirPath)]
+        repos: Option<PathBuf>,
         /// Print unified diffs (coloured on a terminal unless NO_COLOR is set).
         #[arg(long)]
         diff: bool,
@@ -85,14 +83,10 @@ pub enum Command {
         fleet: FleetArgs,
         #[command(flatten)]
         select: SelectArgs,
-        /// Directory holding one git repository per account.
-        #[arg(
-            long,
-            value_name = "DIR",
-            default_value = "repos",
-            env = "EKSVEND_REPOS"
-        )]
-        repos: PathBuf,
+        /// Directory holding one git repository per account [default: `repos` beside the
+        /// inventory, i.e. in the folder that holds the -f file or folder].
+        #[arg(long, value_name = "DIR", env = "EKSVEND_REPOS", value_hint = clap::ValueHint::DirPath)]
+        repos: Option<PathBuf>,
         /// Commit on this branch (started from the Fleet's branch; updated if it exists), e.g.
         /// eksvend/blueprint-aiml-1.4 for a pull-request flow.
         #[arg(long, value_name = "NAME")]
@@ -120,7 +114,7 @@ pub enum Command {
     /// Write a commented starter inventory into DIR (default: fleet) that validates and applies.
     Init {
         /// Directory to create.
-        #[arg(value_name = "DIR", default_value = "fleet")]
+        #[arg(value_name = "DIR", default_value = "fleet", value_hint = clap::ValueHint::DirPath)]
         dir: PathBuf,
     },
     /// List the blueprint catalog or explain one blueprint.
@@ -132,7 +126,7 @@ pub enum Command {
     /// inventory file: `# yaml-language-server: $schema=./eksvend.schema.json`
     Schema {
         /// `Fleet`, `Network`, `WorkloadAccount` or `Blueprint`; omit for any inventory document.
-        #[arg(value_name = "KIND")]
+        #[arg(value_name = "KIND", value_parser = kind_values(), hide_possible_values = true)]
         kind: Option<String>,
     },
     /// Print a shell completion script: `eksvend completions bash > /etc/bash_completion.d/eksvend`.
@@ -140,8 +134,18 @@ pub enum Command {
         /// bash, zsh, fish, powershell or elvish.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `eksvend man > eksvend.1`.
-    Man,
+    /// Print the manual (roff) with every subcommand and option, or write one page per
+    /// subcommand into DIR.
+    ///
+    /// `eksvend man > eksvend.1` is one page with every subcommand's synopsis and options.
+    /// `eksvend man DIR` writes eksvend.1 and one `eksvend-SUBCOMMAND.1` (eksvend-validate.1,
+    /// eksvend-blueprints-list.1, …) into DIR/man1/: `man -M DIR eksvend-plan`, or add DIR
+    /// to MANPATH.
+    Man {
+        /// Folder to write `man1/*.1` into (created if missing).
+        #[arg(value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `--on-conflict` policies.
@@ -175,12 +179,13 @@ pub struct FleetArgs {
         long = "fleet",
         value_name = "PATH",
         default_value = "fleet",
-        env = "EKSVEND_FLEET"
+        env = "EKSVEND_FLEET",
+        value_hint = clap::ValueHint::AnyPath
     )]
     pub fleet: PathBuf,
     /// Extra blueprint catalog directory (`**/blueprint.yaml` and `templates/`), layered over
     /// the built-in catalog; repeatable. The Fleet's `spec.blueprints` adds more.
-    #[arg(long = "blueprints", value_name = "DIR")]
+    #[arg(long = "blueprints", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub blueprints: Vec<PathBuf>,
 }
 
@@ -189,7 +194,7 @@ pub struct FleetArgs {
 pub struct SelectArgs {
     /// Only accounts whose KEY matches VALUE (a glob: `pay*`); KEY is account, team,
     /// environment, blueprint or network. Repeatable: the same key ORs, different keys AND.
-    #[arg(long, value_name = "KEY=VALUE")]
+    #[arg(long, value_name = "KEY=VALUE", value_parser = only_values(), hide_possible_values = true, value_hint = clap::ValueHint::Other)]
     pub only: Vec<String>,
     /// Only shard I of N (1-based), by a stable hash of the account name: split a large fleet
     /// across N CI jobs.
@@ -224,28 +229,118 @@ pub struct NewArgs {
     #[arg(long)]
     pub network: String,
     /// Blueprint, optionally with a version requirement: general, aiml@^1.
-    #[arg(long)]
+    #[arg(long, value_parser = blueprint_values(), hide_possible_values = true)]
     pub blueprint: String,
     /// Default identity mode of the account's service accounts.
     #[arg(long, value_parser = ["podIdentity", "irsa"])]
     pub identity: Option<String>,
 }
 
+/// Which catalog `eksvend blueprints` shows.
+#[derive(Debug, Args, Clone)]
+pub struct CatalogArgs {
+    /// Inventory whose Fleet's `spec.blueprints` add catalog directories (as for validate,
+    /// plan and apply); without it, only the built-in catalog and --blueprints.
+    #[arg(short = 'f', long = "fleet", value_name = "PATH", env = "EKSVEND_FLEET", value_hint = clap::ValueHint::AnyPath)]
+    pub fleet: Option<PathBuf>,
+    /// Extra blueprint catalog directory; repeatable.
+    #[arg(long = "blueprints", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub blueprints: Vec<PathBuf>,
+}
+
 /// `eksvend blueprints …`
 #[derive(Debug, Subcommand)]
 pub enum BlueprintsCommand {
     /// Every blueprint version in the catalog: name, version, description.
+    ///
+    /// The catalog is the built-in one, then --blueprints, then (with -f) the Fleet's
+    /// `spec.blueprints`: what validate, plan and apply use for that inventory.
     List {
-        /// Extra blueprint catalog directories; repeatable.
-        #[arg(long = "blueprints", value_name = "DIR")]
-        blueprints: Vec<PathBuf>,
+        #[command(flatten)]
+        catalog: CatalogArgs,
     },
     /// One blueprint: parameters with defaults, add-ons with chart versions, node pools, files.
     Show {
         /// `name` or `name@requirement` (default: the highest version).
+        #[arg(value_name = "NAME[@REQ]", value_parser = blueprint_values(), hide_possible_values = true)]
         name: String,
-        /// Extra blueprint catalog directories; repeatable.
-        #[arg(long = "blueprints", value_name = "DIR")]
-        blueprints: Vec<PathBuf>,
+        #[command(flatten)]
+        catalog: CatalogArgs,
     },
+}
+
+/// Completion hints: a value parser that accepts any string (validation happens later, with
+/// file:line:field errors) and offers `hints` to shell completion scripts as possible values.
+#[derive(Debug, Clone, Copy)]
+pub struct Hinted(fn() -> Vec<String>);
+
+impl clap::builder::TypedValueParser for Hinted {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.0)()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
+/// The names of the built-in catalog's selectable blueprints, each once, sorted.
+fn blueprint_names() -> Vec<String> {
+    let mut names: Vec<String> = crate::blueprint::catalog::Catalog::builtin()
+        .map(|c| c.selectable().map(|b| b.name.clone()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `--only` completions: every key with `=`, and `blueprint=<name>` for each built-in one.
+fn only_hints() -> Vec<String> {
+    let mut hints: Vec<String> = crate::select::KEYS
+        .iter()
+        .map(|k| format!("{k}="))
+        .collect();
+    hints.extend(
+        blueprint_names()
+            .into_iter()
+            .map(|n| format!("blueprint={n}")),
+    );
+    hints
+}
+
+/// `--only` values: any `KEY=VALUE` (checked by `select`), completed as the keys.
+pub fn only_values() -> Hinted {
+    Hinted(only_hints)
+}
+
+/// Blueprint references: any `name[@req]` (checked against the catalog), completed as the
+/// built-in blueprint names.
+pub fn blueprint_values() -> Hinted {
+    Hinted(blueprint_names)
+}
+
+/// `schema KIND`: the kinds with a schema.
+fn kinds() -> Vec<String> {
+    crate::fleet::schema::KINDS
+        .iter()
+        .map(|k| (*k).to_string())
+        .collect()
+}
+
+/// `schema` kinds, completed.
+pub fn kind_values() -> Hinted {
+    Hinted(kinds)
 }

@@ -110,6 +110,12 @@ pub enum Error {
         /// The kinds that have a schema.
         expected: &'static [&'static str],
     },
+    /// `--repos` names something that is not a folder.
+    #[error("--repos {}: is a file, not a folder; --repos names the folder that holds one git repository per account (`<folder>/<account>/`): pass a folder, or move the file away", .path.display())]
+    ReposNotADirectory {
+        /// The `--repos` path.
+        path: PathBuf,
+    },
     /// `eksvend new` needs an inventory directory.
     #[error("{}: `eksvend new` adds accounts/{account}.yaml to an inventory directory; pass one with -f/--fleet (or run `eksvend init` first)", .dir.display())]
     NotAnInventoryDirectory {
@@ -277,6 +283,7 @@ impl Error {
             | Error::Blueprint { .. }
             | Error::UnknownKind { .. }
             | Error::NotAnInventoryDirectory { .. }
+            | Error::ReposNotADirectory { .. }
             | Error::AccountExists { .. }
             | Error::StarterExists { .. }
             | Error::OutNotOurs { .. } => ExitStatus::InvalidInput,

@@ -74,6 +74,37 @@ pub struct FleetPlan {
     pub summary: BTreeMap<String, usize>,
     /// One entry per selected account, in inventory order.
     pub repos: Vec<RepoPlan>,
+    /// The warnings the text output prints on stderr, each once with the accounts it concerns.
+    pub warnings: Vec<Warning>,
+}
+
+/// A warning about the selected accounts (`--format json`'s `warnings[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// What the warning says.
+    pub message: String,
+    /// The WorkloadAccounts it concerns, in inventory order.
+    pub accounts: Vec<String>,
+}
+
+/// Each distinct warning of `rendered` once, with the accounts it concerns, sorted by message.
+pub fn warnings(rendered: &[Rendered]) -> Vec<Warning> {
+    let mut by_text: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for r in rendered {
+        for w in &r.spec.warnings {
+            by_text
+                .entry(w.as_str())
+                .or_default()
+                .push(r.spec.account.name.clone());
+        }
+    }
+    by_text
+        .into_iter()
+        .map(|(message, accounts)| Warning {
+            message: message.to_string(),
+            accounts,
+        })
+        .collect()
 }
 
 impl FleetPlan {
@@ -95,7 +126,15 @@ impl FleetPlan {
             format_version: PLAN_FORMAT_VERSION,
             summary,
             repos,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The plan with the warnings of the accounts it was made for.
+    #[must_use]
+    pub fn with_warnings(mut self, rendered: &[Rendered]) -> FleetPlan {
+        self.warnings = warnings(rendered);
+        self
     }
 }
 

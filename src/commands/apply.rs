@@ -7,7 +7,6 @@ use crate::apply::{self, Outcome};
 use crate::cli::{FleetArgs, SelectArgs};
 use crate::error::Error;
 use crate::output::Printer;
-use crate::plan::Action;
 
 pub(super) fn run(
     p: &Printer,
@@ -87,12 +86,7 @@ pub(super) fn run(
                         }
                     }
                 }
-                if markers {
-                    p.error(&format!(
-                        "  resolve the markers in {}, then `git add -A && git commit`",
-                        path.display()
-                    ));
-                }
+                super::conflict_help(p, f, &r.account, &path, conflicts, markers);
             }
             Outcome::Failed { error } => {
                 counts[4] += 1;
@@ -100,14 +94,7 @@ pub(super) fn run(
                 p.error(&format!("error: {error}"));
             }
         }
-        for c in r.plan.changes.iter().filter(|c| {
-            matches!(
-                c.action,
-                Action::KeepEdit | Action::KeepDropped | Action::Merge
-            )
-        }) {
-            p.warn(&format!("kept: {}: {}: {}", r.account, c.path, c.reason));
-        }
+        super::print_kept(p, &r.account, &r.plan.changes);
     }
     let [created, updated, unchanged, conflicts, failed] = counts;
     p.info(&format!("{created} created, {updated} updated, {unchanged} unchanged, {conflicts} conflict, {failed} failed"));

@@ -8,15 +8,18 @@ use crate::blueprint::Blueprint;
 use crate::cli::BlueprintsCommand;
 use crate::error::Error;
 use crate::output::Printer;
-use crate::pipeline::PipelineError;
+use crate::pipeline::{self, PipelineError};
 
 pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> Result<ExitStatus, Error> {
-    let dirs = match &cmd {
-        BlueprintsCommand::List { blueprints } | BlueprintsCommand::Show { blueprints, .. } => {
-            blueprints.clone()
+    let args = match &cmd {
+        BlueprintsCommand::List { catalog } | BlueprintsCommand::Show { catalog, .. } => {
+            catalog.clone()
         }
     };
-    let catalog = Catalog::load(&dirs).map_err(PipelineError::Invalid)?;
+    let catalog = match &args.fleet {
+        Some(fleet) => pipeline::catalog_for(fleet, &args.blueprints)?,
+        None => Catalog::load(&args.blueprints).map_err(PipelineError::Invalid)?,
+    };
     match cmd {
         BlueprintsCommand::List { .. } => p.data(list(&catalog).trim_end()),
         BlueprintsCommand::Show { name, .. } => {

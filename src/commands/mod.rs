@@ -58,7 +58,7 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
             p,
             &fleet,
             &select,
-            &repos,
+            &repos_dir(repos, &fleet)?,
             &plan::Options {
                 diff,
                 format,
@@ -87,7 +87,7 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
                 push,
                 jobs,
             };
-            apply::run(p, &fleet, &select, &repos, &opts)
+            apply::run(p, &fleet, &select, &repos_dir(repos, &fleet)?, &opts)
         }
         Command::New(args) => new::run(p, &args),
         Command::Init { dir } => init::run(p, &dir),
@@ -99,15 +99,101 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
             p.raw(&buffer);
             Ok(ExitStatus::Success)
         }
-        Command::Man => {
-            let mut buffer = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buffer)
-                .map_err(|source| Error::Print { source })?;
-            p.raw(&buffer);
-            Ok(ExitStatus::Success)
-        }
+        Command::Man { dir } => man(p, dir.as_deref()),
     }
+}
+
+/// `--repos`, or by default `repos` beside the inventory (in the folder that holds the `-f`
+/// file or folder: `-f fleet` → `repos`, `-f /srv/acme/fleet` → `/srv/acme/repos`). A path
+/// that exists and is not a folder is refused in words.
+fn repos_dir(
+    repos: Option<std::path::PathBuf>,
+    f: &FleetArgs,
+) -> Result<std::path::PathBuf, Error> {
+    let dir = repos.unwrap_or_else(|| {
+        f.fleet
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join("repos")
+    });
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::ReposNotADirectory { path: dir });
+    }
+    Ok(dir)
+}
+
+/// `eksvend man [DIR]`: one page per subcommand into `DIR/man1/`, or one page with
+/// everything on stdout.
+fn man(p: &Printer, dir: Option<&std::path::Path>) -> Result<ExitStatus, Error> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    if let Some(dir) = dir {
+        let section = dir.join("man1");
+        fs_err::create_dir_all(&section).map_err(Error::fs(&section))?;
+        clap_mangen::generate_to(cmd, &section).map_err(Error::fs(&section))?;
+        p.info(&format!(
+            "wrote the manual pages into {}: man -M {} eksvend-plan",
+            section.display(),
+            dir.display()
+        ));
+        return Ok(ExitStatus::Success);
+    }
+    let mut buffer = Vec::new();
+    one_page(&cmd, &mut buffer).map_err(|source| Error::Print { source })?;
+    p.raw(&buffer);
+    Ok(ExitStatus::Success)
+}
+
+/// Each subcommand of `cmd` (nested ones too): its description, synopsis and options.
+fn subcommands(cmd: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = sub.get_display_name().unwrap_or(sub.get_name());
+        let title = name.replace('-', " ").to_uppercase();
+        out.extend_from_slice(format!(".SH \"{title}\"\n").as_bytes());
+        if let Some(about) = sub.get_long_about().or(sub.get_about()) {
+            for para in about.to_string().split("\n\n") {
+                out.extend_from_slice(b".PP\n");
+                out.extend_from_slice(roff_text(para).as_bytes());
+                out.push(b'\n');
+            }
+        }
+        let page = clap_mangen::Man::new(sub.clone());
+        page.render_synopsis_section(out)?;
+        if sub.get_arguments().any(|a| !a.is_hide_set()) {
+            page.render_options_section(out)?;
+        }
+        subcommands(sub, out)?;
+    }
+    Ok(())
+}
+
+/// The whole manual as one page: the program's sections, then each subcommand (nested ones
+/// too) with its description, synopsis and options, so that nothing refers to a page that
+/// does not exist.
+fn one_page(cmd: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    subcommands(cmd, out)?;
+    man.render_version_section(out)
+}
+
+/// Text for a roff paragraph: backslashes escaped, no line starting with a control character.
+fn roff_text(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let l = l.replace('\\', "\\e");
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Load, validate, resolve, render and verify the selected accounts; print their warnings.
@@ -135,25 +221,104 @@ fn render_selected(
 /// Each distinct warning once, with the accounts it concerns: named when there are at most
 /// three, counted otherwise (`-v` names every one).
 fn print_warnings(p: &Printer, rendered: &[Rendered]) {
-    let mut by_text: std::collections::BTreeMap<&str, Vec<&str>> =
-        std::collections::BTreeMap::new();
-    for r in rendered {
-        for w in &r.spec.warnings {
-            by_text
-                .entry(w.as_str())
-                .or_default()
-                .push(r.spec.account.name.as_str());
-        }
-    }
-    for (text, accounts) in by_text {
-        let verbose = p.verbosity == crate::output::Verbosity::Verbose;
-        let who = if accounts.len() <= 3 || verbose {
-            accounts.join(", ")
+    let verbose = p.verbosity == crate::output::Verbosity::Verbose;
+    for w in crate::preview::warnings(rendered) {
+        let who = if w.accounts.len() <= 3 || verbose {
+            w.accounts.join(", ")
         } else {
-            format!("{} accounts (-v lists them)", accounts.len())
+            format!("{} accounts (-v lists them)", w.accounts.len())
         };
-        p.warn(&format!("{who}: {text}"));
+        p.warn(&format!("{who}: {}", w.message));
     }
+}
+
+/// People's edits that an apply kept or merged: information, not warnings. One line per
+/// repository (`kept 2 edits, merged 1 (-v lists them)`); with `-v` one line per file.
+pub(crate) fn print_kept(p: &Printer, account: &str, changes: &[crate::plan::Change]) {
+    use crate::plan::Action;
+    let kept: Vec<&crate::plan::Change> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::KeepEdit | Action::KeepDropped))
+        .collect();
+    let merged: Vec<&crate::plan::Change> = changes
+        .iter()
+        .filter(|c| c.action == Action::Merge)
+        .collect();
+    if kept.is_empty() && merged.is_empty() {
+        return;
+    }
+    if p.verbosity == crate::output::Verbosity::Verbose {
+        for c in kept.iter().chain(&merged) {
+            let what = if c.action == Action::Merge {
+                "merged"
+            } else {
+                "kept  "
+            };
+            p.info(&format!("  {what} {account}: {}: {}", c.path, c.reason));
+        }
+        return;
+    }
+    let mut parts = Vec::new();
+    if !kept.is_empty() {
+        parts.push(format!(
+            "kept {} edited file{}",
+            kept.len(),
+            if kept.len() == 1 { "" } else { "s" }
+        ));
+    }
+    if !merged.is_empty() {
+        parts.push(format!(
+            "merged {} edited file{}",
+            merged.len(),
+            if merged.len() == 1 { "" } else { "s" }
+        ));
+    }
+    p.info(&format!(
+        "  {account}: {} (-v lists them)",
+        parts.join(", ")
+    ));
+}
+
+/// After a repository's conflicts: the commands that resolve them.
+pub(crate) fn conflict_help(
+    p: &Printer,
+    f: &FleetArgs,
+    account: &str,
+    repo: &std::path::Path,
+    conflicts: &[crate::plan::Change],
+    markers: bool,
+) {
+    let repo = repo.display();
+    if markers {
+        p.error(&format!(
+            "  to resolve: edit the files with conflict markers in {repo}, then"
+        ));
+        p.error(&format!(
+            "    git -C {repo} add -A && git -C {repo} commit -m \"Resolve eksvend conflicts\""
+        ));
+        p.error("  and run apply again (it records the current trailers)");
+        return;
+    }
+    let apply = format!(
+        "eksvend apply -f {} --only account={account}",
+        f.fleet.display()
+    );
+    let files: Vec<&str> = conflicts.iter().map(|c| c.path.as_str()).collect();
+    let what = if files.len() == 1 {
+        files[0].to_string()
+    } else {
+        format!("{} files", files.len())
+    };
+    p.error(&format!("  to resolve {what}, one of:"));
+    p.error(&format!(
+        "    {apply} --on-conflict keep        # keep the version in the repository"
+    ));
+    p.error(&format!(
+        "    {apply} --on-conflict overwrite   # take the new rendering"
+    ));
+    p.error(&format!(
+        "    {apply} --on-conflict markers     # merge by hand: conflict markers in {repo}; edit, commit, apply again"
+    ));
 }
 
 /// Print an error to stderr, the one place that words errors for a person.

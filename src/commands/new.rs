@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::ExitStatus;
 use crate::cli::NewArgs;
+use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::error::Error;
 use crate::fleet::{load, validate};
 use crate::output::Printer;
@@ -24,8 +25,10 @@ pub(super) fn run(p: &Printer, a: &NewArgs) -> Result<ExitStatus, Error> {
     let text = document(a)?;
     let mut inv = load::load(dir).map_err(PipelineError::Invalid)?;
     let catalog = pipeline::catalog_of(&inv, &a.fleet.blueprints)?;
-    load::add_text(&mut inv, &target, &text).map_err(PipelineError::Invalid)?;
-    validate::validate(&inv, &catalog, dir).map_err(PipelineError::Invalid)?;
+    load::add_text(&mut inv, &target, &text)
+        .map_err(|d| PipelineError::Invalid(at_flags(d, &target)))?;
+    validate::validate(&inv, &catalog, dir)
+        .map_err(|d| PipelineError::Invalid(at_flags(d, &target)))?;
     write_atomically(&target, &text)?;
     p.info(&format!("wrote {}", target.display()));
     p.info(&format!(
@@ -34,6 +37,50 @@ pub(super) fn run(p: &Printer, a: &NewArgs) -> Result<ExitStatus, Error> {
         name = a.name
     ));
     Ok(ExitStatus::Success)
+}
+
+/// The command-line flag each field of the new document comes from.
+const FLAGS: &[(&str, &str)] = &[
+    ("metadata.name", "NAME"),
+    ("spec.accountId", "--account-id"),
+    ("spec.team", "--team"),
+    ("spec.environment", "--environment"),
+    ("spec.region", "--region"),
+    ("spec.network", "--network"),
+    ("spec.blueprint", "--blueprint"),
+    ("spec.identity", "--identity"),
+];
+
+/// Problems found in the document `eksvend new` would write, worded for the command line: a
+/// field from a flag is reported at the flag (the file was never written, and advice for YAML,
+/// such as quoting, does not apply to a flag); any other problem names the file to be written.
+fn at_flags(diags: Diagnostics, target: &Path) -> Diagnostics {
+    let not_written = PathBuf::from(format!("{} (not written)", target.display()));
+    Diagnostics(
+        diags
+            .0
+            .into_iter()
+            .map(|d| {
+                if d.location.file != target {
+                    return d;
+                }
+                let flag = FLAGS
+                    .iter()
+                    .find(|(field, _)| {
+                        d.field == *field || d.field.starts_with(&format!("{field}."))
+                    })
+                    .map(|(_, flag)| *flag);
+                let message = d
+                    .message
+                    .replace(" (write it as a quoted string)", "")
+                    .replace(" (quote it)", "");
+                match flag {
+                    Some(flag) => Diagnostic::new(Location::file(Path::new(flag)), "", message),
+                    None => Diagnostic::new(Location::file(&not_written), d.field, message),
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Write `text` to a temporary file beside `target`, then rename it into place.

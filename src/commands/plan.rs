@@ -45,7 +45,7 @@ pub(super) fn run(
             }
         }
     }
-    let fleet = FleetPlan::new(plans);
+    let fleet = FleetPlan::new(plans).with_warnings(&rendered);
     match o.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&fleet).map_err(|source| Error::Serialize {

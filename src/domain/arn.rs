@@ -78,6 +78,16 @@ pub fn ec2_any_account(region: &Region, resource: &str) -> String {
     format!("arn:{}:ec2:{region}:*:{resource}", region.partition())
 }
 
+/// ARN of subnet `subnet` owned by `owner` (the networking account), as AWS RAM shares it:
+/// `arn:<p>:ec2:<region>:<owner>:subnet/<subnet>`.
+#[must_use]
+pub fn ec2_subnet(region: &Region, owner: &str, subnet: &str) -> String {
+    format!(
+        "arn:{}:ec2:{region}:{owner}:subnet/{subnet}",
+        region.partition()
+    )
+}
+
 /// ARN of an EC2 `resource` whose ARN has no account, AMIs and snapshots (`image/*`,
 /// `snapshot/*`): `arn:<p>:ec2:<region>::<resource>`.
 #[must_use]

@@ -271,10 +271,13 @@ pub struct CommitInfo<'a> {
     pub author_email: &'a str,
     /// Full message with trailers.
     pub message: &'a str,
+    /// Commit even when the tree does not change (the trailers of the newest eksvend commit
+    /// are stale); ignored by the generator branch.
+    pub allow_empty: bool,
 }
 
 /// Apply `plan` on top of `parent` as one commit on `info.branch`. Returns the new commit, or
-/// `None` when the resulting tree equals the parent's. The branch moves only if it still points
+/// `None` when the resulting tree equals the parent's (unless `info.allow_empty`). The branch moves only if it still points
 /// where it pointed when the plan was made (compare-and-swap).
 pub fn commit_plan(
     repo: &Repository,
@@ -292,7 +295,7 @@ pub fn commit_plan(
     };
     let tree_id =
         build_tree(repo, base.as_ref(), plan).map_err(Error::git(&path, "write the tree"))?;
-    if base.as_ref().is_some_and(|b| b.id() == tree_id) {
+    if !info.allow_empty && base.as_ref().is_some_and(|b| b.id() == tree_id) {
         return Ok(None);
     }
     let tree = repo

@@ -39,6 +39,27 @@ pub(crate) struct Spec<'a> {
     ack_pod_identity: bool,
     inventory_digest: &'a str,
     iam: Iam<'a>,
+    /// Roles of this account that service accounts of other workload accounts of the fleet
+    /// assume (`iam/cross-account/<roleName>/`), with the accounts that assume them.
+    cross_account_roles: Vec<CrossAccountRole<'a>>,
+    /// Roles of other accounts this cluster assumes (`handoff/<accountId>/<roleName>/`).
+    handoffs: Vec<Handoff<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CrossAccountRole<'a> {
+    role_name: &'a str,
+    /// WorkloadAccount names, sorted, each once.
+    assumed_by: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Handoff<'a> {
+    account_id: &'a str,
+    role_name: &'a str,
+    inventory_account: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -149,6 +170,8 @@ struct Network<'a> {
 struct Subnet<'a> {
     id: &'a str,
     zone_id: &'a str,
+    /// The ARN AWS RAM shares: `arn:<p>:ec2:<region>:<networking account>:subnet/<id>`.
+    arn: String,
 }
 
 #[derive(Serialize)]
@@ -309,8 +332,18 @@ impl<'a> Spec<'a> {
                 account_id: &spec.network.account_id,
                 vpc_id: &spec.network.vpc_id,
                 ram_share_arn: &spec.network.ram_share_arn,
-                private_subnets: spec.network.private_subnets.iter().map(subnet).collect(),
-                public_subnets: spec.network.public_subnets.iter().map(subnet).collect(),
+                private_subnets: spec
+                    .network
+                    .private_subnets
+                    .iter()
+                    .map(|s| subnet(spec, s))
+                    .collect(),
+                public_subnets: spec
+                    .network
+                    .public_subnets
+                    .iter()
+                    .map(|s| subnet(spec, s))
+                    .collect(),
             },
             gitops: gitops(&spec.gitops),
             tenants: spec.tenants.iter().map(Tenant::of).collect(),
@@ -335,6 +368,8 @@ impl<'a> Spec<'a> {
             iam: Iam {
                 platform_role_arn: spec.iam.platform_role_arn.as_deref(),
             },
+            cross_account_roles: cross_account_roles(spec),
+            handoffs: handoffs(spec),
         }
     }
 }
@@ -449,11 +484,54 @@ fn addon(a: &AddonView) -> Addon<'_> {
     }
 }
 
-fn subnet(s: &SubnetView) -> Subnet<'_> {
+fn subnet<'a>(spec: &ClusterSpec, s: &'a SubnetView) -> Subnet<'a> {
     Subnet {
         id: &s.id,
         zone_id: &s.zone_id,
+        arn: crate::domain::arn::ec2_subnet(&spec.account.region, &spec.network.account_id, &s.id),
     }
+}
+
+/// One entry per target role of `incoming`, in role-name order.
+fn cross_account_roles(spec: &ClusterSpec) -> Vec<CrossAccountRole<'_>> {
+    let mut by_role: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for g in &spec.incoming {
+        by_role
+            .entry(g.target.role_name.as_str())
+            .or_default()
+            .push(g.account.as_str());
+    }
+    by_role
+        .into_iter()
+        .map(|(role_name, mut assumed_by)| {
+            assumed_by.sort_unstable();
+            assumed_by.dedup();
+            CrossAccountRole {
+                role_name,
+                assumed_by,
+            }
+        })
+        .collect()
+}
+
+/// One entry per target role of `grants` (as `handoff/` is written), by account and role.
+fn handoffs(spec: &ClusterSpec) -> Vec<Handoff<'_>> {
+    let mut out: Vec<Handoff<'_>> = Vec::new();
+    for g in &spec.grants {
+        let t = &g.target;
+        if !out
+            .iter()
+            .any(|h| h.account_id == &*t.account_id && h.role_name == t.role_name)
+        {
+            out.push(Handoff {
+                account_id: &t.account_id,
+                role_name: &t.role_name,
+                inventory_account: t.inventory_account.as_deref(),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.account_id, a.role_name).cmp(&(b.account_id, b.role_name)));
+    out
 }
 
 fn gitops(g: &GitopsView) -> Gitops<'_> {

@@ -25,6 +25,23 @@ pub fn boolean(b: bool, _: Kwargs, _: &State) -> Value {
     Value::safe_string(if b { "true" } else { "false" })
 }
 
+/// `{{ v | sh }}`: `v` as one shell word, for commands in READMEs a person pastes into a
+/// shell: printed bare when it holds only characters no shell treats specially
+/// (`[A-Za-z0-9_./:=@,+%-]`), otherwise in single quotes (a `'` inside becomes `'\''`). Never
+/// empty (an empty value is `''`).
+pub fn sh(v: &str, _: Kwargs, _: &State) -> Value {
+    Value::safe_string(&shell_word(v))
+}
+
+fn shell_word(v: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@,+%-".contains(c);
+    if !v.is_empty() && v.chars().all(plain) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
+}
+
 /// `{{ k | key }}`: an identifier (`[A-Za-z][A-Za-z0-9]*`) printed bare, for a YAML mapping
 /// key that comes from a closed set (eksctl's `wellKnownPolicies` keys); anything else is an
 /// error, never output.
@@ -84,6 +101,28 @@ mod tests {
         let mut out = Vec::new();
         quote(s, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn shell_words_are_quoted_unless_plain() {
+        for (v, word) in [
+            (
+                "arn:aws:ec2:us-east-1:999988887777:subnet/subnet-0a1",
+                "arn:aws:ec2:us-east-1:999988887777:subnet/subnet-0a1",
+            ),
+            (
+                "Key=kubernetes.io/role/elb,Value=1",
+                "Key=kubernetes.io/role/elb,Value=1",
+            ),
+            ("", "''"),
+            ("a b", "'a b'"),
+            ("$(rm -rf /)", "'$(rm -rf /)'"),
+            ("it's", "'it'\\''s'"),
+            ("a\nb", "'a\nb'"),
+            ("`x`", "'`x`'"),
+        ] {
+            assert_eq!(shell_word(v), word, "{v:?}");
+        }
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn engine(catalog: &Catalog) -> Result<Tera, RenderError> {
     tera.register_filter("bool", escape::boolean);
     tera.register_filter("json", escape::json);
     tera.register_filter("key", escape::key);
+    tera.register_filter("sh", escape::sh);
     tera.add_raw_templates(
         catalog
             .templates
@@ -140,10 +141,15 @@ pub(crate) fn render_into(
         path: path.clone(),
         message: e.to_string(),
     })?;
+    let content = if path.ends_with(".md") {
+        squeeze_blank_lines(&normalize(&content))
+    } else {
+        normalize(&content)
+    };
     tree.files.insert(
         path,
         RenderedFile {
-            content: normalize(&content),
+            content,
             template: Some(template.to_string()),
             scaffold_once,
         },
@@ -165,6 +171,21 @@ fn normalize(text: &str) -> String {
     out
 }
 
+/// Runs of blank lines as one (Markdown assembled from `{% include %}`d sections).
+fn squeeze_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = false;
+    for line in text.lines() {
+        if line.is_empty() && blank {
+            continue;
+        }
+        blank = line.is_empty();
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +197,11 @@ mod tests {
             let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             assert!(!squeezed.contains("|safe"), "{name} uses `safe`");
         }
+    }
+
+    #[test]
+    fn markdown_keeps_one_blank_line_between_sections() {
+        assert_eq!(squeeze_blank_lines("a\n\n\n\nb\n\nc\n"), "a\n\nb\n\nc\n");
     }
 
     #[test]

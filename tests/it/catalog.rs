@@ -221,7 +221,8 @@ fn catalog_errors_name_the_blueprint_file() {
 #[test]
 fn validate_catches_template_errors_too() {
     let t = Test::new();
-    // sharedStorage on without a security group: only the template knows this is wrong
+    // sharedStorage on without a security group: the blueprint says the parameter is
+    // requiredWhen sharedStorage, so validation names the inventory, not the template
     t.edit(
         "fleet/accounts/vision-aiml-dev.yaml",
         "    sharedStorageSecurityGroupId: sg-0c1d2e3f4a5b69788\n",
@@ -229,11 +230,10 @@ fn validate_catches_template_errors_too() {
     );
     let out = t.validate().run().code(1);
     insta::assert_snapshot!(out.stderr, @r#"
-    error: vision-aiml-dev: template storage/fsx-lustre.yaml (for platform/storage/fsx-lustre.yaml): error: parameter sharedStorageSecurityGroupId must be set when sharedStorage is true (the security group of the FSx for Lustre file systems, e.g. the cluster security group)
-    error:  --> storage/fsx-lustre.yaml:8:4
-    error:   |
-    error: 8 | {{ throw(message="parameter sharedStorageSecurityGroupId must be set when sharedStorage is true (the security group of the FSx for Lustre file systems, e.g. the cluster security group)") }}
-    error:   |    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-    nothing was written
+    error: fleet/accounts/vision-aiml-dev.yaml:16:20: spec.parameters.sharedStorage: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), e.g. the cluster security group; it must allow Lustre traffic (TCP 988, 1018-1023) from the nodes
+       |
+    16 |     sharedStorage: true
+       |                    ^
+    1 error found; nothing was written
     "#);
 }

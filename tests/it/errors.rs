@@ -36,8 +36,9 @@ fn apply_into_a_file_names_the_repositories_directory() {
     let run = only(&s, &["apply", "-f", "fleet", "--repos", "repos"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     let line = error_line(&run);
+    // in words, not "failed to create directory `repos`: File exists (os error 17)"
     assert!(
-        line.starts_with("error: failed to create directory `repos`: "),
+        line.starts_with("error: --repos repos: is a file, not a folder; "),
         "{line}"
     );
 }

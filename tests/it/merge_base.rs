@@ -27,14 +27,15 @@ fn pod_quota(t: &Test, from: u32, to: u32) {
     t.edit(INVENTORY, &format!("pods: {from}"), &format!("pods: {to}"));
 }
 
+/// `-v`: every kept and merged file is listed.
 fn apply_payments(t: &Test) -> crate::support::Output {
     t.apply()
-        .args(["--only", "account=payments-prod"])
+        .args(["-v", "--only", "account=payments-prod"])
         .success()
 }
 
 const MERGED: &str =
-    "kept: payments-prod: tenants/payments/tenant.yaml: edited by a person and changed by the generator: merged";
+    "  merged payments-prod: tenants/payments/tenant.yaml: edited by a person and changed by the generator: merged";
 
 /// On the old code the second round was a whole-file conflict ("the previous rendering is not
 /// in the repository"): the merged file's pure rendering was recorded but never written.
@@ -46,7 +47,7 @@ fn three_generator_changes_merge_with_an_edit_every_time() {
     t.repo("payments-prod").commit_all("bigger default limit");
     for (from, to) in [("64", "96"), ("96", "97"), ("97", "98")] {
         cpu_quota(&t, from, to);
-        apply_payments(&t).stderr_has(MERGED);
+        apply_payments(&t).stdout_has(MERGED);
         let text = t.repo("payments-prod").file("tenants/payments/tenant.yaml");
         assert!(text.contains(&format!("requests.cpu: \"{to}\"")), "{text}");
         assert!(
@@ -60,7 +61,7 @@ fn three_generator_changes_merge_with_an_edit_every_time() {
     // the bases survive garbage collection: they are reachable from the generator branch
     repo.git(&["gc", "-q", "--prune=now"]);
     pod_quota(&t, 500, 600);
-    apply_payments(&t).stderr_has(MERGED);
+    apply_payments(&t).stdout_has(MERGED);
 }
 
 /// After `--on-conflict keep` the person's version stands; the next generator change to
@@ -74,7 +75,7 @@ fn an_edit_kept_by_on_conflict_keep_merges_next_time() {
         .success();
     for (from, to) in [(500, 600), (600, 700)] {
         pod_quota(&t, from, to);
-        apply_payments(&t).stderr_has(MERGED);
+        apply_payments(&t).stdout_has(MERGED);
         let text = t.repo("payments-prod").file("tenants/payments/tenant.yaml");
         assert!(text.contains("requests.cpu: \"80\""), "{text}");
         assert!(text.contains(&format!("pods: \"{to}\"")), "{text}");
@@ -104,9 +105,11 @@ fn resolved_markers_merge_next_time() {
         &text.replace(conflict, "    requests.cpu: \"80\"\n"),
     );
     t.repo("payments-prod").commit_all("resolved");
+    // no file changes; an empty commit records the trailers the person's commit lacks
+    apply_payments(&t).stdout_has("updated    repos/payments-prod  0 files changed");
     apply_payments(&t).stdout_has("unchanged  repos/payments-prod");
     pod_quota(&t, 500, 600);
-    apply_payments(&t).stderr_has(MERGED);
+    apply_payments(&t).stdout_has(MERGED);
     let text = t.repo("payments-prod").file("tenants/payments/tenant.yaml");
     assert!(
         text.contains("requests.cpu: \"80\"") && text.contains("pods: \"600\""),
@@ -128,7 +131,7 @@ fn the_base_survives_a_clone_of_the_pushed_remote() {
     );
     let push = || {
         t.apply()
-            .args(["--only", "account=payments-prod", "--push"])
+            .args(["-v", "--only", "account=payments-prod", "--push"])
             .success()
     };
     push();
@@ -145,7 +148,7 @@ fn the_base_survives_a_clone_of_the_pushed_remote() {
         // every round on a fresh machine
         std::fs::remove_dir_all(t.path("repos")).unwrap();
         cpu_quota(&t, from, to);
-        push().stderr_has(MERGED);
+        push().stdout_has(MERGED);
     }
     work.git(&["pull", "-q", "--ff-only"]);
     let text = t.read("work/tenants/payments/tenant.yaml");

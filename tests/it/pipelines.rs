@@ -41,7 +41,7 @@ fn plan_text_diff_json_and_exit_codes() {
     let out = plan().args(["--detailed-exitcode"]).run().code(2);
     insta::assert_snapshot!(out.stdout, @r#"
     create payments-prod (general@1.0.0, repos/payments-prod)
-      + 49 files
+      + 50 files
     1 to create, 0 to update, 0 unchanged, 0 conflict
     "#);
     plan().success(); // without --detailed-exitcode pending changes exit 0
@@ -276,7 +276,7 @@ fn new_refuses_a_duplicate_name() {
 #[test]
 fn new_refuses_a_duplicate_account_id() {
     insta::assert_snapshot!(new_refused(&[(1, "fraud-prod-2")]), @r#"
-    error: fleet/accounts/fraud-prod-2.yaml:8:14: spec.accountId: duplicate WorkloadAccount accountId "777788889999": already used at fleet/accounts/fraud-prod.yaml:8; each must be unique
+    error: --account-id: duplicate WorkloadAccount accountId "777788889999": already used at fleet/accounts/fraud-prod.yaml:8; each must be unique
     1 error found; nothing was written
     "#);
 }
@@ -285,9 +285,9 @@ fn new_refuses_a_duplicate_account_id() {
 fn new_refuses_a_bad_account_id_and_region() {
     let stderr = new_refused(&[(1, "fraud-dev"), (9, "222233334444x"), (11, "us-east-9")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/fraud-dev.yaml:8:14: spec.accountId: "222233334444x" is not a 12-digit AWS account ID (write it as a quoted string)
-    error: fleet/accounts/fraud-dev.yaml:11:11: spec.region: "us-east-9" differs from the region of network "prod-use1" (us-east-1); the cluster must be in its network's region
-    error: fleet/accounts/fraud-dev.yaml:11:11: spec.region: "us-east-9" is not an AWS region (commercial, GovCloud or China); did you mean "us-east-1"?
+    error: --account-id: "222233334444x" is not a 12-digit AWS account ID
+    error: --region: "us-east-9" differs from the region of network "prod-use1" (us-east-1); the cluster must be in its network's region
+    error: --region: "us-east-9" is not an AWS region (commercial, GovCloud or China); did you mean "us-east-1"?
     3 errors found; nothing was written
     "#);
 }

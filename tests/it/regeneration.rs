@@ -15,7 +15,12 @@ fn a_persons_edit_is_merged_with_a_blueprint_change() {
             .success()
     };
     let out = apply();
-    out.stderr_has("kept: payments-prod: platform/karpenter/ec2nodeclass.yaml: edited by a person and changed by the generator: merged");
+    out.stdout_has("  payments-prod: merged 1 edited file (-v lists them)");
+    assert!(
+        !out.stderr.contains("kept"),
+        "kept edits are no warnings: {}",
+        out.stderr
+    );
     let repo = t.repo("payments-prod");
     let merged = repo.file("platform/karpenter/ec2nodeclass.yaml");
     assert!(
@@ -82,7 +87,7 @@ fn a_removed_tenants_untouched_files_are_deleted_edited_ones_kept() {
         "namespaces: [checkout, checkout-jobs]",
         "namespaces: [checkout]",
     );
-    let out = t.apply().success();
+    let out = t.apply().args(["-v"]).success();
     let files = t.repo("checkout-dev").files();
     assert!(
         !files.contains_key("tenants/checkout-jobs/tenant.yaml"),
@@ -92,7 +97,7 @@ fn a_removed_tenants_untouched_files_are_deleted_edited_ones_kept() {
         files.contains_key(kustomization),
         "edited generated file kept"
     );
-    out.stderr_has("kept: checkout-dev: tenants/checkout-jobs/kustomization.yaml: no longer generated, but edited");
+    out.stdout_has("  kept   checkout-dev: tenants/checkout-jobs/kustomization.yaml: no longer generated, but edited");
 }
 
 #[test]
@@ -143,6 +148,10 @@ fn on_conflict_keep_overwrite_and_markers() {
                 .replace(">>>>>>> eksvend (new)\n", "");
             t.file(&file, &resolved);
             t.repo("payments-prod").commit_all("resolved");
+            // the person's commit has no trailers: an empty commit records them
+            t.apply()
+                .success()
+                .stdout_has("updated    repos/payments-prod  0 files changed");
         }
         // then the next run has nothing to do
         t.apply()

@@ -54,7 +54,7 @@ fn push_to_a_bare_repository_over_file_url() {
         .stdout_has("pushed");
     let log = remote_log(&bare);
     assert!(
-        log[0].starts_with("Acme Platform|eksvend: render payments-prod"),
+        log[0].starts_with("Acme Platform|eksvend: vend payments-prod"),
         "{log:?}"
     );
     Repo::open(&bare).fsck();
