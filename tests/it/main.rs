@@ -7,6 +7,8 @@
 
 mod addons;
 mod architecture;
+mod aws_sdk;
+mod aws_stack;
 mod bad_inventory;
 mod catalog;
 mod cli;
@@ -24,4 +26,5 @@ mod regeneration;
 mod remotes;
 mod rounds;
 mod stages;
+mod trust_eval;
 mod support;
