@@ -432,6 +432,28 @@ fn the_scp_denies_every_case_variant_except_to_each_account_s_platform_role() {
 }
 
 #[test]
+fn the_trust_before_issue_12_let_any_association_of_the_account_in() {
+    // iam/payments/ledger-api/trust-policy.json as eksvend rendered it before: aws:SourceArn
+    // (whose value for Pod Identity AWS does not document) and no request tags.
+    let old = serde_json::json!({"Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"},
+                      "ArnEquals": {"aws:SourceArn": "arn:aws:eks:us-east-1:111122223333:cluster/payments-prod"}}}]});
+    let cluster = "arn:aws:eks:us-east-1:111122223333:cluster/payments-prod";
+    let other_sa = pod_identity("111122223333", cluster, "payments", "other")
+        .with("aws:SourceArn", &[cluster]);
+    assert!(allows(&old, &other_sa));
+    let t = Test::new();
+    t.render("out").success();
+    let now: Value = serde_json::from_str(
+        &t.read("out/payments-prod/iam/payments/ledger-api/trust-policy.json"),
+    )
+    .unwrap();
+    assert!(!allows(&now, &other_sa));
+}
+
+#[test]
 fn the_evaluator_follows_the_grammar() {
     assert!(glob("kubernetes-*", "kubernetes-namespace"));
     assert!(!glob("kubernetes-*", "Kubernetes-namespace"));
