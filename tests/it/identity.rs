@@ -426,3 +426,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_target_that_eksvend_manages_for_another_purpose_is_refused() {
+    let t = Test::new();
+    t.edit(
+        &format!("fleet/{PAY}"),
+        "            - arn:aws:iam::555566667777:role/risk-scenarios-reader\n",
+        "            - arn:aws:iam::555566667777:role/risk-scenarios-reader\n            - arn:aws:iam::555566667777:role/risk-batch-prod_risk-jobs_var-engine\n            - arn:aws:iam::555566667777:role/risk-batch-prod_karpenter-node\n",
+    );
+    let out = t.validate().run().code(1);
+    out.stderr_has("spec.tenants[0].serviceAccounts[0].assumeRoles[2]: arn:aws:iam::555566667777:role/risk-batch-prod_risk-jobs_var-engine is the own role of service account risk-jobs/var-engine of risk-batch-prod");
+    out.stderr_has("spec.tenants[0].serviceAccounts[0].assumeRoles[3]: arn:aws:iam::555566667777:role/risk-batch-prod_karpenter-node is Karpenter's node role of risk-batch-prod");
+}
