@@ -19,6 +19,7 @@ use crate::resolve::{AddonRole, ClusterSpec};
 /// `inv` is only used to point at files and lines.
 pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::default();
+    let managed = managed_roles(accounts);
     for (spec, docs) in accounts {
         let Some(src) = inv.accounts.get(spec.source) else {
             diags.push(Diagnostic::new(
@@ -32,6 +33,7 @@ pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(
         check_documents(&mut c, spec, docs);
         check_associations(&mut c, spec);
         check_role_names(&mut c, spec);
+        check_targets(&mut c, spec, &managed);
     }
     if diags.is_empty() {
         Ok(())
@@ -131,6 +133,62 @@ fn check_role_names<T>(c: &mut Check<'_, T>, spec: &ClusterSpec) {
                     sa.role_name
                 ),
             );
+        }
+    }
+}
+
+/// Every role ARN eksvend creates in an account of the fleet, with what it is for.
+fn managed_roles(accounts: &[(ClusterSpec, Documents)]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (spec, _) in accounts {
+        let acct = &spec.account.name;
+        out.insert(
+            spec.karpenter.node_role_arn.clone(),
+            format!("Karpenter's node role of {acct}"),
+        );
+        for a in &spec.addon_identities {
+            if let AddonRole::Own { role_arn, .. } = &a.role {
+                out.insert(
+                    role_arn.clone(),
+                    format!("the role of add-on {} of {acct}", a.addon),
+                );
+            }
+        }
+        if let Some(s) = &spec.shared_chaining_role {
+            out.insert(
+                s.role_arn.clone(),
+                format!("the shared chaining role of {acct}"),
+            );
+        }
+        for sa in spec
+            .tenants
+            .iter()
+            .flat_map(|t| &t.service_accounts)
+            .filter(|s| s.own_role)
+        {
+            out.insert(
+                sa.role_arn.clone(),
+                format!(
+                    "the own role of service account {}/{} of {acct}",
+                    sa.namespace, sa.name
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// A target that is a role eksvend manages for another purpose would get two conflicting trust
+/// policies from two repositories (its own, and the target trust of `iam/cross-account/`).
+fn check_targets<T>(c: &mut Check<'_, T>, spec: &ClusterSpec, managed: &BTreeMap<String, String>) {
+    for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
+        for (i, target) in sa.assume_roles.iter().enumerate() {
+            if let Some(what) = managed.get(target) {
+                c.error(
+                    &format!("{}.assumeRoles[{i}]", sa.field),
+                    format!("{target} is {what}, which eksvend creates with its own trust policy; a cross-account target must be a role of its own (its trust is written by eksvend for the sources)"),
+                );
+            }
         }
     }
 }

@@ -5,6 +5,8 @@
 //! Karpenter's roles; the recommended SCP. [`Documents::policies`] is the one list of IAM policy
 //! documents: the check stage measures and lints it, the render stage writes it.
 
+pub mod stack;
+
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
@@ -56,6 +58,8 @@ pub struct Documents {
     pub policies: Vec<Doc>,
     /// `role.json` descriptions (path, content): what an IaC tool needs to create each role.
     pub descriptions: Vec<(String, Value)>,
+    /// The CloudFormation templates that create the roles (and Karpenter's queue).
+    pub stacks: Vec<stack::Template>,
 }
 
 /// Build every IAM file of the account, once.
@@ -99,10 +103,13 @@ pub fn build(spec: &ClusterSpec) -> Documents {
     }
     addon_files(spec, &mut policies, &mut descriptions);
     node_role_files(spec, &mut policies, &mut descriptions);
-    Documents {
+    let mut docs = Documents {
         policies,
         descriptions,
-    }
+        stacks: Vec::new(),
+    };
+    docs.stacks = stack::templates(spec, &docs);
+    docs
 }
 
 /// Every IAM policy document of the account's repository, in a fixed order.
@@ -115,7 +122,7 @@ fn documents(spec: &ClusterSpec) -> Vec<Doc> {
         let dir = "iam/platform/eks-chaining";
         out.push(Doc {
             path: format!("{dir}/trust-policy.json"),
-            value: pod_identity::trust(&spec.account.id, &spec.cluster.arn),
+            value: pod_identity::cluster_trust(&spec.account.id, &spec.cluster.arn),
             kind: Kind::Trust,
             limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
             origin: Origin::Account("iam.sharedChainingRole"),
@@ -275,7 +282,7 @@ fn grant_summary(g: &Grant) -> Value {
         "serviceAccount": g.service_account,
         "identity": g.identity,
         "chaining": g.chaining,
-        "sourceRole": if g.identity == IdentityMode::Irsa { Value::Null } else { json!(g.source_role_arn) },
+        "sourceRole": g.source_role_arn,
         "status": match g.source() { Ok(_) => json!("ready"), Err(e) => json!(e.to_string()) },
     })
 }
@@ -299,7 +306,15 @@ fn addon_files(
         let dir = format!("iam/platform/{}-controller", a.addon);
         policies.push(Doc {
             path: format!("{dir}/trust-policy.json"),
-            value: pod_identity::trust(&spec.account.id, &spec.cluster.arn),
+            value: pod_identity::trust(
+                &spec.account.id,
+                &spec.cluster.arn,
+                &[pod_identity::Subject {
+                    namespace: &a.namespace,
+                    service_account: &a.service_account,
+                    session_tags: true,
+                }],
+            ),
             kind: Kind::Trust,
             limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
             origin: Origin::Generated,
@@ -366,7 +381,15 @@ fn node_role_files(
 /// The trust policy, or `None` for IRSA while the cluster's OIDC issuer is not known yet.
 fn trust_policy(spec: &ClusterSpec, sa: &ServiceAccountView) -> Option<Value> {
     match sa.identity {
-        IdentityMode::PodIdentity => Some(pod_identity::trust(&spec.account.id, &spec.cluster.arn)),
+        IdentityMode::PodIdentity => Some(pod_identity::trust(
+            &spec.account.id,
+            &spec.cluster.arn,
+            &[pod_identity::Subject {
+                namespace: &sa.namespace,
+                service_account: &sa.name,
+                session_tags: !sa.disable_session_tags,
+            }],
+        )),
         IdentityMode::Irsa => {
             let issuer = spec.cluster.oidc_issuer.as_ref()?;
             let provider = spec.cluster.oidc_provider_arn.as_ref()?;
@@ -385,7 +408,8 @@ fn role_description(spec: &ClusterSpec, sa: &ServiceAccountView) -> Value {
         "serviceAccount": {"namespace": sa.namespace, "name": sa.name},
         "cluster": spec.cluster.arn,
         "managedPolicyArns": sa.policy_arns,
-        "trustPolicy": if !sa.own_role { json!("shared chaining role: iam/platform/eks-chaining/") } else if pending { json!("pending: set spec.cluster.oidcIssuer once the cluster exists; until then eksctl creates this role (iam.serviceAccounts)") } else { json!("trust-policy.json") },
+        "createdBy": if sa.identity == IdentityMode::Irsa { "eksctl (cluster/cluster.yaml iam.serviceAccounts)" } else if sa.own_role { "iam/stack.yaml" } else { "iam/stack.yaml (shared chaining role)" },
+        "trustPolicy": if !sa.own_role { json!("shared chaining role: iam/platform/eks-chaining/") } else if pending { json!("pending: set spec.cluster.oidcIssuer once the cluster exists; eksctl creates this role (iam.serviceAccounts) with the trust") } else { json!("trust-policy.json") },
         "permissionPolicy": if sa.own_role && permission_policy(sa).is_some() { json!("permission-policy.json") } else { Value::Null },
     });
     if !sa.targets.is_empty() {

@@ -3,8 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
+use sha2::{Digest, Sha256};
+
 use super::{abac, irsa, VERSION};
-use crate::domain::OidcIssuer;
+use crate::domain::{limits, OidcIssuer};
 
 /// Who assumes a target role.
 #[derive(Debug, Clone)]
@@ -101,6 +103,8 @@ pub fn target_statements(src: &Source<'_>, account: &str) -> Vec<Value> {
                 st
             };
             match external_id {
+                // IRSA's own role chains without session tags: sts:AssumeRole of that one role.
+                None if !*session_tags => vec![statement(base, json!("sts:AssumeRole"), None)],
                 None => vec![statement(
                     base,
                     json!(["sts:AssumeRole", "sts:TagSession"]),
@@ -131,24 +135,29 @@ pub fn trust(statements: Vec<Value>) -> Value {
     json!({"Version": VERSION, "Statement": statements})
 }
 
-/// The permission policy of a chaining role: `sts:AssumeRole` on exactly `targets`, nothing else.
+/// The permission policy of a chaining role: `sts:AssumeRole` and `sts:TagSession` on exactly
+/// `targets`, nothing else. The Pod Identity session tags are transitive, and a chained
+/// `AssumeRole` that carries session tags needs `sts:TagSession` in the caller's identity policy
+/// as well as in the target's trust (IAM user guide, "Passing session tags in AWS STS",
+/// permissions required to add session tags).
 pub fn assume_only(targets: &[String]) -> Value {
     json!({
         "Version": VERSION,
         "Statement": [{
             "Sid": "AssumeTargetRoles",
             "Effect": "Allow",
-            "Action": "sts:AssumeRole",
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
             "Resource": targets
         }]
     })
 }
 
-/// Where the AWS config file and the credential script are mounted in the pod.
+/// Where the AWS config file is mounted in the pod.
 pub const MOUNT_PATH: &str = "/etc/eksvend/aws";
 
-/// Name of the profile whose `credential_process` returns the Pod Identity credentials.
-pub const SOURCE_PROFILE: &str = "eks-pod-identity";
+/// Name of the IRSA source profile: the service account's own role through its web identity
+/// token. Target profiles name it as `source_profile`.
+pub const IRSA_SOURCE_PROFILE: &str = "eks-irsa";
 
 /// Path of the IRSA token eks-pod-identity-webhook mounts into pods.
 pub const IRSA_TOKEN_FILE: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token";
@@ -162,15 +171,63 @@ pub struct Profile<'a> {
     pub role_arn: &'a str,
 }
 
-/// The AWS config file of profile chaining. `web_identity` (IRSA) assumes each target with the
-/// pod's token; otherwise each target is assumed from the `credential_process` profile.
-pub fn config_file(profiles: &[Profile<'_>], session_name: &str, web_identity: bool) -> String {
+/// Where the first hop of a profile chain gets its credentials.
+#[derive(Debug, Clone, Copy)]
+pub enum FirstHop<'a> {
+    /// EKS Pod Identity: the container credentials endpoint of the Pod Identity agent
+    /// (`credential_source = EcsContainer`: `AWS_CONTAINER_CREDENTIALS_FULL_URI` with the token
+    /// of `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, both set by EKS in the pod).
+    PodIdentity,
+    /// IRSA: the service account's own role (`role_arn`), assumed with the pod's web identity
+    /// token (`web_identity_token_file`), in a profile of its own.
+    WebIdentity {
+        /// The service account's own IRSA role.
+        own_role_arn: &'a str,
+    },
+}
+
+/// The role session name of a service account's chained sessions: `<namespace>-<sa>`, or, when
+/// longer than STS's 64 characters ([`limits::ROLE_SESSION_NAME`]), cut and ended by `-` and
+/// 8 hex digits of the SHA-256 of the full name, so distinct service accounts keep distinct names.
+pub fn session_name(namespace: &str, service_account: &str) -> String {
+    let full = format!("{namespace}-{service_account}");
+    if full.len() <= limits::ROLE_SESSION_NAME {
+        return full;
+    }
+    let digest = Sha256::digest(full.as_bytes());
+    let suffix = format!(
+        "{:08x}",
+        u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+    );
+    // DNS-1123 names are ASCII: every index is a char boundary.
+    let keep = limits::ROLE_SESSION_NAME - suffix.len() - 1;
+    format!("{}-{suffix}", full[..keep].trim_end_matches(['-', '.']))
+}
+
+/// The AWS config file of profile chaining: one profile per target with `role_arn`, and where its
+/// first hop comes from.
+///
+/// Why not `web_identity_token_file` on each target profile (IRSA): botocore and the AWS CLI read
+/// `AWS_ROLE_ARN` (which the EKS webhook injects with the pod's own role) *before* the profile's
+/// `role_arn` in that provider, so the pod would silently run as its own role. A profile that is
+/// a `source_profile` is resolved with the environment ignored (botocore
+/// `AssumeRoleProvider._resolve_credentials_from_profile`, `disable_env_vars=True`; JS v3
+/// `fromIni` passes the profile's values to `fromTokenFile`), so the web identity goes into
+/// [`IRSA_SOURCE_PROFILE`] and each target chains from it with `sts:AssumeRole`.
+///
+/// Why `credential_source = EcsContainer` (Pod Identity) rather than a `credential_process`
+/// script: no shell, curl or wget in the image, and no silent fallback — JS v3 goes on to the
+/// next provider (the container provider, i.e. the source role) when a `credential_process`
+/// fails; with `EcsContainer` the chain and its fallback read the same agent, so a broken agent
+/// or a missing token fails every SDK. (AWS SDKs and Tools reference guide, "Assume role
+/// credential provider", `credential_source`.)
+pub fn config_file(profiles: &[Profile<'_>], session_name: &str, first: FirstHop<'_>) -> String {
     let mut out =
         String::from("# Managed by eksvend: AWS config for role chaining (AWS_CONFIG_FILE).\n");
-    if !web_identity {
+    if let FirstHop::WebIdentity { own_role_arn } = first {
         out.push_str(&format!(
-            "# [profile {SOURCE_PROFILE}] holds the EKS Pod Identity credentials of this service account.\n\
-             [profile {SOURCE_PROFILE}]\ncredential_process = /bin/sh {MOUNT_PATH}/credential-process.sh\n"
+            "# [profile {IRSA_SOURCE_PROFILE}] is this service account's own IRSA role (its web identity token).\n\
+             [profile {IRSA_SOURCE_PROFILE}]\nrole_arn = {own_role_arn}\nweb_identity_token_file = {IRSA_TOKEN_FILE}\nrole_session_name = {session_name}\n"
         ));
     }
     for p in profiles {
@@ -178,44 +235,16 @@ pub fn config_file(profiles: &[Profile<'_>], session_name: &str, web_identity: b
             "\n[profile {}]\nrole_arn = {}\n",
             p.name, p.role_arn
         ));
-        if web_identity {
-            out.push_str(&format!("web_identity_token_file = {IRSA_TOKEN_FILE}\n"));
-        } else {
-            out.push_str(&format!("source_profile = {SOURCE_PROFILE}\n"));
+        match first {
+            FirstHop::WebIdentity { .. } => {
+                out.push_str(&format!("source_profile = {IRSA_SOURCE_PROFILE}\n"));
+            }
+            FirstHop::PodIdentity => out.push_str("credential_source = EcsContainer\n"),
         }
         out.push_str(&format!("role_session_name = {session_name}\n"));
     }
     out
 }
-
-/// The `credential_process` script: POSIX sh with curl or wget, no jq, no python. It asks the
-/// EKS Pod Identity agent for credentials (`AWS_CONTAINER_CREDENTIALS_FULL_URI` with the token
-/// in `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`) and reshapes the answer (`AccessKeyId`,
-/// `SecretAccessKey`, `Token`, `Expiration`) into the `credential_process` format (`Version: 1`,
-/// `SessionToken`).
-pub const CREDENTIAL_SCRIPT: &str = r#"#!/bin/sh
-# Managed by eksvend: credential_process for AWS SDKs and the AWS CLI.
-# Returns this pod's EKS Pod Identity credentials in the credential_process format, so that an
-# AWS config profile with role_arn + source_profile can chain to a role in another account.
-# Needs /bin/sh and curl or wget (busybox wget works); no jq or python.
-set -eu
-uri="${AWS_CONTAINER_CREDENTIALS_FULL_URI:?not set: is the service account associated with EKS Pod Identity?}"
-token="$(cat "${AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE:?not set: is the service account associated with EKS Pod Identity?}")"
-if command -v curl >/dev/null 2>&1; then
-  body="$(curl -fsS --max-time 5 -H "Authorization: $token" "$uri")"
-elif command -v wget >/dev/null 2>&1; then
-  body="$(wget -q -T 5 -O - --header "Authorization: $token" "$uri")"
-else
-  echo "credential-process: neither curl nor wget is installed" >&2
-  exit 1
-fi
-case "$body" in
-  *'"AccessKeyId"'*'"SecretAccessKey"'*'"Token"'*) ;;
-  *) echo "credential-process: unexpected answer from the EKS Pod Identity agent" >&2; exit 1 ;;
-esac
-# {"AccessKeyId":…,"SecretAccessKey":…,"Token":…,"Expiration":…} -> credential_process JSON.
-printf '%s' "$body" | tr -d '\n\r' | sed -e 's/^[[:space:]]*{/{"Version": 1, /' -e 's/"Token"[[:space:]]*:/"SessionToken":/'
-"#;
 
 #[cfg(test)]
 mod tests {
@@ -276,9 +305,29 @@ mod tests {
                 role_arn: "arn:aws:iam::444455556666:role/reader",
             }],
             "ns-sa",
-            false,
+            FirstHop::PodIdentity,
         );
-        assert!(text.contains("[profile eks-pod-identity]\ncredential_process = /bin/sh /etc/eksvend/aws/credential-process.sh\n"));
-        assert!(text.contains("[profile reader]\nrole_arn = arn:aws:iam::444455556666:role/reader\nsource_profile = eks-pod-identity\n"));
+        assert!(text.contains("[profile reader]\nrole_arn = arn:aws:iam::444455556666:role/reader\ncredential_source = EcsContainer\n"));
+        let irsa = config_file(
+            &[Profile {
+                name: "reader",
+                role_arn: "arn:aws:iam::444455556666:role/reader",
+            }],
+            "ns-sa",
+            FirstHop::WebIdentity {
+                own_role_arn: "arn:aws:iam::111122223333:role/c_ns_sa",
+            },
+        );
+        assert!(irsa.contains("[profile eks-irsa]\nrole_arn = arn:aws:iam::111122223333:role/c_ns_sa\nweb_identity_token_file = /var/run/secrets/eks.amazonaws.com/serviceaccount/token\n"));
+        assert!(irsa.contains("[profile reader]\nrole_arn = arn:aws:iam::444455556666:role/reader\nsource_profile = eks-irsa\n"));
+    }
+
+    #[test]
+    fn session_names_fit_sts() {
+        assert_eq!(session_name("ns", "sa"), "ns-sa");
+        let long = session_name(&"n".repeat(63), "sa");
+        assert_eq!(long.len(), 64, "{long}");
+        assert_ne!(long, session_name(&"n".repeat(63), "sb"));
+        assert_eq!(long, session_name(&"n".repeat(63), "sa"));
     }
 }

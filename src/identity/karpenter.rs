@@ -171,6 +171,12 @@ pub(crate) mod oracle {
                     "Resource": "*"
                 },
                 {
+                    "Sid": "AllowInterruptionQueueActions",
+                    "Effect": "Allow",
+                    "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+                    "Resource": format!("arn:{}:sqs:{region}:{}:{}", s.region.partition().as_str(), s.account_id.as_str(), s.cluster)
+                },
+                {
                     "Sid": "AllowPassingInstanceRole",
                     "Effect": "Allow",
                     "Action": "iam:PassRole",
@@ -225,6 +231,12 @@ pub(crate) mod oracle {
                     "Effect": "Allow",
                     "Action": "iam:GetInstanceProfile",
                     "Resource": profile
+                },
+                {
+                    "Sid": "AllowUnscopedInstanceProfileListAction",
+                    "Effect": "Allow",
+                    "Action": "iam:ListInstanceProfiles",
+                    "Resource": "*"
                 },
                 {
                     "Sid": "AllowAPIServerEndpointDiscovery",

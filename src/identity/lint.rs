@@ -43,9 +43,9 @@ pub fn lint(doc: &Value, kind: Kind) -> Vec<String> {
             if allow && (a == "*" || a.ends_with(":*")) {
                 out.push(at(format!("wildcard action {a:?}")));
             }
-            if kind == Kind::ChainingRole && a != "sts:AssumeRole" {
+            if kind == Kind::ChainingRole && a != "sts:AssumeRole" && a != "sts:TagSession" {
                 out.push(at(format!(
-                    "a chaining role may only sts:AssumeRole, found {a:?}"
+                    "a chaining role may only sts:AssumeRole (and sts:TagSession), found {a:?}"
                 )));
             }
         }

@@ -17,8 +17,9 @@ pub enum IdentityMode {
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum ChainingMode {
-    /// An AWS config file whose `credential_process` reads the Pod Identity credentials, and a
-    /// `role_arn` + `source_profile` profile per target (for IRSA: `web_identity_token_file`).
+    /// An AWS config file with a `role_arn` profile per target whose first hop is the Pod
+    /// Identity agent (`credential_source = EcsContainer`) or, for IRSA, a `source_profile`
+    /// holding the own role and its web identity token.
     #[default]
     Profile,
     /// EKS Pod Identity's own role chaining: `targetRoleARN` on the association (one target).

@@ -43,11 +43,13 @@ pub fn has_no_resource_level_permissions(action: &str) -> bool {
 /// What a role may assume besides its own statements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chaining {
-    /// Nothing (IRSA reaches targets with its own token; or no targets).
+    /// Nothing (the shared chaining role assumes the targets; or no targets).
     None,
-    /// `sts:AssumeRole` on the targets (profile chaining).
+    /// `sts:AssumeRole` on the targets (IRSA: no session tags to carry).
     Assume,
-    /// `sts:AssumeRole` and `sts:TagSession` on the target (native chaining: EKS passes the tags).
+    /// `sts:AssumeRole` and `sts:TagSession` on the targets: Pod Identity's session tags are
+    /// transitive, and a chained `AssumeRole` that carries them needs `sts:TagSession` on the
+    /// caller's side too (profile chaining; native chaining, where EKS passes the tags).
     AssumeAndTag,
 }
 
@@ -55,9 +57,9 @@ impl Chaining {
     /// What the own role of a service account with this identity and chaining mode may assume.
     pub fn of(identity: IdentityMode, chaining: ChainingMode) -> Chaining {
         match (identity, chaining) {
-            (IdentityMode::Irsa, _) | (_, ChainingMode::Shared) => Chaining::None,
-            (_, ChainingMode::Native) => Chaining::AssumeAndTag,
-            (_, ChainingMode::Profile) => Chaining::Assume,
+            (IdentityMode::Irsa, _) => Chaining::Assume,
+            (_, ChainingMode::Shared) => Chaining::None,
+            (_, ChainingMode::Native | ChainingMode::Profile) => Chaining::AssumeAndTag,
         }
     }
 }

@@ -44,6 +44,19 @@ pub(crate) struct Spec<'a> {
     cross_account_roles: Vec<CrossAccountRole<'a>>,
     /// Roles of other accounts this cluster assumes (`handoff/<accountId>/<roleName>/`).
     handoffs: Vec<Handoff<'a>>,
+    eksctl: Eksctl,
+    /// Names of the CloudFormation stacks of this account (`iam/stack.yaml`, wave 1;
+    /// `iam/cross-account/stack.yaml`, wave 2).
+    stacks: Stacks,
+}
+
+/// The eksctl version `cluster/cluster.yaml` needs: the newest minimum of the fields it uses.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Eksctl {
+    min_version: &'static str,
+    /// Why: the fields that need that version.
+    because: &'static str,
 }
 
 #[derive(Serialize)]
@@ -60,6 +73,42 @@ struct Handoff<'a> {
     account_id: &'a str,
     role_name: &'a str,
     inventory_account: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Stacks {
+    iam: String,
+    cross_account: Option<String>,
+    handoff: String,
+    /// Accounts outside the inventory with a `handoff/<account>/` folder.
+    handoff_accounts: Vec<String>,
+}
+
+/// The minimum eksctl version for the fields `cluster/cluster.yaml` writes (strict loader:
+/// older versions refuse unknown fields). 0.201.0 installs metrics-server as a default EKS
+/// add-on, which `addonsConfig.disableDefaultAddons` turns off (eksctl user guide, Addons);
+/// `targetRoleARN` and `disableSessionTags` of `iam.podIdentityAssociations` need 0.212.0,
+/// their `policy` 0.223.0.
+pub(crate) fn eksctl_min_version(spec: &ClusterSpec) -> (&'static str, &'static str) {
+    let listed = || {
+        spec.pod_identity_associations
+            .iter()
+            .filter(|_| !spec.ack_pod_identity)
+    };
+    if listed().any(|sa| sa.session_policy.is_some()) {
+        ("0.223.0", "iam.podIdentityAssociations[].policy")
+    } else if listed().any(|sa| sa.native_target.is_some() || sa.disable_session_tags) {
+        (
+            "0.212.0",
+            "iam.podIdentityAssociations[].targetRoleARN/disableSessionTags",
+        )
+    } else {
+        (
+            "0.201.0",
+            "addonsConfig.disableDefaultAddons with metrics-server among the default add-ons",
+        )
+    }
 }
 
 #[derive(Serialize)]
@@ -241,7 +290,6 @@ pub(crate) struct ServiceAccount<'a> {
     session_policy: Option<&'a str>,
     chaining_config: Option<&'a str>,
     aws_profile: Option<&'a str>,
-    credential_script: Option<&'a str>,
     permission_policy: Option<&'a Value>,
 }
 
@@ -370,6 +418,27 @@ impl<'a> Spec<'a> {
             },
             cross_account_roles: cross_account_roles(spec),
             handoffs: handoffs(spec),
+            eksctl: {
+                let (min_version, because) = eksctl_min_version(spec);
+                Eksctl {
+                    min_version,
+                    because,
+                }
+            },
+            stacks: Stacks {
+                iam: crate::iam::stack::name(spec),
+                cross_account: (!spec.incoming.is_empty())
+                    .then(|| crate::iam::stack::cross_account_name(spec)),
+                handoff: crate::iam::stack::handoff_name(spec),
+                handoff_accounts: spec
+                    .grants
+                    .iter()
+                    .filter(|g| g.target.inventory_account.is_none())
+                    .map(|g| g.target.account_id.to_string())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+            },
         }
     }
 }
@@ -402,7 +471,6 @@ impl<'a> ServiceAccount<'a> {
             session_policy: sa.session_policy.as_deref(),
             chaining_config: sa.chaining_config.as_deref(),
             aws_profile: sa.aws_profile.as_deref(),
-            credential_script: sa.credential_script.as_deref(),
             permission_policy: sa.permission_policy.as_ref(),
         }
     }

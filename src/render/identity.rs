@@ -87,10 +87,7 @@ pub(super) fn add_identity_files(
 
 fn row(g: &Grant) -> SourceRow {
     let (how, principal) = match (g.identity, g.chaining) {
-        (IdentityMode::Irsa, _) => (
-            "IRSA, direct",
-            format!("OIDC provider of {}", g.cluster_arn),
-        ),
+        (IdentityMode::Irsa, _) => ("IRSA, chained from its own role", g.source_role_arn.clone()),
         (_, ChainingMode::Native) => ("Pod Identity, native chaining", g.source_role_arn.clone()),
         (_, ChainingMode::Shared) => (
             "Pod Identity, shared chaining role",

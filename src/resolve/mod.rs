@@ -170,6 +170,8 @@ fn resolve_account(
         pod_identity_associations: all_sas()
             .filter(|s| s.identity == IdentityMode::PodIdentity)
             .collect(),
+        // eksctl creates every IRSA role (its trust needs the cluster's OIDC provider, which
+        // eksctl creates with the cluster); iam/stack.yaml never holds one: one owner per role.
         irsa_service_accounts: all_sas()
             .filter(|s| s.identity == IdentityMode::Irsa)
             .collect(),

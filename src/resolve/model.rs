@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::blueprint::{Addon, EksAddon, FileSpec, NodePool};
-use crate::domain::{arn, AccountId, OidcIssuer, Partition, Region};
+use crate::domain::{AccountId, OidcIssuer, Partition, Region};
 use crate::gitops::Engine;
 use crate::identity;
 use crate::identity::modes::{ChainingMode, IdentityMode};
@@ -324,22 +324,17 @@ impl Grant {
     pub fn source(&self) -> Result<identity::chaining::Source<'_>, Pending> {
         use identity::chaining::Source;
         match self.identity {
-            IdentityMode::Irsa => {
-                let issuer = self.issuer.as_ref().ok_or_else(|| Pending::OidcIssuer {
-                    cluster_arn: self.cluster_arn.clone(),
-                    account: self.account.clone(),
-                })?;
-                Ok(Source::WebIdentity {
-                    provider_arn: arn::oidc_provider(
-                        self.partition,
-                        &self.target.account_id,
-                        issuer,
-                    ),
-                    issuer,
-                    namespace: &self.namespace,
-                    service_account: &self.service_account,
-                })
-            }
+            // IRSA chains from the service account's own role (its web identity token in the
+            // profile eks-irsa, see identity::chaining::config_file): the target trusts that
+            // role, whose own trust pins the one service account; no session tags.
+            IdentityMode::Irsa => Ok(Source::Role {
+                role_arn: &self.source_role_arn,
+                cluster_arn: &self.cluster_arn,
+                namespace: &self.namespace,
+                service_account: &self.service_account,
+                external_id: None,
+                session_tags: false,
+            }),
             IdentityMode::PodIdentity => {
                 let external_id = match self.chaining {
                     ChainingMode::Native => {
@@ -399,12 +394,10 @@ pub struct ServiceAccountView {
     pub disable_session_tags: bool,
     /// The association's session policy, as compact JSON.
     pub session_policy: Option<String>,
-    /// Profile chaining: the AWS config file (mounted with the credential script).
+    /// Profile chaining: the AWS config file.
     pub chaining_config: Option<String>,
     /// Profile chaining: the default `AWS_PROFILE` (the first target's profile).
     pub aws_profile: Option<String>,
-    /// Profile chaining through Pod Identity: the credential script is needed.
-    pub credential_script: Option<String>,
     /// The role's permission policy (for eksctl `attachPolicy` while IRSA trust is pending).
     pub permission_policy: Option<serde_json::Value>,
     /// Inline statements (typed; rendered into JSON by the identity module).

@@ -69,8 +69,14 @@ fn service_account_view(
             .collect();
         identity::chaining::config_file(
             &profiles,
-            &format!("{namespace}-{}", sa.name.as_str()),
-            web_identity,
+            &identity::chaining::session_name(namespace, sa.name.as_str()),
+            if web_identity {
+                identity::chaining::FirstHop::WebIdentity {
+                    own_role_arn: &role_arn,
+                }
+            } else {
+                identity::chaining::FirstHop::PodIdentity
+            },
         )
     });
     let assume_roles: Vec<String> = sa.assume_roles.iter().map(ToString::to_string).collect();
@@ -91,8 +97,6 @@ fn service_account_view(
         aws_profile: profile_chaining
             .then(|| targets.first().map(|t| t.profile.clone()))
             .flatten(),
-        credential_script: (profile_chaining && !web_identity)
-            .then(|| identity::chaining::CREDENTIAL_SCRIPT.to_string()),
         chaining_config,
         targets,
         disable_session_tags: sa.disable_session_tags,
@@ -159,7 +163,7 @@ pub(super) fn grants(ids: &Ids<'_>, tenants: &[TenantView]) -> Vec<Grant> {
                 identity: sa.identity,
                 chaining: sa.chaining,
                 source_role_arn: sa.association_role_arn.clone(),
-                session_tags: !sa.disable_session_tags,
+                session_tags: sa.identity == IdentityMode::PodIdentity && !sa.disable_session_tags,
                 issuer: ids.cluster.oidc_issuer.clone(),
                 target: target.clone(),
             })

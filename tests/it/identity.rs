@@ -2,8 +2,6 @@
 //! quotas, pending trust policies, the credential script, and a property test over the trust
 //! policies.
 
-use std::os::unix::fs::PermissionsExt;
-
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -356,40 +354,6 @@ fn pending_trust_policies_warn_and_are_written_once_known() {
     }
 }
 
-#[test]
-fn credential_script_reshapes_the_agent_answer() {
-    let t = Test::empty();
-    let curl = t.path("bin/curl");
-    t.file(
-        "bin/curl",
-        "#!/bin/sh\nprintf '{\\n \"AccessKeyId\": \"ASIAX\",\\n \"SecretAccessKey\": \"s/+=\",\\n \"Token\": \"t+/=\",\\n \"AccountId\": \"111122223333\",\\n \"Expiration\": \"2030-01-01T00:00:00Z\"\\n}\\n'\n",
-    );
-    std::fs::set_permissions(&curl, std::fs::Permissions::from_mode(0o755)).unwrap();
-    t.file("token", "tkn")
-        .file("cp.sh", chaining::CREDENTIAL_SCRIPT);
-    let out = std::process::Command::new("/bin/sh")
-        .arg(t.path("cp.sh"))
-        .env("PATH", format!("{}:/usr/bin:/bin", t.path("bin").display()))
-        .env(
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            "http://169.254.170.23/v1/credentials",
-        )
-        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", t.path("token"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["Version"], 1);
-    assert_eq!(v["AccessKeyId"], "ASIAX");
-    assert_eq!(v["SecretAccessKey"], "s/+=");
-    assert_eq!(v["SessionToken"], "t+/=");
-    assert_eq!(v["Expiration"], "2030-01-01T00:00:00Z");
-}
-
 fn dns_label() -> impl Strategy<Value = String> {
     "[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?"
 }
@@ -437,7 +401,7 @@ proptest! {
             prop_assert_eq!(&st["Condition"]["StringEquals"][format!("{host}:aud")], "sts.amazonaws.com");
             prop_assert_eq!(st["Condition"].as_object().unwrap().len(), 1);
         }
-        let mut docs = vec![(own_irsa.clone(), Kind::Trust), (web.clone(), Kind::TargetTrust { abac: true }), (pod_identity::trust(&source, &cluster_arn), Kind::Trust)];
+        let mut docs = vec![(own_irsa.clone(), Kind::Trust), (web.clone(), Kind::TargetTrust { abac: true }), (pod_identity::trust(&source, &cluster_arn, &[pod_identity::Subject { namespace: &ns, service_account: &sa, session_tags: true }]), Kind::Trust)];
         for external_id in [None, Some("ext")] {
             let doc = chaining::trust(chaining::target_statements(&Source::Role {
                 role_arn: &role, cluster_arn: &cluster_arn, namespace: &ns, service_account: &sa, external_id, session_tags: true,
@@ -461,4 +425,17 @@ proptest! {
             prop_assert!(!text.contains("\"Action\":\"*\""));
         }
     }
+}
+
+#[test]
+fn a_target_that_eksvend_manages_for_another_purpose_is_refused() {
+    let t = Test::new();
+    t.edit(
+        &format!("fleet/{PAY}"),
+        "            - arn:aws:iam::555566667777:role/risk-scenarios-reader\n",
+        "            - arn:aws:iam::555566667777:role/risk-scenarios-reader\n            - arn:aws:iam::555566667777:role/risk-batch-prod_risk-jobs_var-engine\n            - arn:aws:iam::555566667777:role/risk-batch-prod_karpenter-node\n",
+    );
+    let out = t.validate().run().code(1);
+    out.stderr_has("spec.tenants[0].serviceAccounts[0].assumeRoles[2]: arn:aws:iam::555566667777:role/risk-batch-prod_risk-jobs_var-engine is the own role of service account risk-jobs/var-engine of risk-batch-prod");
+    out.stderr_has("spec.tenants[0].serviceAccounts[0].assumeRoles[3]: arn:aws:iam::555566667777:role/risk-batch-prod_karpenter-node is Karpenter's node role of risk-batch-prod");
 }

@@ -7,6 +7,8 @@
 
 mod addons;
 mod architecture;
+mod aws_sdk;
+mod aws_stack;
 mod bad_inventory;
 mod catalog;
 mod cli;
@@ -30,4 +32,5 @@ mod remotes;
 mod rounds;
 mod runbook;
 mod stages;
+mod trust_eval;
 mod support;
