@@ -746,7 +746,7 @@ spec:
       version: 3.13.0
       namespace: kube-system
   files:
-    - {{path: bootstrap/flux/teams.yaml, remove: true}}
+    - {{path: bootstrap/flux/root.yaml, remove: true}}
 "
         );
         let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:${partition}:s3:::data-${account.id}/*"}]}"#;
@@ -776,7 +776,7 @@ spec:
             .spec
             .files
             .iter()
-            .any(|f| f.path == "bootstrap/flux/teams.yaml"));
+            .any(|f| f.path == "bootstrap/flux/root.yaml"));
         assert_eq!(
             bp.spec.files.len(),
             catalog.lookup("general").unwrap().spec.files.len() - 1

@@ -86,9 +86,11 @@ struct Capacity {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct EksAddonCtx<'a> {
     name: &'a str,
     version: Option<&'a str>,
+    configuration_values: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -159,6 +161,8 @@ struct Gitops<'a> {
     flux: bool,
     repo_url: &'a str,
     branch: &'a str,
+    /// The user the GitOps controller applies the platform's own trees as.
+    controller: &'static str,
     repos: Vec<Repo<'a>>,
     teams: Vec<Team<'a>>,
 }
@@ -190,6 +194,8 @@ pub(crate) struct Tenant<'a> {
     quota: Option<Quota<'a>>,
     service_accounts: Vec<ServiceAccount<'a>>,
     ack_associations: Vec<ServiceAccount<'a>>,
+    /// The Kubernetes groups bound to the team role in this namespace.
+    groups: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -346,6 +352,7 @@ impl<'a> Tenant<'a> {
             quota: t.quota.as_ref().map(quota),
             service_accounts: t.service_accounts.iter().map(ServiceAccount::of).collect(),
             ack_associations: t.ack_associations.iter().map(ServiceAccount::of).collect(),
+            groups: &t.groups,
         }
     }
 }
@@ -405,6 +412,7 @@ fn eks_addon(a: &EksAddon) -> EksAddonCtx<'_> {
     EksAddonCtx {
         name: &a.name,
         version: a.version.as_deref(),
+        configuration_values: a.configuration_values.as_deref(),
     }
 }
 
@@ -463,6 +471,10 @@ fn gitops(g: &GitopsView) -> Gitops<'_> {
         flux: g.engine == Engine::Flux,
         repo_url: &g.repo_url,
         branch: &g.branch,
+        controller: match g.engine {
+            Engine::Argocd => "system:serviceaccount:argocd:argocd-application-controller",
+            Engine::Flux => "system:serviceaccount:flux-system:kustomize-controller",
+        },
         repos: g.repos.iter().map(repo).collect(),
         teams: g.teams.iter().map(team).collect(),
     }

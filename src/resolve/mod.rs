@@ -442,19 +442,38 @@ fn team_namespaces(r: &fleet::TeamRepo) -> &[DnsLabel] {
 /// Every namespace a team repository deploys into gets the tenant baseline (LimitRange,
 /// default-deny NetworkPolicies, RBAC), even when the inventory does not list it as a tenant.
 fn add_team_namespaces(tenants: &mut Vec<TenantView>, a: &fleet::Account) {
+    for t in tenants.iter_mut() {
+        t.groups = vec![a.team.to_string()];
+    }
     for repo in &a.repos {
+        let group = if repo.team.as_str() == APPLICATION_TEAM {
+            a.team.to_string()
+        } else {
+            repo.team.to_string()
+        };
         for ns in team_namespaces(repo) {
-            if !tenants.iter().any(|t| t.namespace == ns.as_str()) {
+            let at = if let Some(at) = tenants.iter().position(|t| t.namespace == ns.as_str()) {
+                at
+            } else {
                 tenants.push(TenantView {
                     namespace: ns.to_string(),
                     quota: None,
                     service_accounts: Vec::new(),
                     ack_associations: Vec::new(),
+                    groups: Vec::new(),
                 });
+                tenants.len() - 1
+            };
+            if !tenants[at].groups.contains(&group) {
+                tenants[at].groups.push(group.clone());
             }
         }
     }
 }
+
+/// The contributing team whose people are the account's own team (its group is the account's
+/// `team`); every other contributing team is its own Kubernetes group.
+const APPLICATION_TEAM: &str = "application";
 
 fn blueprint_view(
     bp: &Blueprint,

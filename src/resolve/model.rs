@@ -214,6 +214,10 @@ pub struct TenantView {
     pub service_accounts: Vec<ServiceAccountView>,
     /// Pod Identity service accounts whose associations are ACK objects in this namespace.
     pub ack_associations: Vec<ServiceAccountView>,
+    /// The Kubernetes groups of the people who own the namespace (bound to the team role):
+    /// the account's team for its own tenants and `application` repositories, a contributing
+    /// team's own name (e.g. `security`) for the namespaces its repositories deploy into.
+    pub groups: Vec<String>,
 }
 
 /// A ResourceQuota.
