@@ -9,6 +9,7 @@ mod addons;
 mod architecture;
 mod bad_inventory;
 mod catalog;
+mod cluster;
 mod cli;
 mod containment;
 mod errors;
