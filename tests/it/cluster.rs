@@ -4,7 +4,8 @@
 //!
 //! Needs `KUBEBUILDER_ASSETS` (the folder with kube-apiserver, etcd and kube-controller-manager;
 //! `.ci/run` sets it to `../shared/k8s/bin`): without it the tests say so and pass, with `CI=true`
-//! they fail. One control plane per repository (an empty cluster each), at most three at a time.
+//! they fail. Two control planes per test, each reset to an empty cluster (CRDs only) before
+//! each repository.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -17,24 +18,39 @@ fn repo_url(account: &str) -> String {
     format!("https://git.acme.example/platform/eks-{account}.git")
 }
 
+/// Control planes per test: each applies its share of the repositories one after the other,
+/// reset to an empty cluster before each.
+const WORKERS: usize = 2;
+
 /// One repository's result.
 struct Outcome {
     account: String,
+    timing: String,
     converge: Converge,
     matrix: Vec<Check>,
 }
 
-fn run_repo(assets: &Path, out: &Path, account: &str) -> Outcome {
-    let cp = ControlPlane::start(assets);
+fn run_repo(cp: &ControlPlane, out: &Path, account: &str) -> Outcome {
+    let started = std::time::Instant::now();
+    cp.reset();
+    let up = started.elapsed();
     let repo = out.join(account);
     let url = repo_url(account);
     let converge = if repo.join("bootstrap/flux").is_dir() {
-        cluster::flux(&cp, &repo, &url)
+        cluster::flux(cp, &repo, &url)
     } else {
-        cluster::argocd(&cp, &repo, &url)
+        cluster::argocd(cp, &repo, &url)
     };
-    let matrix = cluster::matrix(&cp);
+    let converged = started.elapsed();
+    let matrix = cluster::matrix(cp);
+    let timing = format!(
+        "{:.0?} reset, {:.0?} converge, {:.0?} matrix",
+        up,
+        converged.saturating_sub(up),
+        started.elapsed().saturating_sub(converged)
+    );
     Outcome {
+        timing,
         account: account.to_string(),
         converge,
         matrix,
@@ -48,10 +64,10 @@ fn run_repo(assets: &Path, out: &Path, account: &str) -> Outcome {
     reason = "the figures of each repository, shown with --nocapture"
 )]
 fn converge_fleet(t: &Test) {
+    t.render("out").success();
     let Some(assets) = cluster::assets() else {
         return;
     };
-    t.render("out").success();
     let out = t.path("out");
     let mut accounts: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
@@ -61,13 +77,16 @@ fn converge_fleet(t: &Test) {
     let work = Mutex::new(accounts.clone());
     let results = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..3 {
-            s.spawn(|| loop {
-                let Some(account) = work.lock().unwrap().pop() else {
-                    break;
-                };
-                let outcome = run_repo(&assets, &out, &account);
-                results.lock().unwrap().push(outcome);
+        for _ in 0..WORKERS {
+            s.spawn(|| {
+                let cp = ControlPlane::start(&assets);
+                loop {
+                    let Some(account) = work.lock().unwrap().pop() else {
+                        break;
+                    };
+                    let outcome = run_repo(&cp, &out, &account);
+                    results.lock().unwrap().push(outcome);
+                }
             });
         }
     });
@@ -84,14 +103,15 @@ fn converge_fleet(t: &Test) {
             .filter(|c| c.allowed != c.expect_allowed)
             .collect();
         summary.push(format!(
-            "{}: {} objects applied, {} rejected, {} units ({} blocked), matrix {} checks ({} violated)",
+            "{}: {} objects applied, {} rejected, {} units ({} blocked), matrix {} checks ({} violated); {}",
             r.account,
             c.applied,
             c.rejected.len(),
             c.units.len(),
             c.blocked().len(),
             r.matrix.len(),
-            violations.len()
+            violations.len(),
+            r.timing
         ));
         for e in &c.rejected {
             failures.push(format!("{}: rejected {e}", r.account));
@@ -128,4 +148,85 @@ fn converge_fleet(t: &Test) {
 #[test]
 fn example_fleet_converges_and_keeps_tenants_in_their_lanes() {
     converge_fleet(&Test::new());
+}
+
+/// A fleet of one account per blueprint × engine whose service accounts use both identity modes
+/// (the account's default and the other one, set on the service account; the account default
+/// alternates, so every engine × blueprint and every engine × default mode occurs). Each has an
+/// application repository over two namespaces (one with a quota and service accounts) and a
+/// security repository without namespaces (its own `security` namespace and group).
+fn generated_fleet() -> Test {
+    let t = Test::empty();
+    t.file("fleet/fleet.yaml", &t_example("fleet.yaml"));
+    t.file("fleet/networks.yaml", &t_example("networks.yaml"));
+    let modes = ["podIdentity", "irsa"];
+    let mut n = 0u32;
+    for blueprint in ["general", "batch", "aiml"] {
+        for engine in ["argocd", "flux"] {
+            n += 1;
+            let identity = modes[(n as usize) % 2];
+            let other = modes[(n as usize + 1) % 2];
+            let name = format!("{blueprint}-{engine}");
+            let team = format!("team{n}");
+            let id = 100_000_000_000u64 + u64::from(n);
+            let params = if blueprint == "general" && engine == "flux" {
+                "  parameters:\n    ackPodIdentity: true\n"
+            } else {
+                ""
+            };
+            t.file(
+                &format!("fleet/accounts/{name}.yaml"),
+                &format!(
+                    "apiVersion: eksvend.dev/v1alpha1
+kind: WorkloadAccount
+metadata:
+  name: {name}
+spec:
+  accountId: \"{id:012}\"
+  team: {team}
+  environment: dev
+  region: us-east-1
+  network: prod-use1
+  blueprint: {blueprint}
+  identity: {identity}
+{params}  gitops:
+    engine: {engine}
+    repos:
+      - name: apps
+        team: application
+        url: ssh://git@git.acme.example/{team}/apps.git
+        path: deploy/dev
+        namespaces: [{team}, {team}-jobs]
+      - name: baseline
+        team: security
+        url: https://git.acme.example/security/baseline.git
+  tenants:
+    - namespace: {team}
+      quota: {{cpu: \"64\", memory: 256Gi, pods: 200}}
+      serviceAccounts:
+        - name: api
+          policyArns: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]
+        - name: worker
+          identity: {other}
+          statements:
+            - Effect: Allow
+              Action: [sqs:ReceiveMessage]
+              Resource: [arn:aws:sqs:us-east-1:{id:012}:jobs]
+    - namespace: {team}-jobs
+"
+                ),
+            );
+        }
+    }
+    t
+}
+
+/// A file of the bundled example fleet.
+fn t_example(rel: &str) -> String {
+    std::fs::read_to_string(crate::support::root().join("examples/fleet").join(rel)).unwrap()
+}
+
+#[test]
+fn generated_fleet_of_every_blueprint_engine_and_identity_mode_converges() {
+    converge_fleet(&generated_fleet());
 }

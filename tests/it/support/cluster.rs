@@ -58,6 +58,8 @@ pub struct ControlPlane {
     script: PathBuf,
     kubeconfig: PathBuf,
     cluster_scoped: BTreeSet<String>,
+    /// What was applied (not dry-run) since the last [`ControlPlane::reset`]: `(-o name, namespace)`.
+    applied: std::sync::Mutex<BTreeSet<(String, String)>>,
 }
 
 impl ControlPlane {
@@ -88,18 +90,41 @@ impl ControlPlane {
             script,
             kubeconfig,
             cluster_scoped: BTreeSet::new(),
+            applied: std::sync::Mutex::default(),
         };
         // The CRDs in one server-side apply (the script's `crds` applies them one by one).
         let crds = home.join("crds");
         let crds = crds.display().to_string();
         cp.must(&["apply", "--server-side", "-f", &crds]);
-        cp.must(&[
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=120s",
-        ]);
+        // Right after the apply a CRD may have no conditions yet, which `kubectl wait` reports
+        // as an error: ask again until every CRD is Established.
+        let mut waited = cp.kubectl(
+            &[
+                "wait",
+                "--for=condition=Established",
+                "crd",
+                "--all",
+                "--timeout=120s",
+            ],
+            None,
+        );
+        for _ in 0..20 {
+            if waited.ok {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            waited = cp.kubectl(
+                &[
+                    "wait",
+                    "--for=condition=Established",
+                    "crd",
+                    "--all",
+                    "--timeout=120s",
+                ],
+                None,
+            );
+        }
+        assert!(waited.ok, "kubectl wait crd: {}", waited.stderr);
         let kinds = cp.must(&["api-resources", "--namespaced=false", "-o", "wide"]);
         // NAME SHORTNAMES APIVERSION NAMESPACED KIND ...: keep the KIND column.
         cp.cluster_scoped = kinds
@@ -175,6 +200,13 @@ impl ControlPlane {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = self.kubectl(&args, Some(&list.to_string()));
         let mut done: Vec<String> = out.stdout.lines().map(str::to_string).collect();
+        if !verb.iter().any(|v| v.starts_with("--dry-run")) {
+            let mut applied = self.applied.lock().unwrap();
+            for o in objects {
+                let ns = o["metadata"]["namespace"].as_str().unwrap_or_default();
+                applied.insert((object_name(o), ns.to_string()));
+            }
+        }
         objects
             .iter()
             .map(|o| {
@@ -198,6 +230,72 @@ impl ControlPlane {
                 }
             })
             .collect()
+    }
+}
+
+impl ControlPlane {
+    /// Back to an empty cluster (only the CRDs installed): delete every object applied since the
+    /// last reset — the namespaces with everything in them, the cluster-scoped objects — and wait
+    /// until the namespace controller removed the namespaces. Finalizers of controllers that do
+    /// not run here (Argo CD's resources finalizer) are removed first.
+    pub fn reset(&self) {
+        let applied = std::mem::take(&mut *self.applied.lock().unwrap());
+        let apps = self.kubectl(
+            &["get", "applications.argoproj.io", "-A", "-o", "name"],
+            None,
+        );
+        for app in apps.stdout.lines() {
+            let _ = self.kubectl(
+                &[
+                    "patch",
+                    app,
+                    "-n",
+                    "argocd",
+                    "--type=merge",
+                    "-p",
+                    r#"{"metadata":{"finalizers":null}}"#,
+                ],
+                None,
+            );
+        }
+        let mut namespaces: BTreeSet<String> = applied
+            .iter()
+            .filter(|(n, _)| n.starts_with("namespace/"))
+            .map(|(n, _)| n.trim_start_matches("namespace/").to_string())
+            .collect();
+        namespaces.extend(
+            applied
+                .iter()
+                .map(|(_, ns)| ns.clone())
+                .filter(|ns| !ns.is_empty()),
+        );
+        namespaces.retain(|ns| {
+            !["default", "kube-system", "kube-public", "kube-node-lease"].contains(&ns.as_str())
+        });
+        let cluster: Vec<&str> = applied
+            .iter()
+            .filter(|(n, ns)| ns.is_empty() && !n.starts_with("namespace/"))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !cluster.is_empty() {
+            let mut args = vec!["delete", "--ignore-not-found", "--wait=false"];
+            args.extend(&cluster);
+            self.must(&args);
+        }
+        if !namespaces.is_empty() {
+            let names: Vec<String> = namespaces
+                .iter()
+                .map(|n| format!("namespace/{n}"))
+                .collect();
+            let mut args = vec![
+                "delete",
+                "--ignore-not-found",
+                "--wait=true",
+                "--timeout=180s",
+            ];
+            args.extend(names.iter().map(String::as_str));
+            self.must(&args);
+        }
     }
 }
 
@@ -1227,6 +1325,35 @@ fn baseline(cp: &ControlPlane, ns: &str) -> Vec<String> {
         .collect()
 }
 
+/// The baseline objects as manifests to re-apply (server-assigned metadata removed).
+fn baseline_objects(cp: &ControlPlane, ns: &str, base: &[String]) -> Vec<Value> {
+    if base.is_empty() {
+        return Vec::new();
+    }
+    let mut args = vec!["get", "-n", ns, "-o", "json"];
+    args.extend(base.iter().map(String::as_str));
+    let list: Value = serde_json::from_str(&cp.must(&args)).unwrap();
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    items
+        .into_iter()
+        .map(|mut o| {
+            let meta = o["metadata"].as_object_mut().unwrap();
+            for k in [
+                "managedFields",
+                "resourceVersion",
+                "uid",
+                "creationTimestamp",
+                "generation",
+                "annotations",
+            ] {
+                meta.remove(k);
+            }
+            o.as_object_mut().unwrap().remove("status");
+            o
+        })
+        .collect()
+}
+
 /// Run the isolation matrix on a converged cluster: for every tenant namespace (label
 /// `eksvend.dev/tenant`), every subject of its RoleBindings (people's groups, sync service
 /// accounts) and every other service account in it (workloads).
@@ -1262,6 +1389,7 @@ pub fn matrix(cp: &ControlPlane) -> Vec<Check> {
             }
         }
     }
+    let mut pending: Vec<(Check, Value)> = Vec::new();
     for ns in &tenants {
         let bindings: Value =
             serde_json::from_str(&cp.must(&["get", "rolebindings", "-n", ns, "-o", "json"]))
@@ -1297,6 +1425,7 @@ pub fn matrix(cp: &ControlPlane) -> Vec<Check> {
             .filter(|w| !deployers.contains(w))
             .collect();
         let base = baseline(cp, ns);
+        let base_objects = baseline_objects(cp, ns, &base);
         for who in deployers.iter().chain(&workloads) {
             let deploys = deployers.contains(who);
             let mine = own.get(who).cloned().unwrap_or_default();
@@ -1304,21 +1433,18 @@ pub fn matrix(cp: &ControlPlane) -> Vec<Check> {
                 .iter()
                 .filter(|t| *t != ns && !mine.contains(*t))
                 .collect();
-            checks.extend(reviews(cp, who, ns, &others, deploys));
-            checks.extend(requests(cp, who, ns, &base, deploys));
+            pending.extend(reviews(who, ns, &others, deploys));
+            if deploys {
+                checks.extend(requests(cp, who, ns, &base, &base_objects));
+            }
         }
     }
+    checks.extend(answer(cp, pending));
     checks
 }
 
-/// SubjectAccessReviews (what RBAC allows), in one `kubectl create` of a List.
-fn reviews(
-    cp: &ControlPlane,
-    who: &Who,
-    ns: &str,
-    others: &[&String],
-    deploys: bool,
-) -> Vec<Check> {
+/// The SubjectAccessReviews of `who` (what RBAC allows), to ask with [`answer`].
+fn reviews(who: &Who, ns: &str, others: &[&String], deploys: bool) -> Vec<(Check, Value)> {
     // (verb, group, resource, namespace, expected)
     let mut asks: Vec<(String, &str, &str, String, bool)> = vec![
         ("create".into(), "apps", "deployments", ns.into(), deploys),
@@ -1334,6 +1460,17 @@ fn reviews(
     for verb in ["delete", "patch", "update"] {
         asks.push((verb.into(), "", "resourcequotas", ns.into(), false));
         asks.push((verb.into(), "", "limitranges", ns.into(), false));
+        if !deploys {
+            // A workload's own service account may not touch any NetworkPolicy (the deployers'
+            // requests below show the admission policy protecting the baseline ones).
+            asks.push((
+                verb.into(),
+                "networking.k8s.io",
+                "networkpolicies",
+                ns.into(),
+                false,
+            ));
+        }
     }
     for (g, r) in [
         ("", "namespaces"),
@@ -1385,6 +1522,40 @@ fn reviews(
             json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec})
         })
         .collect();
+    asks.iter()
+        .zip(items)
+        .map(|((verb, group, resource, ans, expect), sar)| {
+            let check = Check {
+                who: who.label(),
+                what: format!(
+                    "can-i {verb} {resource}{}{}",
+                    if group.is_empty() {
+                        String::new()
+                    } else {
+                        format!(".{group}")
+                    },
+                    if ans.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" -n {ans}")
+                    }
+                ),
+                expect_allowed: *expect,
+                allowed: false,
+                detail: String::new(),
+            };
+            (check, sar)
+        })
+        .collect()
+}
+
+/// Ask the API server every review at once (one `kubectl create` of a List) and fill in the
+/// answers.
+fn answer(cp: &ControlPlane, pending: Vec<(Check, Value)>) -> Vec<Check> {
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let (mut checks, items): (Vec<Check>, Vec<Value>) = pending.into_iter().unzip();
     let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
     let out = cp.kubectl(
         &["create", "-f", "-", "-o", "json"],
@@ -1401,36 +1572,26 @@ fn reviews(
             answers = items;
         }
     }
-    asks.iter()
-        .zip(answers)
-        .map(|((verb, group, resource, ans, expect), a)| Check {
-            who: who.label(),
-            what: format!(
-                "can-i {verb} {resource}{}{}",
-                if group.is_empty() {
-                    String::new()
-                } else {
-                    format!(".{group}")
-                },
-                if ans.is_empty() {
-                    String::new()
-                } else {
-                    format!(" -n {ans}")
-                }
-            ),
-            expect_allowed: *expect,
-            allowed: a["status"]["allowed"].as_bool().unwrap_or(false),
-            detail: a["status"]["reason"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        })
-        .collect()
+    assert_eq!(answers.len(), checks.len(), "one answer per review");
+    for (c, a) in checks.iter_mut().zip(answers) {
+        c.allowed = a["status"]["allowed"].as_bool().unwrap_or(false);
+        c.detail = a["status"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+    }
+    checks
 }
 
 /// Real requests as `who` (server-side dry-run): what admission and RBAC escalation prevention
 /// decide, which a SubjectAccessReview cannot show.
-fn requests(cp: &ControlPlane, who: &Who, ns: &str, base: &[String], deploys: bool) -> Vec<Check> {
+fn requests(
+    cp: &ControlPlane,
+    who: &Who,
+    ns: &str,
+    base: &[String],
+    base_objects: &[Value],
+) -> Vec<Check> {
     let mut checks = Vec::new();
     // Binding admin or cluster-admin: RBAC refuses a binding to a role with more than one holds.
     let mut binds = Vec::new();
@@ -1442,69 +1603,78 @@ fn requests(cp: &ControlPlane, who: &Who, ns: &str, base: &[String], deploys: bo
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "matrix-attacker"}],
         }));
     }
-    let create = ["create", "--dry-run=server"];
-    for (o, r) in binds.iter().zip(cp.send(&create, &binds, who)) {
-        checks.push(Check {
-            who: who.label(),
-            what: format!(
-                "create RoleBinding to {} -n {ns}",
-                o["roleRef"]["name"].as_str().unwrap_or_default()
-            ),
-            expect_allowed: false,
-            allowed: r.is_ok(),
-            detail: r.err().unwrap_or_default(),
-        });
-    }
     // Workloads, the team's own NetworkPolicy, the realistic and the GPU pod.
     let mut objects = documents(PODS);
     for o in &mut objects {
         o["metadata"]["namespace"] = json!(ns);
     }
-    for (o, r) in objects.iter().zip(cp.send(&create, &objects, who)) {
+    let all: Vec<Value> = binds.iter().chain(&objects).cloned().collect();
+    for (o, r) in all
+        .iter()
+        .zip(cp.send(&["create", "--dry-run=server"], &all, who))
+    {
+        let name = o["metadata"]["name"].as_str().unwrap_or_default();
+        let bind = kind(o) == "RoleBinding";
         checks.push(Check {
             who: who.label(),
-            what: format!(
-                "create {} {} -n {ns}",
-                kind(o),
-                o["metadata"]["name"].as_str().unwrap_or_default()
-            ),
-            expect_allowed: deploys,
+            what: if bind {
+                format!(
+                    "create RoleBinding to {} -n {ns}",
+                    o["roleRef"]["name"].as_str().unwrap_or_default()
+                )
+            } else {
+                format!("create {} {name} -n {ns}", kind(o))
+            },
+            expect_allowed: !bind,
             allowed: r.is_ok(),
             detail: r.err().unwrap_or_default(),
         });
     }
-    // The guard rails: delete and edit each baseline object.
+    // The guard rails: delete each baseline object (one `kubectl delete` of all of them) and edit
+    // it (a server-side apply without its baseline label, forcing conflicts).
+    let flags = who.flags();
+    let mut args = vec!["delete", "-n", ns, "--dry-run=server"];
+    args.extend(base.iter().map(String::as_str));
+    args.extend(flags.iter().map(String::as_str));
+    let out = cp.kubectl(&args, None);
     for obj in base {
-        let mut args = vec!["delete", obj.as_str(), "-n", ns, "--dry-run=server"];
-        let flags = who.flags();
-        args.extend(flags.iter().map(String::as_str));
-        let out = cp.kubectl(&args, None);
+        let (kind, name) = obj.split_once('/').unwrap();
+        let deleted = format!("{kind} \"{name}\" deleted");
         checks.push(Check {
             who: who.label(),
             what: format!("delete {obj} -n {ns}"),
             expect_allowed: false,
-            allowed: out.ok,
-            detail: out.stderr.trim().to_string(),
+            allowed: out.stdout.contains(&deleted),
+            detail: out
+                .stderr
+                .lines()
+                .find(|l| l.contains(name))
+                .unwrap_or_default()
+                .to_string(),
         });
-        let patch = r#"{"metadata":{"labels":{"eksvend.dev/baseline":null}}}"#;
-        let mut args = vec![
-            "patch",
-            obj.as_str(),
-            "-n",
-            ns,
-            "--type=merge",
-            "-p",
-            patch,
-            "--dry-run=server",
-        ];
-        args.extend(flags.iter().map(String::as_str));
-        let out = cp.kubectl(&args, None);
+    }
+    let mut edits = base_objects.to_vec();
+    for o in &mut edits {
+        o["metadata"]["labels"]["eksvend.dev/baseline"] = Value::Null;
+    }
+    let apply = [
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--field-manager=matrix",
+        "--dry-run=server",
+    ];
+    for (o, r) in edits.iter().zip(cp.send(&apply, &edits, who)) {
         checks.push(Check {
             who: who.label(),
-            what: format!("patch {obj} -n {ns}"),
+            what: format!(
+                "edit {} {} -n {ns}",
+                kind(o),
+                o["metadata"]["name"].as_str().unwrap_or_default()
+            ),
             expect_allowed: false,
-            allowed: out.ok,
-            detail: out.stderr.trim().to_string(),
+            allowed: r.is_ok(),
+            detail: r.err().unwrap_or_default(),
         });
     }
     checks
