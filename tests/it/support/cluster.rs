@@ -959,10 +959,12 @@ pub fn argocd(cp: &ControlPlane, repo: &Path, repo_url: &str) -> Converge {
         }
     }
     if !argo.app_health {
-        report.notes.push(
-            "argocd-cm has no Application health check: waves of child Applications do not wait"
-                .into(),
-        );
+        report.units.push((
+            "argocd-cm".into(),
+            Err(
+                "no Application health check: the waves of child Applications order nothing".into(),
+            ),
+        ));
     }
     let root =
         documents(&std::fs::read_to_string(repo.join("bootstrap/argocd/root.yaml")).unwrap());
@@ -1004,6 +1006,13 @@ fn sync_app(
     let source = &spec["source"];
     let dest_ns = spec["destination"]["namespace"].as_str();
     let project = spec["project"].as_str().unwrap_or("default").to_string();
+    // Argo CD does not retry a failed automatic sync of the same commit unless `retry` is set.
+    if spec["syncPolicy"]["retry"].is_null() {
+        report.units.push((
+            name.clone(),
+            Err("no syncPolicy.retry: a failed sync of this commit is never retried".into()),
+        ));
+    }
     if source["chart"].is_string() {
         report.notes.push(format!(
             "{name}: chart {} not rendered offline",
@@ -1655,7 +1664,7 @@ fn requests(
     }
     let mut edits = base_objects.to_vec();
     for o in &mut edits {
-        o["metadata"]["labels"]["eksvend.dev/baseline"] = Value::Null;
+        o["metadata"]["labels"]["eksvend.dev/baseline"] = json!("changed-by-tenant");
     }
     let apply = [
         "apply",
