@@ -31,6 +31,7 @@ pub(crate) struct Spec<'a> {
     network: Network<'a>,
     gitops: Gitops<'a>,
     tenants: Vec<Tenant<'a>>,
+    access_entries: Vec<AccessEntry<'a>>,
     pod_identity_associations: Vec<ServiceAccount<'a>>,
     irsa_service_accounts: Vec<ServiceAccount<'a>>,
     karpenter: Karpenter<'a>,
@@ -186,6 +187,15 @@ struct Team<'a> {
     namespaces: &'a [String],
 }
 
+/// An EKS access entry of people (`spec.access`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessEntry<'a> {
+    principal_arn: &'a str,
+    groups: &'a [String],
+    admin_policy_arn: Option<&'a str>,
+}
+
 /// `tenant` in `forEach: tenants` files (and each item of `spec.tenants`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -320,6 +330,15 @@ impl<'a> Spec<'a> {
             },
             gitops: gitops(&spec.gitops),
             tenants: spec.tenants.iter().map(Tenant::of).collect(),
+            access_entries: spec
+                .access_entries
+                .iter()
+                .map(|e| AccessEntry {
+                    principal_arn: &e.principal_arn,
+                    groups: &e.groups,
+                    admin_policy_arn: e.admin_policy_arn.as_deref(),
+                })
+                .collect(),
             pod_identity_associations: spec
                 .pod_identity_associations
                 .iter()

@@ -183,10 +183,46 @@ fn resolve_account(
         files: bp.spec.files.clone(),
         git,
         warnings,
+        access_entries: access_entries(a, partition),
         account,
         cluster,
         tenants,
     })
+}
+
+/// The access entry of `arn`, created empty.
+fn entry<'e>(
+    entries: &'e mut BTreeMap<String, AccessEntryView>,
+    arn: &str,
+) -> &'e mut AccessEntryView {
+    entries
+        .entry(arn.to_string())
+        .or_insert_with(|| AccessEntryView {
+            principal_arn: arn.to_string(),
+            groups: Vec::new(),
+            admin_policy_arn: None,
+        })
+}
+
+/// One access entry per IAM principal of `spec.access`: its groups merged, admin if it is one of
+/// the platform admins.
+fn access_entries(a: &fleet::Account, partition: Partition) -> Vec<AccessEntryView> {
+    let mut entries: BTreeMap<String, AccessEntryView> = BTreeMap::new();
+    for arn in &a.platform_admins {
+        entry(&mut entries, arn.as_str()).admin_policy_arn = Some(arn::eks_access_policy(
+            partition,
+            "AmazonEKSClusterAdminPolicy",
+        ));
+    }
+    for (group, arns) in &a.team_access {
+        for arn in arns {
+            let e = entry(&mut entries, arn.as_str());
+            if !e.groups.contains(group) {
+                e.groups.push(group.clone());
+            }
+        }
+    }
+    entries.into_values().collect()
 }
 
 /// The tenants of the account (and of its team repositories' namespaces), with their service

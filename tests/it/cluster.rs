@@ -42,7 +42,8 @@ fn run_repo(cp: &ControlPlane, out: &Path, account: &str) -> Outcome {
         cluster::argocd(cp, &repo, &url)
     };
     let converged = started.elapsed();
-    let matrix = cluster::matrix(cp);
+    let mut matrix = cluster::matrix(cp);
+    matrix.extend(cluster::access_groups(cp, &repo));
     let timing = format!(
         "{:.0?} reset, {:.0?} converge, {:.0?} matrix",
         up,
@@ -213,6 +214,11 @@ spec:
               Action: [sqs:ReceiveMessage]
               Resource: [arn:aws:sqs:us-east-1:{id:012}:jobs]
     - namespace: {team}-jobs
+  access:
+    platformAdmins: [arn:aws:iam::{id:012}:role/platform-admin]
+    teams:
+      {team}: [arn:aws:iam::{id:012}:role/{team}-developer]
+      security: [arn:aws:iam::{id:012}:role/security-engineer]
 "
                 ),
             );

@@ -1688,3 +1688,41 @@ fn requests(
     }
     checks
 }
+
+/// Every Kubernetes group of the people's EKS access entries (`cluster/cluster.yaml`) is bound
+/// by a RoleBinding on the converged cluster: an entry whose group nothing binds gives no access.
+pub fn access_groups(cp: &ControlPlane, repo: &Path) -> Vec<Check> {
+    let text = std::fs::read_to_string(repo.join("cluster/cluster.yaml")).unwrap();
+    let config = documents(&text).into_iter().next().unwrap_or_default();
+    let bindings: Value =
+        serde_json::from_str(&cp.must(&["get", "rolebindings", "-A", "-o", "json"])).unwrap();
+    let bound: BTreeSet<&str> = bindings["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|rb| rb["subjects"].as_array().into_iter().flatten())
+        .filter(|s| s["kind"] == "Group")
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    let mut checks = Vec::new();
+    for entry in config["accessConfig"]["accessEntries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for g in entry["kubernetesGroups"].as_array().into_iter().flatten() {
+            let g = g.as_str().unwrap_or_default();
+            checks.push(Check {
+                who: format!(
+                    "access entry {}",
+                    entry["principalARN"].as_str().unwrap_or_default()
+                ),
+                what: format!("group {g} bound by a RoleBinding"),
+                expect_allowed: true,
+                allowed: bound.contains(g),
+                detail: String::new(),
+            });
+        }
+    }
+    checks
+}
