@@ -24,6 +24,16 @@ use eksvend::verify::schema::{schemas, Verdict, Violation};
 
 /// Kinds rendered on purpose although the bundle has no schema for them.
 const EXPECTED_SKIPS: &[(&str, &str)] = &[
+    // The tenant guard rail (tenants/guard-rails.yaml): validated, with its CEL, by the real
+    // API server of tests/it/cluster.rs.
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicy",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicyBinding",
+    ),
     ("eksvend.dev/v1alpha1", "NetworkHandoff"),
     ("eksvend.dev/v1alpha1", "State"),
     ("helm.toolkit.fluxcd.io/v2", "HelmRelease"),

@@ -643,6 +643,7 @@ mod tests {
                     "aws-load-balancer-controller",
                     "metrics-server",
                     "external-dns",
+                    "ack-eks-controller",
                     "cert-manager",
                 ],
                 &[
@@ -653,6 +654,11 @@ mod tests {
                         "awsLoadBalancerController",
                     ),
                     ("external-dns", "external-dns", "externalDNS"),
+                    (
+                        "ack-eks-controller",
+                        "ack-eks-controller",
+                        "file policies/ack-eks-controller.json",
+                    ),
                     ("cert-manager", "cert-manager", "certManager"),
                 ],
             ),
@@ -754,7 +760,7 @@ spec:
       version: 3.13.0
       namespace: kube-system
   files:
-    - {{path: bootstrap/flux/teams.yaml, remove: true}}
+    - {{path: bootstrap/flux/root.yaml, remove: true}}
 "
         );
         let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:${partition}:s3:::data-${account.id}/*"}]}"#;
@@ -777,6 +783,7 @@ spec:
                 ("aws-load-balancer-controller", "1.13.0"),
                 ("metrics-server", "3.13.0"),
                 ("external-dns", "1.15.0"),
+                ("ack-eks-controller", "1.20.0"),
                 ("s3-sync", "1.0.0")
             ]
         );
@@ -784,7 +791,7 @@ spec:
             .spec
             .files
             .iter()
-            .any(|f| f.path == "bootstrap/flux/teams.yaml"));
+            .any(|f| f.path == "bootstrap/flux/root.yaml"));
         assert_eq!(
             bp.spec.files.len(),
             catalog.lookup("general").unwrap().spec.files.len() - 1
@@ -800,11 +807,11 @@ spec:
             "karpenter's file is read from the built-in base folder"
         );
         assert_eq!(
-            docs[4],
+            docs[5],
             Some(&serde_json::from_str::<Value>(policy).unwrap())
         );
         assert_eq!(
-            identities(bp)[3],
+            identities(bp)[4],
             (
                 "s3-sync".into(),
                 "s3-sync".into(),
@@ -852,8 +859,8 @@ spec:
             "blueprints/missing/blueprint.yaml: spec.addons[0].identity.policy.file: missing@1.0.0: \"policies/none.json\": cannot read it beside the blueprint.yaml that declares the add-on: No such file or directory",
             "blueprints/unsafe/blueprint.yaml: spec.addons[0].identity.policy.file: unsafe@1.0.0: \"../missing/p.json\": expected a relative path inside the blueprint's folder",
             "blueprints/not-json/blueprint.yaml: spec.addons[0].identity.policy.file: not-json@1.0.0: \"p.json\": not JSON: EOF while parsing",
-            "blueprints/mismatch/blueprint.yaml: spec.addons[5].identity.serviceAccount: mismatch@1.0.0: \"b\" is not the service account the Helm values name (values.serviceAccount.name: \"a\")",
-            "blueprints/twice/blueprint.yaml: spec.addons[5].identity.serviceAccount: twice@1.0.0: kube-system/karpenter is already the identity of add-on \"karpenter\" (spec.addons[0])",
+            "blueprints/mismatch/blueprint.yaml: spec.addons[6].identity.serviceAccount: mismatch@1.0.0: \"b\" is not the service account the Helm values name (values.serviceAccount.name: \"a\")",
+            "blueprints/twice/blueprint.yaml: spec.addons[6].identity.serviceAccount: twice@1.0.0: kube-system/karpenter is already the identity of add-on \"karpenter\" (spec.addons[0])",
             "blueprints/own-karpenter/blueprint.yaml: spec.addons[0].identity.policy.file: own-karpenter@1.0.0: \"policies/karpenter-controller.json\": cannot read it",
         ] {
             assert!(errors.iter().any(|e| e.starts_with(expected)), "missing {expected:?} in\n{}", errors.join("\n"));

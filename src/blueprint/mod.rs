@@ -117,6 +117,10 @@ pub struct EksAddon {
     /// Pinned add-on version; omitted = the default version for the cluster's Kubernetes version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The add-on's configuration (eksctl `configurationValues`, a JSON or YAML document as a
+    /// string), e.g. `{"enableNetworkPolicy": "true"}` for `vpc-cni`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_values: Option<String>,
 }
 
 /// A Karpenter NodePool.

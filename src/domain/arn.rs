@@ -31,6 +31,12 @@ pub fn aws_managed_policy(partition: Partition, name: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{name}")
 }
 
+/// ARN of the EKS access policy `name`: `arn:<p>:eks::aws:cluster-access-policy/<name>`.
+#[must_use]
+pub fn eks_access_policy(partition: Partition, name: &str) -> String {
+    format!("arn:{partition}:eks::aws:cluster-access-policy/{name}")
+}
+
 /// ARN of EKS cluster `cluster`: `arn:<p>:eks:<region>:<account>:cluster/<cluster>`.
 #[must_use]
 pub fn eks_cluster(region: &Region, account: &AccountId, cluster: &DnsLabel) -> String {

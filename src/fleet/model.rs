@@ -121,6 +121,10 @@ pub struct Account {
     /// The inputs of the inventory digest that the fleet stage serialized (Fleet, Network and
     /// WorkloadAccount documents as written), each followed by a NUL byte.
     pub digest_input: Vec<u8>,
+    /// The platform team's IAM principals (cluster admins).
+    pub platform_admins: Vec<RoleArn>,
+    /// IAM principals by the Kubernetes group they get.
+    pub team_access: BTreeMap<String, Vec<RoleArn>>,
 }
 
 /// A team repository of an account.
@@ -401,7 +405,16 @@ fn convert_account(
         .enumerate()
         .filter_map(|(i, t)| convert_tenant(c, i, t))
         .collect();
+    let platform_admins = c.list("spec.access.platformAdmins", &spec.access.platform_admins);
+    let team_access = spec
+        .access
+        .teams
+        .iter()
+        .map(|(g, arns)| (g.clone(), c.list(&format!("spec.access.teams.{g}"), arns)))
+        .collect();
     let account = Account {
+        platform_admins,
+        team_access,
         source,
         name: name?,
         account_id: account_id?,

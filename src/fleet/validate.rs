@@ -325,6 +325,7 @@ fn check_account(
         });
     }
     check_repos(&mut c, &spec.gitops.repos);
+    check_access(&mut c);
     identity::check_account_iam(&mut c);
     let mode = spec
         .identity
@@ -334,6 +335,49 @@ fn check_account(
             .and_then(|f| f.doc.spec.defaults.identity))
         .unwrap_or(IdentityMode::PodIdentity);
     check_tenants(&mut c, &spec.tenants, mode);
+}
+
+/// `spec.access`: role ARNs, and groups that some RoleBinding of the account binds (the
+/// account's team, or a contributing team other than `application`).
+fn check_access(c: &mut Check<'_, Document<WorkloadAccountSpec>>) {
+    let spec = &c.src.doc.spec;
+    let access = &spec.access;
+    let principal = |c: &mut Check<'_, Document<WorkloadAccountSpec>>, field: &str, arn: &str| {
+        if arn.contains(['*', '?']) {
+            c.error(
+                field,
+                format!("wildcard principal {arn:?}: an EKS access entry names one IAM principal"),
+            );
+        } else {
+            c.parse::<RoleArn>(field, arn);
+        }
+    };
+    for (i, arn) in access.platform_admins.iter().enumerate() {
+        principal(c, &format!("spec.access.platformAdmins[{i}]"), arn);
+    }
+    let mut groups: Vec<&str> = vec![spec.team.as_str()];
+    groups.extend(
+        spec.gitops
+            .repos
+            .iter()
+            .map(|r| r.team.as_str())
+            .filter(|t| *t != "application"),
+    );
+    for (group, arns) in &access.teams {
+        let field = format!("spec.access.teams.{group}");
+        if !groups.contains(&group.as_str()) {
+            c.error(
+                &field,
+                format!(
+                    "no namespace of this account is bound to group {group:?}; groups: {} (the account's team, and each contributing team of spec.gitops.repos other than \"application\")",
+                    groups.join(", ")
+                ),
+            );
+        }
+        for (i, arn) in arns.iter().enumerate() {
+            principal(c, &format!("{field}[{i}]"), arn);
+        }
+    }
 }
 
 fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inventory) {

@@ -187,6 +187,31 @@ pub struct WorkloadAccountSpec {
     /// IAM settings of this account.
     #[serde(default, skip_serializing_if = "AccountIam::is_default")]
     pub iam: AccountIam,
+    /// Who may reach the cluster's API: IAM principals that become EKS access entries.
+    #[serde(default, skip_serializing_if = "Access::is_default")]
+    pub access: Access,
+}
+
+/// People's access to the cluster: EKS access entries (`accessConfig.accessEntries`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Access {
+    /// IAM role ARNs of the platform team: access entries with the cluster-wide
+    /// `AmazonEKSClusterAdminPolicy`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platform_admins: Vec<String>,
+    /// Per Kubernetes group — the account's `team`, or a contributing team of
+    /// `gitops.repos[].team` other than `application` — the IAM role ARNs of its people (e.g. IAM
+    /// Identity Center permission-set roles): access entries with that Kubernetes group, which
+    /// is bound to the team role in the team's namespaces only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub teams: BTreeMap<String, Vec<String>>,
+}
+
+impl Access {
+    fn is_default(&self) -> bool {
+        self == &Access::default()
+    }
 }
 
 /// IAM settings of one workload account.

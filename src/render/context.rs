@@ -31,6 +31,7 @@ pub(crate) struct Spec<'a> {
     network: Network<'a>,
     gitops: Gitops<'a>,
     tenants: Vec<Tenant<'a>>,
+    access_entries: Vec<AccessEntry<'a>>,
     pod_identity_associations: Vec<ServiceAccount<'a>>,
     irsa_service_accounts: Vec<ServiceAccount<'a>>,
     karpenter: Karpenter<'a>,
@@ -156,9 +157,11 @@ struct Capacity {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct EksAddonCtx<'a> {
     name: &'a str,
     version: Option<&'a str>,
+    configuration_values: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -231,6 +234,8 @@ struct Gitops<'a> {
     flux: bool,
     repo_url: &'a str,
     branch: &'a str,
+    /// The user the GitOps controller applies the platform's own trees as.
+    controller: &'static str,
     repos: Vec<Repo<'a>>,
     teams: Vec<Team<'a>>,
 }
@@ -254,6 +259,15 @@ struct Team<'a> {
     namespaces: &'a [String],
 }
 
+/// An EKS access entry of people (`spec.access`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessEntry<'a> {
+    principal_arn: &'a str,
+    groups: &'a [String],
+    admin_policy_arn: Option<&'a str>,
+}
+
 /// `tenant` in `forEach: tenants` files (and each item of `spec.tenants`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -262,6 +276,8 @@ pub(crate) struct Tenant<'a> {
     quota: Option<Quota<'a>>,
     service_accounts: Vec<ServiceAccount<'a>>,
     ack_associations: Vec<ServiceAccount<'a>>,
+    /// The Kubernetes groups bound to the team role in this namespace.
+    groups: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -395,6 +411,15 @@ impl<'a> Spec<'a> {
             },
             gitops: gitops(&spec.gitops),
             tenants: spec.tenants.iter().map(Tenant::of).collect(),
+            access_entries: spec
+                .access_entries
+                .iter()
+                .map(|e| AccessEntry {
+                    principal_arn: &e.principal_arn,
+                    groups: &e.groups,
+                    admin_policy_arn: e.admin_policy_arn.as_deref(),
+                })
+                .collect(),
             pod_identity_associations: spec
                 .pod_identity_associations
                 .iter()
@@ -450,6 +475,7 @@ impl<'a> Tenant<'a> {
             quota: t.quota.as_ref().map(quota),
             service_accounts: t.service_accounts.iter().map(ServiceAccount::of).collect(),
             ack_associations: t.ack_associations.iter().map(ServiceAccount::of).collect(),
+            groups: &t.groups,
         }
     }
 }
@@ -508,6 +534,7 @@ fn eks_addon(a: &EksAddon) -> EksAddonCtx<'_> {
     EksAddonCtx {
         name: &a.name,
         version: a.version.as_deref(),
+        configuration_values: a.configuration_values.as_deref(),
     }
 }
 
@@ -609,6 +636,10 @@ fn gitops(g: &GitopsView) -> Gitops<'_> {
         flux: g.engine == Engine::Flux,
         repo_url: &g.repo_url,
         branch: &g.branch,
+        controller: match g.engine {
+            Engine::Argocd => "system:serviceaccount:argocd:argocd-application-controller",
+            Engine::Flux => "system:serviceaccount:flux-system:kustomize-controller",
+        },
         repos: g.repos.iter().map(repo).collect(),
         teams: g.teams.iter().map(team).collect(),
     }

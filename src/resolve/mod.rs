@@ -185,10 +185,46 @@ fn resolve_account(
         files: bp.spec.files.clone(),
         git,
         warnings,
+        access_entries: access_entries(a, partition),
         account,
         cluster,
         tenants,
     })
+}
+
+/// The access entry of `arn`, created empty.
+fn entry<'e>(
+    entries: &'e mut BTreeMap<String, AccessEntryView>,
+    arn: &str,
+) -> &'e mut AccessEntryView {
+    entries
+        .entry(arn.to_string())
+        .or_insert_with(|| AccessEntryView {
+            principal_arn: arn.to_string(),
+            groups: Vec::new(),
+            admin_policy_arn: None,
+        })
+}
+
+/// One access entry per IAM principal of `spec.access`: its groups merged, admin if it is one of
+/// the platform admins.
+fn access_entries(a: &fleet::Account, partition: Partition) -> Vec<AccessEntryView> {
+    let mut entries: BTreeMap<String, AccessEntryView> = BTreeMap::new();
+    for arn in &a.platform_admins {
+        entry(&mut entries, arn.as_str()).admin_policy_arn = Some(arn::eks_access_policy(
+            partition,
+            "AmazonEKSClusterAdminPolicy",
+        ));
+    }
+    for (group, arns) in &a.team_access {
+        for arn in arns {
+            let e = entry(&mut entries, arn.as_str());
+            if !e.groups.contains(group) {
+                e.groups.push(group.clone());
+            }
+        }
+    }
+    entries.into_values().collect()
 }
 
 /// The tenants of the account (and of its team repositories' namespaces), with their service
@@ -444,19 +480,38 @@ fn team_namespaces(r: &fleet::TeamRepo) -> &[DnsLabel] {
 /// Every namespace a team repository deploys into gets the tenant baseline (LimitRange,
 /// default-deny NetworkPolicies, RBAC), even when the inventory does not list it as a tenant.
 fn add_team_namespaces(tenants: &mut Vec<TenantView>, a: &fleet::Account) {
+    for t in tenants.iter_mut() {
+        t.groups = vec![a.team.to_string()];
+    }
     for repo in &a.repos {
+        let group = if repo.team.as_str() == APPLICATION_TEAM {
+            a.team.to_string()
+        } else {
+            repo.team.to_string()
+        };
         for ns in team_namespaces(repo) {
-            if !tenants.iter().any(|t| t.namespace == ns.as_str()) {
+            let at = if let Some(at) = tenants.iter().position(|t| t.namespace == ns.as_str()) {
+                at
+            } else {
                 tenants.push(TenantView {
                     namespace: ns.to_string(),
                     quota: None,
                     service_accounts: Vec::new(),
                     ack_associations: Vec::new(),
+                    groups: Vec::new(),
                 });
+                tenants.len() - 1
+            };
+            if !tenants[at].groups.contains(&group) {
+                tenants[at].groups.push(group.clone());
             }
         }
     }
 }
+
+/// The contributing team whose people are the account's own team (its group is the account's
+/// `team`); every other contributing team is its own Kubernetes group.
+const APPLICATION_TEAM: &str = "application";
 
 fn blueprint_view(
     bp: &Blueprint,

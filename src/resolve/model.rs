@@ -28,6 +28,8 @@ pub struct ClusterSpec {
     pub gitops: GitopsView,
     /// Tenant namespaces.
     pub tenants: Vec<TenantView>,
+    /// EKS access entries of people (`spec.access`), one per IAM principal.
+    pub access_entries: Vec<AccessEntryView>,
     /// Service accounts that use EKS Pod Identity, across tenants.
     pub pod_identity_associations: Vec<ServiceAccountView>,
     /// Service accounts that use IRSA, across tenants.
@@ -214,6 +216,21 @@ pub struct TenantView {
     pub service_accounts: Vec<ServiceAccountView>,
     /// Pod Identity service accounts whose associations are ACK objects in this namespace.
     pub ack_associations: Vec<ServiceAccountView>,
+    /// The Kubernetes groups of the people who own the namespace (bound to the team role):
+    /// the account's team for its own tenants and `application` repositories, a contributing
+    /// team's own name (e.g. `security`) for the namespaces its repositories deploy into.
+    pub groups: Vec<String>,
+}
+
+/// One EKS access entry: an IAM principal with Kubernetes groups, or a cluster admin.
+#[derive(Debug, Clone)]
+pub struct AccessEntryView {
+    /// The IAM role ARN.
+    pub principal_arn: String,
+    /// Kubernetes groups (bound by the tenants' RoleBindings).
+    pub groups: Vec<String>,
+    /// The ARN of `AmazonEKSClusterAdminPolicy` in the account's partition, for the platform team.
+    pub admin_policy_arn: Option<String>,
 }
 
 /// A ResourceQuota.

@@ -25,6 +25,7 @@ pub(super) fn tenants(ids: &Ids<'_>, a: &Account, default: IdentityMode) -> Vec<
     a.tenants
         .iter()
         .map(|t| TenantView {
+            groups: Vec::new(),
             namespace: t.namespace.to_string(),
             quota: t.has_quota.then(|| QuotaView {
                 cpu: t.cpu.as_ref().map(ToString::to_string),

@@ -41,6 +41,12 @@ fn with_user_catalog(t: &Test, blueprint: &str) {
         "custom/general/policies/karpenter-controller.json",
         &std::fs::read_to_string(base).unwrap(),
     );
+    // general's own policy files come along with its blueprint.yaml.
+    let ack = root().join("blueprints/general/policies/ack-eks-controller.json");
+    t.file(
+        "custom/general/policies/ack-eks-controller.json",
+        &std::fs::read_to_string(ack).unwrap(),
+    );
 }
 
 #[test]

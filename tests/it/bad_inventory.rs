@@ -163,7 +163,7 @@ fn blueprint_version_that_does_not_exist() {
 fn unknown_field() {
     let stderr = refused(&[(PAY, "team: payments", "teem: payments")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`
+    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`
       |
     8 |   teem: payments
       |   ^
@@ -354,7 +354,7 @@ fn unknown_and_mistyped_blueprint_parameters() {
        |
     17 |     publicEndpoint: "no"
        |                     ^
-    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDNS: blueprint general@1.0.0 has no parameter "externalDNS"; known: ackPodIdentity, amiAlias, certManager, externalDns, publicEndpoint, systemInstanceType
+    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDNS: blueprint general@1.0.0 has no parameter "externalDNS"; known: ackPodIdentity, amiAlias, argocdVersion, certManager, externalDns, fluxVersion, publicEndpoint, systemInstanceType, tenantDefaultCpuRequest, tenantDefaultMemoryRequest
        |
     14 |     externalDNS: true
        |                  ^
@@ -664,4 +664,26 @@ fn parameter_required_by_another() {
        |                                   ^
     1 error found; nothing was written
     "#);
+}
+
+/// People's access (issue 11, point 5): a group no RoleBinding binds, a malformed role ARN and a
+/// wildcard principal are refused at their field.
+#[test]
+fn access_entries_name_bound_groups_and_one_role_each() {
+    let stderr = refused(&[
+        (PAY, "      security:\n", "      securty:\n"),
+        (
+            PAY,
+            "AWSReservedSSO_PaymentsDeveloper_0a1b2c3d4e5f6789",
+            "*",
+        ),
+        (PAY, "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin", "arn:aws:iam::1111:role/x"),
+    ]);
+    for want in [
+        "fleet/accounts/payments-prod.yaml:68:7: spec.access.teams.securty: no namespace of this account is bound to group \"securty\"; groups: payments, security",
+        "payments-prod.yaml:67:11: spec.access.teams.payments[0]: wildcard principal",
+        "payments-prod.yaml:64:9: spec.access.platformAdmins[0]: \"arn:aws:iam::1111:role/x_2f1e0d9c8b7a6543\" is not valid",
+    ] {
+        assert!(stderr.contains(want), "no {want:?} in:\n{stderr}");
+    }
 }

@@ -11,6 +11,7 @@ mod aws_sdk;
 mod aws_stack;
 mod bad_inventory;
 mod catalog;
+mod cluster;
 mod cli;
 mod commits;
 mod containment;

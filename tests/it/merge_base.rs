@@ -8,9 +8,9 @@ use crate::support::{git_in, quota_conflict, Test};
 const TENANT: &str = "repos/payments-prod/tenants/payments/tenant.yaml";
 const INVENTORY: &str = "fleet/accounts/payments-prod.yaml";
 
-/// A person's edit far from the quota: the LimitRange's default CPU limit.
+/// A person's edit far from the quota: the LimitRange's default CPU request.
 fn edit_limit(t: &Test, file: &str) {
-    t.edit(file, "        cpu: \"1\"\n", "        cpu: \"2\"\n");
+    t.edit(file, "        cpu: \"100m\"\n", "        cpu: \"200m\"\n");
 }
 
 /// The generator changes payments' CPU quota from `from` to `to` (the inventory's value).
@@ -51,7 +51,7 @@ fn three_generator_changes_merge_with_an_edit_every_time() {
         let text = t.repo("payments-prod").file("tenants/payments/tenant.yaml");
         assert!(text.contains(&format!("requests.cpu: \"{to}\"")), "{text}");
         assert!(
-            text.contains("        cpu: \"2\"\n"),
+            text.contains("        cpu: \"200m\"\n"),
             "the edit survives:\n{text}"
         );
     }
@@ -153,7 +153,7 @@ fn the_base_survives_a_clone_of_the_pushed_remote() {
     work.git(&["pull", "-q", "--ff-only"]);
     let text = t.read("work/tenants/payments/tenant.yaml");
     assert!(
-        text.contains("requests.cpu: \"97\"") && text.contains("        cpu: \"2\"\n"),
+        text.contains("requests.cpu: \"97\"") && text.contains("        cpu: \"200m\"\n"),
         "{text}"
     );
     // and a plain clone holds the generator branch

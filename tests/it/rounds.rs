@@ -54,7 +54,7 @@ impl Lcg {
 /// What a person did to one repository, checked after every round.
 #[derive(Default)]
 struct Person {
-    /// Their value of the LimitRange default memory limit, once they edited it.
+    /// Their value of the LimitRange default memory request, once they edited it.
     memory: Option<u64>,
     /// Untracked files (workspace paths) and whether they survive a clone (they do not).
     untracked: Vec<String>,
@@ -259,7 +259,9 @@ fn act(
     match action {
         0 | 9 => {
             let value = 2 + rng.next(50);
-            let from = p.memory.map_or("1Gi".to_string(), |m| format!("{m}Gi"));
+            let from = p
+                .memory
+                .map_or("\"128Mi\"".to_string(), |m| format!("{m}Gi"));
             t.edit(
                 &tenant,
                 &format!("        memory: {from}\n"),

@@ -16,6 +16,7 @@
 //!
 //! Scenario steps on the example inventory (`refused`, `quota_conflict`, …) are in `example`.
 
+pub mod cluster;
 pub mod example;
 pub mod repo;
 pub mod servers;
