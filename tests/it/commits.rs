@@ -109,7 +109,7 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     );
     t.args(["apply", "--only", "account=checkout-dev"])
         .success();
-    insta::assert_snapshot!(readable(&t.repo("checkout-dev").message()), @r"
+    insta::assert_snapshot!(readable(&t.repo("checkout-dev").message()), @r#"
     eksvend: checkout-dev: Kubernetes 1.33 → 1.32, tenant checkout-web added
 
     Kubernetes version: 1.33 → 1.32
@@ -119,6 +119,7 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     Files:
       added    tenants/checkout-web/kustomization.yaml
       added    tenants/checkout-web/tenant.yaml
+      updated  README.md
       updated  cluster/cluster.yaml
       updated  tenants/kustomization.yaml
 
@@ -129,7 +130,7 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     Eksvend-Inventory-Digest: sha256:…
     Eksvend-Kubernetes-Version: 1.32
     Eksvend-Version: 0.1.0
-    ");
+    "#);
 }
 
 #[test]

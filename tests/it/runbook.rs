@@ -126,18 +126,18 @@ fn the_readme_is_a_numbered_runbook_from_the_network_to_the_team_repositories() 
             );
         }
     }
-    insta::assert_snapshot!(steps.join("\n"), @r"
+    insta::assert_snapshot!(steps.join("\n"), @r#"
     payments-prod: ### 1. Networking account: share the subnets, provide egress, DNS and IP space
-    payments-prod: ### 2. This account: create the IAM roles
+    payments-prod: ### 2. This account: deploy the IAM stack (roles and Karpenter's interruption queue)
     payments-prod: ### 3. This account: create the cluster
     payments-prod: ### 4. This cluster: install argocd and bootstrap this repository
     payments-prod: ### 5. Team repositories synced
     ml-research-dev: ### 1. Networking account: share the subnets, provide egress, DNS and IP space
-    ml-research-dev: ### 2. This account: create the IAM roles
+    ml-research-dev: ### 2. This account: deploy the IAM stack (roles and Karpenter's interruption queue)
     ml-research-dev: ### 3. This account: create the cluster
     ml-research-dev: ### 4. This cluster: install flux and bootstrap this repository
     ml-research-dev: ### 5. Team repositories synced
-    ");
+    "#);
 }
 
 #[test]
