@@ -343,24 +343,24 @@ pub enum PipelineError {
 
 /// A failure talking to `origin`: network, authentication, or no such remote.
 #[derive(Debug, thiserror::Error)]
-#[error("{}", explain(.remote.as_deref(), .source))]
+#[error("{}", explain(.remote.as_deref(), .message))]
 pub struct RemoteError {
     /// The remote's URL without credentials; `None` when the repository has no `origin`.
     pub remote: Option<String>,
-    /// libgit2's error.
-    pub source: git2::Error,
+    /// What git said (credentials removed).
+    pub message: String,
 }
 
 /// Why a push did not land.
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
     /// The remote branch moved (not a fast-forward): fetch, regenerate, retry.
-    #[error("{}", .source.message())]
+    #[error("{message}")]
     NotFastForward {
         /// The remote's URL without credentials.
         remote: String,
-        /// libgit2's error.
-        source: git2::Error,
+        /// What git said.
+        message: String,
     },
     /// The server refused to update the ref (a moved branch, a protected branch, a hook).
     #[error("{refname}: {status}")]
@@ -392,16 +392,25 @@ impl PushError {
     }
 }
 
-fn explain(url: Option<&str>, e: &git2::Error) -> String {
-    let hint = match e.class() {
-        git2::ErrorClass::Http | git2::ErrorClass::Ssh if e.message().contains("auth") || e.message().contains("401") || e.message().contains("403") => {
-            "; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
-        }
-        _ => "",
+fn explain(url: Option<&str>, message: &str) -> String {
+    let lower = message.to_lowercase();
+    let auth = [
+        "authentication",
+        "401",
+        "403",
+        "permission denied",
+        "could not read username",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let hint = if auth {
+        "; authentication failed: check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
+    } else {
+        ""
     };
     match url {
-        Some(url) => format!("{url}: {}{hint}", e.message()),
-        None => format!("{}{hint}", e.message()),
+        Some(url) => format!("{url}: {message}{hint}"),
+        None => format!("{message}{hint}"),
     }
 }
 
@@ -561,7 +570,7 @@ mod tests {
                     repo: repo(),
                     source: RemoteError {
                         remote: None,
-                        source: git2_error(),
+                        message: "boom".into(),
                     },
                 },
                 failure,
@@ -590,7 +599,7 @@ mod tests {
                     repo: repo(),
                     source: PushError::NotFastForward {
                         remote: "u".into(),
-                        source: git2_error(),
+                        message: "boom".into(),
                     },
                 },
                 failure,
