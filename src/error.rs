@@ -239,6 +239,34 @@ pub enum Error {
         /// The second rejection.
         source: PushError,
     },
+    /// A saved plan (`apply PLAN`) cannot be read or is not one.
+    #[error("{}: {reason}", .path.display())]
+    PlanFile {
+        /// The plan file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An input or a repository moved since the saved plan was made; nothing was written.
+    #[error("{}: refusing to apply this saved plan: {} since it was made:\n{}\nnothing was written; make a new plan (`eksvend plan --out PLAN`), review it, and apply that", .path.display(), if .reasons.len() == 1 { "something changed".to_string() } else { format!("{} things changed", .reasons.len()) }, .reasons.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n"))]
+    StalePlan {
+        /// The plan file.
+        path: PathBuf,
+        /// What moved, one line each.
+        reasons: Vec<String>,
+    },
+    /// While applying a saved plan (after a fetch), the branch is not where the plan found it.
+    #[error("{}: the branch {branch} is at {now}, but the saved plan was made on {planned}; nothing was written to this repository; make a new plan", .repo.display())]
+    MovedSincePlan {
+        /// The repository.
+        repo: PathBuf,
+        /// The branch.
+        branch: String,
+        /// The commit (or "no commit") the plan was made on.
+        planned: String,
+        /// Where the branch is now.
+        now: String,
+    },
     /// Data eksvend prints or writes as JSON could not be serialised.
     #[error("cannot serialise {what}: {source}")]
     Serialize {
@@ -269,7 +297,9 @@ impl Error {
             | Error::UnknownKind { .. }
             | Error::NotAnInventoryDirectory { .. }
             | Error::AccountExists { .. }
-            | Error::StarterExists { .. } => ExitStatus::InvalidInput,
+            | Error::StarterExists { .. }
+            | Error::PlanFile { .. }
+            | Error::StalePlan { .. } => ExitStatus::InvalidInput,
             Error::Fs { .. }
             | Error::Git { .. }
             | Error::Dirty { .. }
@@ -283,6 +313,7 @@ impl Error {
             | Error::Diverged { .. }
             | Error::Push { .. }
             | Error::PushRejectedTwice { .. }
+            | Error::MovedSincePlan { .. }
             | Error::Serialize { .. }
             | Error::Print { .. } => ExitStatus::Failure,
         }
@@ -612,6 +643,29 @@ mod tests {
                 failure,
             ),
             (Error::Print { source: io_error() }, failure),
+            (
+                Error::PlanFile {
+                    path: "p".into(),
+                    reason: "r".into(),
+                },
+                invalid,
+            ),
+            (
+                Error::StalePlan {
+                    path: "p".into(),
+                    reasons: vec!["r".into()],
+                },
+                invalid,
+            ),
+            (
+                Error::MovedSincePlan {
+                    repo: repo(),
+                    branch: "main".into(),
+                    planned: "a".into(),
+                    now: "b".into(),
+                },
+                failure,
+            ),
         ];
         for (error, status) in table {
             assert_eq!(error.exit_status(), status, "{error:?}");

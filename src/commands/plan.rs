@@ -1,6 +1,7 @@
-//! `eksvend plan`: what apply would change, as text, unified diffs or JSON; never writes.
+//! `eksvend plan`: what apply would change, as text, unified diffs or JSON; writes nothing but
+//! the saved plan `--out` asks for.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -8,13 +9,16 @@ use super::{render_selected, ExitStatus};
 use crate::cli::{FleetArgs, Format, SelectArgs};
 use crate::error::Error;
 use crate::output::Printer;
+use crate::pipeline::Rendered;
 use crate::plan::Action;
 use crate::preview::{self, FleetPlan, RepoPlan, Status};
+use crate::saved_plan;
 
 pub(super) struct Options {
     pub diff: bool,
     pub format: Format,
     pub detailed_exitcode: bool,
+    pub out: Option<PathBuf>,
 }
 
 #[allow(
@@ -28,14 +32,22 @@ pub(super) fn run(
     repos: &Path,
     o: &Options,
 ) -> Result<ExitStatus, Error> {
+    // the inputs' digests are taken before they are read to render
+    let inputs = o.out.as_ref().map(|_| input_digests(f));
     let (rendered, _) = render_selected(p, f, s)?;
-    let results: Vec<Result<RepoPlan, Error>> = rendered
-        .par_iter()
-        .map(|r| preview::preview(r, &repos.join(&r.spec.account.name)))
-        .collect();
-    // the first repository (in inventory order) that cannot be read stops the plan
-    let plans = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let plans = previews(&rendered, repos)?;
     let fleet = FleetPlan::new(plans);
+    if let (Some(out), Some(inputs)) = (&o.out, inputs) {
+        let arguments = saved_plan::Arguments {
+            fleet: f.fleet.clone(),
+            blueprints: f.blueprints.clone(),
+            only: s.only.clone(),
+            shard: s.shard.clone(),
+            allow_empty: s.allow_empty,
+            repos: repos.to_path_buf(),
+        };
+        saved_plan::write(out, &saved_plan::save(arguments, inputs, &fleet))?;
+    }
     match o.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&fleet).map_err(|source| Error::Serialize {
@@ -46,12 +58,38 @@ pub(super) fn run(
         }
         Format::Text => print_text(p, &fleet, o.diff),
     }
+    if let Some(out) = &o.out {
+        p.info(&format!(
+            "saved the plan to {0}; apply exactly it with `eksvend apply {0}`",
+            out.display()
+        ));
+    }
     let any = |st: Status| fleet.repos.iter().any(|r| r.status == st);
     Ok(match (o.detailed_exitcode, any(Status::Conflict)) {
         (_, true) => ExitStatus::Conflicts,
         (true, false) if any(Status::Create) || any(Status::Update) => ExitStatus::ChangesPending,
         _ => ExitStatus::Success,
     })
+}
+
+/// Each rendered account planned against its repository under `repos`; the first repository
+/// (in inventory order) that cannot be read stops the plan.
+pub(super) fn previews(rendered: &[Rendered], repos: &Path) -> Result<Vec<RepoPlan>, Error> {
+    let results: Vec<Result<RepoPlan, Error>> = rendered
+        .par_iter()
+        .map(|r| preview::preview(r, &repos.join(&r.spec.account.name)))
+        .collect();
+    results.into_iter().collect()
+}
+
+/// The digests of every input of a plan with these fleet arguments (the Fleet's own catalog
+/// directories included when the inventory loads; when it does not, rendering reports why).
+pub(super) fn input_digests(f: &FleetArgs) -> Vec<saved_plan::Input> {
+    let dirs = match crate::fleet::load::load(&f.fleet) {
+        Ok(inv) => crate::pipeline::catalog_dirs(&inv, &f.blueprints),
+        Err(_) => f.blueprints.clone(),
+    };
+    saved_plan::inputs(&f.fleet, &dirs)
 }
 
 fn symbol(a: Action) -> (&'static str, u8) {
