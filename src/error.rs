@@ -256,7 +256,7 @@ pub enum Error {
         reasons: Vec<String>,
     },
     /// While applying a saved plan (after a fetch), the branch is not where the plan found it.
-    #[error("{}: the branch {branch} is at {now}, but the saved plan was made on {planned}; nothing was written to this repository; make a new plan", .repo.display())]
+    #[error("{}: the branch {branch} is at {now}, but the saved plan was made on {planned}; nothing was committed or pushed to this repository; make a new plan", .repo.display())]
     MovedSincePlan {
         /// The repository.
         repo: PathBuf,

@@ -176,3 +176,46 @@ fn the_plan_file_holds_no_credentials_and_only_a_saved_plan_applies() {
     out.stderr_has("cannot be used with '--fleet <PATH>'");
     assert!(!t.exists("repos"));
 }
+
+#[test]
+fn a_push_to_the_remote_after_the_plan_is_refused_at_fetch() {
+    use crate::support::servers::bare_repo;
+    use crate::support::{git_in, Repo};
+    let t = Test::new();
+    let bare = bare_repo(&t.path("remotes"), "eks-payments-prod");
+    t.edit(
+        "fleet/fleet.yaml",
+        "https://git.acme.example/platform/",
+        &format!("file://{}/", t.path("remotes").display()),
+    );
+    let only = ["--only", "account=payments-prod"];
+    t.apply().args(only).args(["--push"]).success();
+    raise_payments_quota(&t);
+    save_plan(&t, &only);
+
+    // a person pushes to the remote after the plan was reviewed
+    let person = t.path("person");
+    git_in(
+        &t.path("remotes"),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            person.to_str().unwrap(),
+        ],
+    );
+    std::fs::write(person.join("NOTES.md"), "on-call: #payments\n").unwrap();
+    git_in(&person, &["add", "NOTES.md"]);
+    git_in(&person, &["commit", "-qm", "notes"]);
+    git_in(&person, &["push", "-q", "origin", "main"]);
+    let remote_head = Repo::open(&bare).rev("main");
+
+    let out = apply_plan(&t).args(["--push"]).run().code(1);
+    out.stderr_has("repos/payments-prod: the branch main is at ")
+        .stderr_has("but the saved plan was made on ");
+    assert_eq!(Repo::open(&bare).rev("main"), remote_head, "nothing pushed");
+    assert!(!t
+        .repo("payments-prod")
+        .file("tenants/payments/tenant.yaml")
+        .contains("requests.cpu: \"96\""));
+}
