@@ -30,6 +30,10 @@ pub struct ApplyOptions {
     pub push: bool,
     /// Parallel repositories (and so connections); 0 = one per core.
     pub jobs: usize,
+    /// Applying a saved plan: account → the branch commit it was made on (`None`: no branch
+    /// yet). A repository whose branch is elsewhere when apply is about to plan on it (after a
+    /// fetch, say) is refused, and a rejected push is not retried on the remote's new head.
+    pub expected_heads: Option<std::collections::BTreeMap<String, Option<String>>>,
 }
 
 /// What happened to one repository.
@@ -198,6 +202,13 @@ fn try_apply(
                 }
                 return Ok((plan, outcome, true));
             }
+            Err(source) if source.is_rejected() && opts.expected_heads.is_some() => {
+                // a saved plan was made on the old head: rebuilding on the new one is another plan
+                return Err(Error::Push {
+                    repo: repo_path.to_path_buf(),
+                    source,
+                });
+            }
             Err(e) if e.is_rejected() && attempt == 0 => {
                 // The remote moved: drop our unpushed commit, rebuild on the new head.
                 let remote_tip = tip(&repo, &format!("../remotes/{}/{branch}", remote::REMOTE));
@@ -273,6 +284,22 @@ fn commit_once(
         }
     }
     let parent = git::branch_tip(repo, branch)?;
+    if let Some(expected) = opts
+        .expected_heads
+        .as_ref()
+        .and_then(|heads| heads.get(&r.spec.account.name))
+    {
+        let now = parent.as_ref().map(|c| c.id().to_string());
+        if &now != expected {
+            let show = |h: &Option<String>| h.clone().unwrap_or_else(|| "no commit".to_string());
+            return Err(Error::MovedSincePlan {
+                repo: repo_path.to_path_buf(),
+                branch: branch.to_string(),
+                planned: show(expected),
+                now: show(&now),
+            });
+        }
+    }
     let current = git::tree_files(repo, parent.as_ref())?;
     let previous = git::recorded_state(repo, parent.as_ref(), repo_path)?;
     let mut plan = plan::plan(&r.tree, &current, previous.as_ref(), &|id| {

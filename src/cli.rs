@@ -33,6 +33,33 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parse the command line (exiting with clap's message on an error). `apply PLAN` takes the
+    /// inventory and `--repos` from the plan: given on the command line they are refused as
+    /// clap refuses conflicting flags; from `EKSVEND_FLEET`/`EKSVEND_REPOS` they are ignored.
+    pub fn parse_args() -> Cli {
+        use clap::parser::ValueSource;
+        use clap::{CommandFactory, FromArgMatches};
+        let mut command = Cli::command();
+        let matches = command.get_matches_mut();
+        if let Some(("apply", m)) = matches.subcommand() {
+            if m.get_one::<PathBuf>("plan").is_some() {
+                for (id, flag) in [("fleet", "--fleet <PATH>"), ("repos", "--repos <DIR>")] {
+                    if m.value_source(id) == Some(ValueSource::CommandLine) {
+                        command
+                            .error(
+                                clap::error::ErrorKind::ArgumentConflict,
+                                format!("the argument '[PLAN]' cannot be used with '{flag}': a saved plan is applied with the inventory and repositories it was made with"),
+                            )
+                            .exit();
+                    }
+                }
+            }
+        }
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -72,13 +99,29 @@ pub enum Command {
         /// Exit 2 when changes are pending and 3 on conflicts (0 when nothing would change).
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also save the plan to FILE (JSON, docs/plan-format.md; the only file plan writes):
+        /// `eksvend apply FILE` then applies exactly it, or refuses if an input or a repository
+        /// moved since.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Render and commit each selected account's repository under --repos/ACCOUNT.
     ///
     /// A repository that does not exist is created. Files eksvend generated and nobody edited
     /// are updated; edits by people are kept; a file changed by both is a conflict and nothing is
     /// written to that repository (exit 3). A repository with uncommitted changes is refused.
+    ///
+    /// With PLAN (a file `eksvend plan --out PLAN` saved): apply exactly that plan, with the
+    /// inventory, catalog, selection and --repos it was made with; refuse, writing nothing, if
+    /// any input file, the eksvend version or a repository's branch moved since (exit 1).
     Apply {
+        /// A saved plan to apply (from `eksvend plan --out PLAN`); run from the directory the
+        /// plan was made in.
+        #[arg(
+            value_name = "PLAN",
+            conflicts_with_all = ["blueprints", "only", "shard", "allow_empty", "branch", "on_conflict"]
+        )]
+        plan: Option<PathBuf>,
         #[command(flatten)]
         fleet: FleetArgs,
         #[command(flatten)]

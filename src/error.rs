@@ -254,6 +254,34 @@ pub enum Error {
         /// The second rejection.
         source: PushError,
     },
+    /// A saved plan (`apply PLAN`) cannot be read or is not one.
+    #[error("{}: {reason}", .path.display())]
+    PlanFile {
+        /// The plan file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An input or a repository moved since the saved plan was made; nothing was written.
+    #[error("{}: refusing to apply this saved plan: {} since it was made:\n{}\nnothing was written; make a new plan (`eksvend plan --out PLAN`), review it, and apply that", .path.display(), if .reasons.len() == 1 { "something changed".to_string() } else { format!("{} things changed", .reasons.len()) }, .reasons.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n"))]
+    StalePlan {
+        /// The plan file.
+        path: PathBuf,
+        /// What moved, one line each.
+        reasons: Vec<String>,
+    },
+    /// While applying a saved plan (after a fetch), the branch is not where the plan found it.
+    #[error("{}: the branch {branch} is at {now}, but the saved plan was made on {planned}; nothing was committed or pushed to this repository; make a new plan", .repo.display())]
+    MovedSincePlan {
+        /// The repository.
+        repo: PathBuf,
+        /// The branch.
+        branch: String,
+        /// The commit (or "no commit") the plan was made on.
+        planned: String,
+        /// Where the branch is now.
+        now: String,
+    },
     /// Data eksvend prints or writes as JSON could not be serialised.
     #[error("cannot serialise {what}: {source}")]
     Serialize {
@@ -286,7 +314,9 @@ impl Error {
             | Error::ReposNotADirectory { .. }
             | Error::AccountExists { .. }
             | Error::StarterExists { .. }
-            | Error::OutNotOurs { .. } => ExitStatus::InvalidInput,
+            | Error::OutNotOurs { .. }
+            | Error::PlanFile { .. }
+            | Error::StalePlan { .. } => ExitStatus::InvalidInput,
             Error::Fs { .. }
             | Error::Git { .. }
             | Error::Dirty { .. }
@@ -300,6 +330,7 @@ impl Error {
             | Error::Diverged { .. }
             | Error::Push { .. }
             | Error::PushRejectedTwice { .. }
+            | Error::MovedSincePlan { .. }
             | Error::Serialize { .. }
             | Error::Print { .. } => ExitStatus::Failure,
         }
@@ -360,24 +391,24 @@ pub enum PipelineError {
 
 /// A failure talking to `origin`: network, authentication, or no such remote.
 #[derive(Debug, thiserror::Error)]
-#[error("{}", explain(.remote.as_deref(), .source))]
+#[error("{}", explain(.remote.as_deref(), .message))]
 pub struct RemoteError {
     /// The remote's URL without credentials; `None` when the repository has no `origin`.
     pub remote: Option<String>,
-    /// libgit2's error.
-    pub source: git2::Error,
+    /// What git said (credentials removed).
+    pub message: String,
 }
 
 /// Why a push did not land.
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
     /// The remote branch moved (not a fast-forward): fetch, regenerate, retry.
-    #[error("{}", .source.message())]
+    #[error("{message}")]
     NotFastForward {
         /// The remote's URL without credentials.
         remote: String,
-        /// libgit2's error.
-        source: git2::Error,
+        /// What git said.
+        message: String,
     },
     /// The server refused to update the ref (a moved branch, a protected branch, a hook).
     #[error("{refname}: {status}")]
@@ -409,16 +440,25 @@ impl PushError {
     }
 }
 
-fn explain(url: Option<&str>, e: &git2::Error) -> String {
-    let hint = match e.class() {
-        git2::ErrorClass::Http | git2::ErrorClass::Ssh if e.message().contains("auth") || e.message().contains("401") || e.message().contains("403") => {
-            "; check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
-        }
-        _ => "",
+fn explain(url: Option<&str>, message: &str) -> String {
+    let lower = message.to_lowercase();
+    let auth = [
+        "authentication",
+        "401",
+        "403",
+        "permission denied",
+        "could not read username",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let hint = if auth {
+        "; authentication failed: check the credentials (EKSVEND_GIT_TOKEN for http(s), the SSH agent or ~/.ssh keys for ssh)"
+    } else {
+        ""
     };
     match url {
-        Some(url) => format!("{url}: {}{hint}", e.message()),
-        None => format!("{}{hint}", e.message()),
+        Some(url) => format!("{url}: {message}{hint}"),
+        None => format!("{message}{hint}"),
     }
 }
 
@@ -578,7 +618,7 @@ mod tests {
                     repo: repo(),
                     source: RemoteError {
                         remote: None,
-                        source: git2_error(),
+                        message: "boom".into(),
                     },
                 },
                 failure,
@@ -607,7 +647,7 @@ mod tests {
                     repo: repo(),
                     source: PushError::NotFastForward {
                         remote: "u".into(),
-                        source: git2_error(),
+                        message: "boom".into(),
                     },
                 },
                 failure,
@@ -620,6 +660,29 @@ mod tests {
                 failure,
             ),
             (Error::Print { source: io_error() }, failure),
+            (
+                Error::PlanFile {
+                    path: "p".into(),
+                    reason: "r".into(),
+                },
+                invalid,
+            ),
+            (
+                Error::StalePlan {
+                    path: "p".into(),
+                    reasons: vec!["r".into()],
+                },
+                invalid,
+            ),
+            (
+                Error::MovedSincePlan {
+                    repo: repo(),
+                    branch: "main".into(),
+                    planned: "a".into(),
+                    now: "b".into(),
+                },
+                failure,
+            ),
         ];
         for (error, status) in table {
             assert_eq!(error.exit_status(), status, "{error:?}");

@@ -49,5 +49,6 @@ pub mod git;
 pub mod output;
 pub mod pipeline;
 pub mod preview;
+pub mod saved_plan;
 pub mod select;
 pub mod state;

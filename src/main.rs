@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = eksvend::cli::Cli::parse();
+    let cli = eksvend::cli::Cli::parse_args();
     eksvend::commands::run(cli).into()
 }

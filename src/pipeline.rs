@@ -29,12 +29,18 @@ pub struct Rendered {
 /// The catalog for an inventory: built-in blueprints, then `dirs` (from the command line), then
 /// the Fleet's `spec.blueprints` (relative to the Fleet file).
 pub fn catalog_of(inv: &Inventory, dirs: &[std::path::PathBuf]) -> Result<Catalog, PipelineError> {
+    Catalog::load(&catalog_dirs(inv, dirs)).map_err(PipelineError::Invalid)
+}
+
+/// The user catalog directories of an inventory, in layering order: `dirs` (from the command
+/// line), then the Fleet's `spec.blueprints` (relative to the Fleet file).
+pub fn catalog_dirs(inv: &Inventory, dirs: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
     let mut all: Vec<std::path::PathBuf> = dirs.to_vec();
     if let Some(f) = inv.fleets.first() {
         let base = f.location.file.parent().unwrap_or(Path::new("."));
         all.extend(f.doc.spec.blueprints.iter().map(|d| base.join(d)));
     }
-    Catalog::load(&all).map_err(PipelineError::Invalid)
+    all
 }
 
 /// [`catalog_of`] the inventory at `path`.

@@ -62,6 +62,16 @@ pub struct RepoPlan {
     /// Content after, for diffs (not in JSON).
     #[serde(skip)]
     pub after: BTreeMap<String, String>,
+    /// The branch's commit the plan was made on (`None`: no repository or no branch yet).
+    #[serde(skip)]
+    pub head: Option<String>,
+    /// What apply would write (path → content, the state file included) and delete (not in
+    /// JSON; a saved plan records their digests).
+    #[serde(skip)]
+    pub writes: BTreeMap<String, String>,
+    /// Paths apply would delete.
+    #[serde(skip)]
+    pub deletes: Vec<String>,
 }
 
 /// The whole plan, as `--format json` prints it.
@@ -202,6 +212,9 @@ pub fn preview(r: &Rendered, repo_path: &Path) -> Result<RepoPlan, Error> {
         branch: branch.clone(),
         blueprint: r.spec.blueprint.id.clone(),
         status,
+        head: tip.as_ref().map(|c| c.id().to_string()),
+        writes: plan.writes,
+        deletes: plan.deletes,
         files: plan.changes,
         before,
         after,

@@ -246,6 +246,27 @@ fn not_utf8(path: &Path) -> Diagnostic {
     Diagnostic::new(Location::file(path), "", "not UTF-8 text")
 }
 
+/// `sha256:…` of the catalog compiled into this binary (every built-in blueprint and template,
+/// path and content): what a saved plan records of it.
+pub fn builtin_digest() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (root, dir) in [
+        ("blueprints", &BUILTIN_BLUEPRINTS),
+        ("templates", &BUILTIN_TEMPLATES),
+    ] {
+        for file in all_files(dir) {
+            let path = format!("{root}/{}", file.path().to_string_lossy());
+            h.update((path.len() as u64).to_le_bytes());
+            h.update(path.as_bytes());
+            h.update((file.contents().len() as u64).to_le_bytes());
+            h.update(file.contents());
+        }
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
 fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
     let mut out: Vec<&include_dir::File<'a>> = dir.files().collect();
     for sub in dir.dirs() {

@@ -7,6 +7,52 @@ use crate::apply::{self, Outcome};
 use crate::cli::{FleetArgs, SelectArgs};
 use crate::error::Error;
 use crate::output::Printer;
+use crate::pipeline::Rendered;
+use crate::saved_plan;
+
+/// `apply PLAN`: check that nothing moved since the saved plan was made (every input's
+/// digest, the eksvend version, each repository's branch head, worktree and the changes
+/// apply would make), then apply it with the arguments it was made with. Refuses, writing
+/// nothing, when anything moved.
+pub(super) fn run_saved(
+    p: &Printer,
+    plan_path: &Path,
+    mut opts: apply::ApplyOptions,
+) -> Result<ExitStatus, Error> {
+    let saved = saved_plan::read(plan_path)?;
+    let a = &saved.arguments;
+    let f = FleetArgs {
+        fleet: a.fleet.clone(),
+        blueprints: a.blueprints.clone(),
+    };
+    let s = SelectArgs {
+        only: a.only.clone(),
+        shard: a.shard.clone(),
+        allow_empty: a.allow_empty,
+    };
+    let stale = |reasons| Error::StalePlan {
+        path: plan_path.to_path_buf(),
+        reasons,
+    };
+    let moved = saved_plan::moved_inputs(&saved, &super::plan::input_digests(&f));
+    if !moved.is_empty() {
+        return Err(stale(moved));
+    }
+    let (rendered, _) = render_selected(p, &f, &s)?;
+    let now = super::plan::previews(&rendered, &a.repos)?;
+    let moved = saved_plan::moved_repos(&saved, &now);
+    if !moved.is_empty() {
+        return Err(stale(moved));
+    }
+    opts.expected_heads = Some(
+        saved
+            .repos
+            .iter()
+            .map(|r| (r.account.clone(), r.head.clone()))
+            .collect(),
+    );
+    apply_rendered(p, &f, &rendered, &a.repos, &opts)
+}
 
 pub(super) fn run(
     p: &Printer,
@@ -16,6 +62,17 @@ pub(super) fn run(
     opts: &apply::ApplyOptions,
 ) -> Result<ExitStatus, Error> {
     let (rendered, _) = render_selected(p, f, s)?;
+    apply_rendered(p, f, &rendered, repos, opts)
+}
+
+/// Apply rendered accounts and report each repository.
+fn apply_rendered(
+    p: &Printer,
+    f: &FleetArgs,
+    rendered: &[Rendered],
+    repos: &Path,
+    opts: &apply::ApplyOptions,
+) -> Result<ExitStatus, Error> {
     if let Some(b) = &opts.branch {
         crate::domain::GitRef::try_from(b.as_str()).map_err(|reason| Error::Branch {
             branch: b.clone(),
@@ -29,7 +86,7 @@ pub(super) fn run(
         }
     }
     let bar = p.progress(rendered.len(), "apply");
-    let reports = apply::apply_all_with(&rendered, repos, opts, &|| bar.inc(1));
+    let reports = apply::apply_all_with(rendered, repos, opts, &|| bar.inc(1));
     bar.finish_and_clear();
     let reports = reports?;
     let mut counts = [0usize; 5];

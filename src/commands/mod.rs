@@ -54,6 +54,7 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
             diff,
             format,
             detailed_exitcode,
+            out,
         } => plan::run(
             p,
             &fleet,
@@ -63,9 +64,11 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
                 diff,
                 format,
                 detailed_exitcode,
+                out,
             },
         ),
         Command::Apply {
+            plan,
             fleet,
             select,
             repos,
@@ -86,8 +89,12 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
                 fetch: fetch || push,
                 push,
                 jobs,
+                expected_heads: None,
             };
-            apply::run(p, &fleet, &select, &repos_dir(repos, &fleet)?, &opts)
+            match plan {
+                Some(plan) => apply::run_saved(p, &plan, opts),
+                None => apply::run(p, &fleet, &select, &repos_dir(repos, &fleet)?, &opts),
+            }
         }
         Command::New(args) => new::run(p, &args),
         Command::Init { dir } => init::run(p, &dir),

@@ -1,6 +1,7 @@
-//! `eksvend plan`: what apply would change, as text, unified diffs or JSON; never writes.
+//! `eksvend plan`: what apply would change, as text, unified diffs or JSON; writes nothing but
+//! the saved plan `--out` asks for.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -8,13 +9,16 @@ use super::{render_selected, ExitStatus};
 use crate::cli::{FleetArgs, Format, SelectArgs};
 use crate::error::Error;
 use crate::output::Printer;
+use crate::pipeline::Rendered;
 use crate::plan::Action;
 use crate::preview::{self, FleetPlan, RepoPlan, Status};
+use crate::saved_plan;
 
 pub(super) struct Options {
     pub diff: bool,
     pub format: Format,
     pub detailed_exitcode: bool,
+    pub out: Option<PathBuf>,
 }
 
 #[allow(
@@ -28,11 +32,10 @@ pub(super) fn run(
     repos: &Path,
     o: &Options,
 ) -> Result<ExitStatus, Error> {
+    // the inputs' digests are taken before they are read to render
+    let inputs = o.out.as_ref().map(|_| input_digests(f));
     let (rendered, _) = render_selected(p, f, s)?;
-    let results: Vec<Result<RepoPlan, Error>> = rendered
-        .par_iter()
-        .map(|r| preview::preview(r, &repos.join(&r.spec.account.name)))
-        .collect();
+    let results: Vec<Result<RepoPlan, Error>> = preview_each(&rendered, repos);
     // a repository apply would refuse is reported as apply reports it; the others are planned
     let mut plans = Vec::with_capacity(results.len());
     let mut refused = 0usize;
@@ -46,6 +49,18 @@ pub(super) fn run(
         }
     }
     let fleet = FleetPlan::new(plans).with_warnings(&rendered);
+    // a plan with refused repositories cannot be applied as made: nothing is saved
+    if let (Some(out), Some(inputs), 0) = (&o.out, inputs, refused) {
+        let arguments = saved_plan::Arguments {
+            fleet: f.fleet.clone(),
+            blueprints: f.blueprints.clone(),
+            only: s.only.clone(),
+            shard: s.shard.clone(),
+            allow_empty: s.allow_empty,
+            repos: repos.to_path_buf(),
+        };
+        saved_plan::write(out, &saved_plan::save(arguments, inputs, &fleet))?;
+    }
     match o.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&fleet).map_err(|source| Error::Serialize {
@@ -56,6 +71,12 @@ pub(super) fn run(
         }
         Format::Text => print_text(p, &fleet, o.diff, refused),
     }
+    if let Some(out) = &o.out {
+        p.info(&format!(
+            "saved the plan to {0}; apply exactly it with `eksvend apply {0}`",
+            out.display()
+        ));
+    }
     let any = |st: Status| fleet.repos.iter().any(|r| r.status == st);
     // the same precedence as apply: a refused repository (1) before conflicts (3)
     Ok(match (o.detailed_exitcode, any(Status::Conflict)) {
@@ -64,6 +85,30 @@ pub(super) fn run(
         (true, false) if any(Status::Create) || any(Status::Update) => ExitStatus::ChangesPending,
         _ => ExitStatus::Success,
     })
+}
+
+/// Each rendered account planned against its repository under `repos`; the first repository
+/// (in inventory order) that cannot be read stops the plan.
+pub(super) fn previews(rendered: &[Rendered], repos: &Path) -> Result<Vec<RepoPlan>, Error> {
+    preview_each(rendered, repos).into_iter().collect()
+}
+
+/// Each account's plan, or why apply would refuse its repository.
+fn preview_each(rendered: &[Rendered], repos: &Path) -> Vec<Result<RepoPlan, Error>> {
+    rendered
+        .par_iter()
+        .map(|r| preview::preview(r, &repos.join(&r.spec.account.name)))
+        .collect()
+}
+
+/// The digests of every input of a plan with these fleet arguments (the Fleet's own catalog
+/// directories included when the inventory loads; when it does not, rendering reports why).
+pub(super) fn input_digests(f: &FleetArgs) -> Vec<saved_plan::Input> {
+    let dirs = match crate::fleet::load::load(&f.fleet) {
+        Ok(inv) => crate::pipeline::catalog_dirs(&inv, &f.blueprints),
+        Err(_) => f.blueprints.clone(),
+    };
+    saved_plan::inputs(&f.fleet, &dirs)
 }
 
 fn symbol(a: Action) -> (&'static str, u8) {

@@ -75,7 +75,7 @@ pub const RENDER_MARKER: &str = ".eksvend-render";
 /// folders), folders that hold a `.git` (vended repositories, submodules) and folders `render
 /// --out` wrote. A symlinked file is followed when it resolves inside the inventory folder;
 /// a symlink that leaves it, dangles, loops or names a folder is an error, never skipped.
-fn inventory_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
+pub fn inventory_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostics> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }

@@ -27,7 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 pub use example::{
-    quota_conflict, raise_payments_quota, refused, with_general_1_1, CHK, FLEET, ML, NET, PAY, RISK,
+    quota_conflict, raise_payments_quota, refused, with_general_1_1, CHK, FLEET, GENERAL_1_1, ML,
+    NET, PAY, RISK,
 };
 pub use repo::{git_in, Repo};
 
