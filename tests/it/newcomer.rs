@@ -78,23 +78,23 @@ fn a_newcomers_first_hour() {
     fleet: valid (2 accounts, 1 network; every repository renders and verifies)
     ");
 
-    insta::assert_snapshot!(seen(&run(&["plan", "--out", "plan.json"])), @r"
+    insta::assert_snapshot!(seen(&run(&["plan", "--out", "plan.json"])), @r#"
     exit 0
     create team-a-dev (general@1.0.0, repos/team-a-dev)
-      + 24 files
+      + 28 files
     create team-b-prod (general@1.0.0, repos/team-b-prod)
-      + 20 files
+      + 24 files
     2 to create, 0 to update, 0 unchanged, 0 conflict
     saved the plan to plan.json; apply exactly it with `eksvend apply plan.json`
-    ");
+    "#);
     assert!(!t.exists("repos"), "plan writes only the plan");
 
-    insta::assert_snapshot!(seen(&run(&["apply", "plan.json"])), @r"
+    insta::assert_snapshot!(seen(&run(&["apply", "plan.json"])), @r#"
     exit 0
-    created    repos/team-a-dev  24 files  commit [COMMIT]
-    created    repos/team-b-prod  20 files  commit [COMMIT]
+    created    repos/team-a-dev  28 files  commit [COMMIT]
+    created    repos/team-b-prod  24 files  commit [COMMIT]
     2 created, 0 updated, 0 unchanged, 0 conflict, 0 failed
-    ");
+    "#);
 
     // a person gives team-a-dev's nodes bigger disks, in the generated file, and commits
     let nodeclass = "repos/team-a-dev/platform/karpenter/ec2nodeclass.yaml";
@@ -131,14 +131,13 @@ fn a_newcomers_first_hour() {
     0 to create, 2 to update, 0 unchanged, 0 conflict
     "#);
 
-    insta::assert_snapshot!(seen(&run(&["apply"])), @r"
+    insta::assert_snapshot!(seen(&run(&["apply"])), @r#"
     exit 0
     updated    repos/team-a-dev  2 files changed  commit [COMMIT]
+      team-a-dev: merged 1 edited file (-v lists them)
     updated    repos/team-b-prod  2 files changed  commit [COMMIT]
     0 created, 2 updated, 0 unchanged, 0 conflict, 0 failed
-    --- stderr
-    warning: kept: team-a-dev: platform/karpenter/ec2nodeclass.yaml: edited by a person and changed by the generator: merged
-    ");
+    "#);
 
     // both changes are in the file: the person's disks and the new blueprint's image
     let merged = t
