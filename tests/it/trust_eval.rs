@@ -70,27 +70,10 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
-/// `*` and `?` wildcards, as `StringLike` and `Action` use them.
+/// `*` and `?` wildcards, as `StringLike` and `Action` use them: the same matcher as
+/// `--only` (case-sensitive, `*` any run, `?` one character).
 fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    eksvend::select::glob(pattern, text)
 }
 
 fn operator_matches(op: &str, want: &[String], have: Option<&Vec<String>>) -> bool {
