@@ -69,7 +69,7 @@ pub(super) fn run(
             })?;
             p.data(&json);
         }
-        Format::Text => print_text(p, &fleet, o.diff, refused),
+        Format::Text => print_text(p, f, &fleet, o.diff, refused),
     }
     if let Some(out) = &o.out {
         p.info(&format!(
@@ -121,7 +121,7 @@ fn symbol(a: Action) -> (&'static str, u8) {
     }
 }
 
-fn print_text(p: &Printer, fleet: &FleetPlan, diff: bool, refused: usize) {
+fn print_text(p: &Printer, f: &FleetArgs, fleet: &FleetPlan, diff: bool, refused: usize) {
     for r in &fleet.repos {
         let status = match r.status {
             Status::Create => p.paint(32, "create"),
@@ -172,6 +172,16 @@ fn print_text(p: &Printer, fleet: &FleetPlan, diff: bool, refused: usize) {
         }
         if r.status == Status::Create && !diff && p.verbosity != crate::output::Verbosity::Verbose {
             p.data(&format!("  + {} files", r.files.len()));
+        }
+        if r.status == Status::Conflict {
+            // the same next steps apply prints, before anyone runs it
+            let conflicts: Vec<crate::plan::Change> = r
+                .files
+                .iter()
+                .filter(|c| c.action == Action::Conflict)
+                .cloned()
+                .collect();
+            super::conflict_help(p, f, &r.account, Path::new(&r.repo), &conflicts, false);
         }
     }
     let s = &fleet.summary;

@@ -87,6 +87,14 @@ fn a_conflict_is_followed_by_the_commands_that_resolve_it() {
       eksvend apply -f fleet --only account=payments-prod --on-conflict overwrite   # take the new rendering
       eksvend apply -f fleet --only account=payments-prod --on-conflict markers     # merge by hand: conflict markers in repos/payments-prod; edit, commit, apply again
     "#);
+    // plan names the same commands before anything is applied
+    let plan = t
+        .args(["plan", "-q", "--only", "account=payments-prod"])
+        .run()
+        .code(3);
+    for line in out.stderr.lines().filter(|l| l.contains("eksvend apply")) {
+        plan.stderr_has(line);
+    }
     // the first command it names resolves it
     t.args([
         "apply",
