@@ -2,7 +2,6 @@
 //! keeps merging with every later generator change — after clean merges, `--on-conflict keep`,
 //! resolved markers, and on a fresh clone of the pushed remote (issue 10).
 
-use crate::support::servers::bare_repo;
 use crate::support::{git_in, quota_conflict, Test};
 
 const TENANT: &str = "repos/payments-prod/tenants/payments/tenant.yaml";
@@ -123,12 +122,7 @@ fn resolved_markers_merge_next_time() {
 #[test]
 fn the_base_survives_a_clone_of_the_pushed_remote() {
     let t = Test::new();
-    let bare = bare_repo(&t.path("remotes"), "eks-payments-prod");
-    t.edit(
-        "fleet/fleet.yaml",
-        "https://git.acme.example/platform/",
-        &format!("file://{}/", t.path("remotes").display()),
-    );
+    let bare = t.file_remotes(&["payments-prod"]).remove(0);
     let push = || {
         t.apply()
             .args(["-v", "--only", "account=payments-prod", "--push"])

@@ -9,16 +9,6 @@ use crate::support::{git_in, raise_payments_quota, Cmd, Repo, Test};
 
 const TOKEN: &str = "s3cr3t-token";
 
-/// Point the Fleet's remote (`https://git.acme.example/platform/eks-{account}.git`) at
-/// `base` + `eks-{account}.git`.
-fn set_remote(t: &Test, base: &str) {
-    t.edit(
-        "fleet/fleet.yaml",
-        "https://git.acme.example/platform/",
-        base,
-    );
-}
-
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
 fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -47,8 +37,7 @@ fn remote_log(bare: &Path) -> Vec<String> {
 #[test]
 fn push_to_a_bare_repository_over_file_url() {
     let t = Test::new();
-    let bare = bare_repo(&t.path("remotes"), "eks-payments-prod");
-    set_remote(&t, &format!("file://{}/", t.path("remotes").display()));
+    let bare = t.file_remotes(&["payments-prod"]).remove(0);
     let out = push(&t).success();
     out.stdout_has("created    repos/payments-prod")
         .stdout_has("pushed");
@@ -80,7 +69,7 @@ fn push_to_git_daemon() {
     let t = Test::new();
     let bare = bare_repo(&t.path("remotes"), "eks-payments-prod");
     let daemon = GitDaemon::start(&t.path("remotes"));
-    set_remote(&t, &format!("git://127.0.0.1:{}/", daemon.port));
+    t.set_remote(&format!("git://127.0.0.1:{}/", daemon.port));
     let out = push(&t).success();
     out.stdout_has("pushed");
     assert!(remote_log(&bare)[0].starts_with("Acme Platform|"));
@@ -106,7 +95,7 @@ fn push_over_http_with_a_token_and_retry_when_the_remote_moved() {
     let bare = bare_repo(&remotes, "eks-payments-prod");
     let server = HttpGit::start(&remotes, "x-access-token", TOKEN, None);
     let first = format!("http://127.0.0.1:{}/", server.port);
-    set_remote(&t, &first);
+    t.set_remote(&first);
 
     // wrong credentials: a clear error, nothing pushed
     let out = push(&t).env("EKSVEND_GIT_TOKEN", "wrong").run().code(1);
@@ -186,7 +175,7 @@ fn push_over_http_with_a_token_and_retry_when_the_remote_moved() {
 fn an_unreachable_remote_is_a_clear_error_and_leaves_nothing_behind() {
     let t = Test::new();
     let port = closed_port();
-    set_remote(&t, &format!("https://127.0.0.1:{port}/"));
+    t.set_remote(&format!("https://127.0.0.1:{port}/"));
     let out = t
         .apply()
         .args(["--only", "account=payments-prod", "--fetch"])
@@ -204,7 +193,7 @@ fn an_unreachable_remote_is_a_clear_error_and_leaves_nothing_behind() {
 fn credentials_in_a_remote_url_are_never_printed() {
     let t = Test::new();
     let port = closed_port();
-    set_remote(&t, &format!("https://me:s3cr3t@127.0.0.1:{port}/"));
+    t.set_remote(&format!("https://me:s3cr3t@127.0.0.1:{port}/"));
     // Refused by validation now (issue 10), before anything is fetched; still never printed.
     let out = t.apply().args(["--fetch"]).run().code(1);
     out.stderr_has("spec.git.remote: \"https://me:***@127.0.0.1:");

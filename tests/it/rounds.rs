@@ -14,7 +14,6 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::{symlink, PermissionsExt};
 
-use crate::support::servers::bare_repo;
 use crate::support::{root, Cmd, Output, Test};
 
 /// (account, inventory file, tenant namespace, the CPU quota in the example).
@@ -133,14 +132,7 @@ fn rounds(remote: bool) {
     };
     bump_blueprint(&t, &mut g);
     if remote {
-        for (account, ..) in REPOS {
-            bare_repo(&t.path("remotes"), &format!("eks-{account}"));
-        }
-        t.edit(
-            "fleet/fleet.yaml",
-            "https://git.acme.example/platform/",
-            &format!("file://{}/", t.path("remotes").display()),
-        );
+        t.file_remotes(&REPOS.map(|r| r.0));
     }
     let only = || {
         REPOS

@@ -143,11 +143,7 @@ fn a_commit_in_a_repository_after_the_plan_is_refused() {
 #[test]
 fn the_plan_file_holds_no_credentials_and_only_a_saved_plan_applies() {
     let t = Test::new();
-    t.edit(
-        "fleet/fleet.yaml",
-        "https://git.acme.example/platform/",
-        "https://127.0.0.1:9/",
-    );
+    t.set_remote("https://127.0.0.1:9/");
     t.plan()
         .args(["--out", "plan.json"])
         .env("EKSVEND_GIT_TOKEN", "s3cr3t-token")
@@ -179,15 +175,9 @@ fn the_plan_file_holds_no_credentials_and_only_a_saved_plan_applies() {
 
 #[test]
 fn a_push_to_the_remote_after_the_plan_is_refused_at_fetch() {
-    use crate::support::servers::bare_repo;
     use crate::support::{git_in, Repo};
     let t = Test::new();
-    let bare = bare_repo(&t.path("remotes"), "eks-payments-prod");
-    t.edit(
-        "fleet/fleet.yaml",
-        "https://git.acme.example/platform/",
-        &format!("file://{}/", t.path("remotes").display()),
-    );
+    let bare = t.file_remotes(&["payments-prod"]).remove(0);
     let only = ["--only", "account=payments-prod"];
     t.apply().args(only).args(["--push"]).success();
     raise_payments_quota(&t);

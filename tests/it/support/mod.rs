@@ -70,6 +70,27 @@ impl Test {
         Test { dir }
     }
 
+    /// Point the Fleet's remote (`https://git.acme.example/platform/eks-{account}.git`) at
+    /// `base` + `eks-{account}.git`.
+    pub fn set_remote(&self, base: &str) -> &Test {
+        self.edit(
+            "fleet/fleet.yaml",
+            "https://git.acme.example/platform/",
+            base,
+        )
+    }
+
+    /// A bare repository `remotes/eks-{account}.git` for each account, and the Fleet's remote
+    /// pointed at them (`file://`). Returns their paths.
+    pub fn file_remotes(&self, accounts: &[&str]) -> Vec<PathBuf> {
+        let bares = accounts
+            .iter()
+            .map(|a| servers::bare_repo(&self.path("remotes"), &format!("eks-{a}")))
+            .collect();
+        self.set_remote(&format!("file://{}/", self.path("remotes").display()));
+        bares
+    }
+
     /// The absolute path of `rel`.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
