@@ -98,31 +98,20 @@ impl ControlPlane {
         cp.must(&["apply", "--server-side", "-f", &crds]);
         // Right after the apply a CRD may have no conditions yet, which `kubectl wait` reports
         // as an error: ask again until every CRD is Established.
-        let mut waited = cp.kubectl(
-            &[
-                "wait",
-                "--for=condition=Established",
-                "crd",
-                "--all",
-                "--timeout=120s",
-            ],
-            None,
-        );
+        let wait = [
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=120s",
+        ];
+        let mut waited = cp.kubectl(&wait, None);
         for _ in 0..20 {
             if waited.ok {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(250));
-            waited = cp.kubectl(
-                &[
-                    "wait",
-                    "--for=condition=Established",
-                    "crd",
-                    "--all",
-                    "--timeout=120s",
-                ],
-                None,
-            );
+            waited = cp.kubectl(&wait, None);
         }
         assert!(waited.ok, "kubectl wait crd: {}", waited.stderr);
         let kinds = cp.must(&["api-resources", "--namespaced=false", "-o", "wide"]);
