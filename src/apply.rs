@@ -12,8 +12,9 @@ use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::git::{self, lock::Lock, remote, CommitInfo};
-use crate::pipeline::Rendered;
+use crate::pipeline::{PipelineError, Prepared, Rendered};
 use crate::plan::{self, Action, Change, OnConflict, Plan};
+use crate::resolve::ClusterSpec;
 
 pub mod message;
 
@@ -34,6 +35,9 @@ pub struct ApplyOptions {
     /// yet). A repository whose branch is elsewhere when apply is about to plan on it (after a
     /// fetch, say) is refused, and a rejected push is not retried on the remote's new head.
     pub expected_heads: Option<std::collections::BTreeMap<String, Option<String>>>,
+    /// Render and plan every repository, even one whose rendering record says it already
+    /// holds the current rendering (for `-v`, which lists each repository's kept edits).
+    pub plan_all: bool,
 }
 
 /// What happened to one repository.
@@ -111,13 +115,233 @@ pub fn apply_all_with(
             })
             .collect()
     };
+    let reports = match rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
+        .build()
+    {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    };
+    Ok(durable(repos_dir, reports))
+}
+
+/// Rendered trees [`apply_prepared`] keeps between its two passes, in bytes of file content;
+/// an account beyond it is rendered again when its turn comes (memory stays bounded however
+/// large the fleet).
+const KEEP_RENDERED_BYTES: usize = 48 << 20;
+
+/// Apply every prepared account under `repos_dir/<account>/`, in parallel.
+///
+/// First pass: an account whose repository records that its branch tip holds the rendering of
+/// the account's current digest (and is settled, with nothing to fetch or push) is reported
+/// unchanged without rendering; every other account is rendered and verified. A render or
+/// verify error stops the run before any repository is written (every error at once). Second
+/// pass: each rendered account is planned and committed, and only its report (paths and
+/// actions, no contents) is kept; trees beyond [`KEEP_RENDERED_BYTES`] are rendered again
+/// rather than held. Fails when the repositories directory cannot be locked or an account
+/// does not render.
+pub fn apply_prepared(
+    prepared: &Prepared,
+    repos_dir: &Path,
+    opts: &ApplyOptions,
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<RepoReport>, Error> {
+    // Without a repositories folder there is nothing to lock yet, and a render error must
+    // leave nothing behind: the lock (which creates the folder) is then taken after rendering.
+    let early = if repos_dir.exists() {
+        Some(Lock::acquire(repos_dir)?)
+    } else {
+        None
+    };
+    let recovered = early.as_ref().is_some_and(|l| l.recovered);
+    let kept = std::sync::atomic::AtomicUsize::new(0);
+    let first = || -> Vec<Result<Pass, PipelineError>> {
+        prepared
+            .accounts
+            .par_iter()
+            .map(|(spec, docs)| {
+                let digest = prepared.digest(spec);
+                let path = repos_dir.join(&spec.account.name);
+                // after a killed run (a stale lock) every repository goes the full way
+                if early.is_some() && !recovered && already_applied(spec, &digest, &path, opts) {
+                    done();
+                    return Ok(Pass::Unchanged);
+                }
+                let r = prepared.render(spec, docs)?;
+                let bytes: usize = r.tree.files.values().map(|f| f.content.len()).sum();
+                let total = kept.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+                Ok(if total + bytes <= KEEP_RENDERED_BYTES {
+                    Pass::Rendered(Box::new(r), digest)
+                } else {
+                    Pass::Again(digest)
+                })
+            })
+            .collect()
+    };
+    let second = |passes: Vec<Pass>, lock: &Lock| -> Vec<RepoReport> {
+        passes
+            .into_par_iter()
+            .zip(prepared.accounts.par_iter())
+            .map(|(pass, (spec, docs))| {
+                let path = repos_dir.join(&spec.account.name);
+                let report = match pass {
+                    Pass::Unchanged => {
+                        return RepoReport {
+                            account: spec.account.name.clone(),
+                            plan: Plan::default(),
+                            outcome: Outcome::Unchanged,
+                            pushed: false,
+                        }
+                    }
+                    Pass::Rendered(r, digest) => apply_recorded(&r, &digest, &path, opts, lock),
+                    Pass::Again(digest) => match prepared.render(spec, docs) {
+                        Ok(r) => apply_recorded(&r, &digest, &path, opts, lock),
+                        Err(e) => RepoReport {
+                            account: spec.account.name.clone(),
+                            plan: Plan::default(),
+                            outcome: Outcome::Failed { error: e.into() },
+                            pushed: false,
+                        },
+                    },
+                };
+                done();
+                report.without_contents()
+            })
+            .collect()
+    };
+    let run = || -> Result<Vec<RepoReport>, Error> {
+        let mut passes = Vec::with_capacity(prepared.accounts.len());
+        let mut render_errors = Vec::new();
+        let mut verify_errors = Vec::new();
+        for result in first() {
+            match result {
+                Ok(pass) => passes.push(pass),
+                Err(PipelineError::Render(e)) => render_errors.extend(e),
+                Err(PipelineError::Verify(e)) => verify_errors.extend(e),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        if !render_errors.is_empty() {
+            return Err(PipelineError::Render(render_errors).into());
+        }
+        if !verify_errors.is_empty() {
+            return Err(PipelineError::Verify(verify_errors).into());
+        }
+        let lock = match &early {
+            Some(lock) => lock,
+            None => &Lock::acquire(repos_dir)?,
+        };
+        Ok(durable(repos_dir, second(passes, lock)))
+    };
     match rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build()
     {
-        Ok(pool) => Ok(pool.install(run)),
-        Err(_) => Ok(run()),
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
     }
+}
+
+/// The reports, once what they report is on disk: when the flush fails, every commit is
+/// reported as possibly lost (the repositories are sound; the next run re-applies).
+fn durable(repos_dir: &Path, mut reports: Vec<RepoReport>) -> Vec<RepoReport> {
+    if let Err(e) = git::pack::sync_filesystem(repos_dir) {
+        for r in &mut reports {
+            if matches!(r.outcome, Outcome::Created { .. } | Outcome::Updated { .. }) {
+                r.outcome = Outcome::Failed {
+                    error: Error::fs(repos_dir)(std::io::Error::new(
+                        e.kind(),
+                        format!("committed, but not flushed to disk ({e}); run apply again"),
+                    )),
+                };
+            }
+        }
+    }
+    reports
+}
+
+/// An account after [`apply_prepared`]'s first pass.
+enum Pass {
+    /// The repository already holds its rendering.
+    Unchanged,
+    /// Rendered (and verified), with its digest.
+    Rendered(Box<Rendered>, String),
+    /// Renders and verifies (its tree was not kept); rendered again to apply.
+    Again(String),
+}
+
+/// [`apply_one`], then the rendering record when the branch holds the rendering of `digest`.
+fn apply_recorded(
+    r: &Rendered,
+    digest: &str,
+    path: &Path,
+    opts: &ApplyOptions,
+    lock: &Lock,
+) -> RepoReport {
+    let branch = opts.branch.as_deref().unwrap_or(&r.spec.git.branch);
+    if lock.recovered {
+        git::lock::remove_stale_git_locks(path, &[branch, &r.spec.git.branch]);
+    }
+    let report = apply_one(r, path, opts);
+    let holds_rendering = matches!(
+        report.outcome,
+        Outcome::Created { .. } | Outcome::Updated { .. } | Outcome::Unchanged
+    );
+    if holds_rendering {
+        // only a cache: when it cannot be written, the next run renders
+        if let Ok(repo) = Repository::open(path) {
+            if let Ok(Some(tip)) = git::branch_tip(&repo, branch) {
+                let _ = git::record::write_rendered(
+                    &repo,
+                    &git::record::Rendered {
+                        branch: format!("refs/heads/{branch}"),
+                        tip: tip.id(),
+                        digest: digest.to_string(),
+                    },
+                );
+            }
+        }
+    }
+    report
+}
+
+impl RepoReport {
+    /// The report without the file contents of its plan (kept: paths, actions, reasons).
+    fn without_contents(mut self) -> RepoReport {
+        for content in self.plan.writes.values_mut() {
+            *content = String::new();
+        }
+        self
+    }
+}
+
+/// True when applying `spec` to the repository at `path` could only report it unchanged: no
+/// fetch or push, no saved plan; the rendering record says the branch tip (still where it is)
+/// holds the rendering of `digest`; no operation, update record or uncommitted change is
+/// pending. Anything else, or any doubt, goes the full way.
+fn already_applied(spec: &ClusterSpec, digest: &str, path: &Path, opts: &ApplyOptions) -> bool {
+    if opts.fetch
+        || opts.push
+        || opts.plan_all
+        || opts.expected_heads.is_some()
+        || !path.join(".git").is_dir()
+    {
+        return false;
+    }
+    let Ok(repo) = Repository::open(path) else {
+        return false;
+    };
+    let branch = opts.branch.as_deref().unwrap_or(&spec.git.branch);
+    let Some(record) = git::record::read_rendered(&repo) else {
+        return false;
+    };
+    let Ok(Some(tip)) = git::branch_tip(&repo, branch) else {
+        return false;
+    };
+    record.branch == format!("refs/heads/{branch}")
+        && record.tip == tip.id()
+        && record.digest == digest
+        && git::check_settled(&repo)
 }
 
 /// Plan and commit (and push) one account's repository.
@@ -163,9 +387,14 @@ fn try_apply(
     if let Some(url) = remote_url {
         remote::ensure_remote(&repo, url).map_err(Error::git(repo_path, "set the remote"))?;
     }
+    let odb = repo
+        .odb()
+        .map_err(Error::git(repo_path, "open the object database"))?;
+    let batch = git::pack::ObjectBatch::start(&odb, repo_path)?;
     let (mut plan, mut outcome) = commit_once(
         r,
         &repo,
+        &batch,
         repo_path,
         branch,
         fleet_branch,
@@ -216,8 +445,16 @@ fn try_apply(
                 if let Some(base) = base {
                     git::fast_forward(&repo, branch, base)?;
                 }
-                (plan, outcome) =
-                    commit_once(r, &repo, repo_path, branch, fleet_branch, true, opts)?;
+                (plan, outcome) = commit_once(
+                    r,
+                    &repo,
+                    &batch,
+                    repo_path,
+                    branch,
+                    fleet_branch,
+                    true,
+                    opts,
+                )?;
                 if matches!(
                     outcome,
                     Outcome::Conflict { .. } | Outcome::ConflictMarkers { .. }
@@ -243,9 +480,11 @@ fn try_apply(
 }
 
 /// Fetch (when asked), settle the branch's base, plan and commit once.
+#[allow(clippy::too_many_arguments)]
 fn commit_once(
     r: &Rendered,
     repo: &Repository,
+    batch: &git::pack::ObjectBatch<'_>,
     repo_path: &Path,
     branch: &str,
     fleet_branch: &str,
@@ -327,14 +566,20 @@ fn commit_once(
         return Ok((plan, Outcome::Conflict { conflicts }));
     }
     // The pure rendering becomes the next merge base before anything refers to it.
-    git::generated::record(repo, &r.tree, fleet_branch, &info)?;
+    let generated = git::generated::prepare(repo, &r.tree, fleet_branch, &info)?;
+    let publish = |commit: Option<git2::Oid>| -> Result<(), Error> {
+        let tips: Vec<git2::Oid> = generated.new_commit().into_iter().chain(commit).collect();
+        batch.flush(repo, &tips)?;
+        generated.publish(repo)
+    };
     if !conflicts.is_empty() {
+        publish(None)?;
         let mut writes = plan.writes.clone();
         writes.extend(plan.markers.clone());
         git::write_worktree(repo, &writes, &plan.deletes)?;
         return Ok((plan, Outcome::ConflictMarkers { conflicts }));
     }
-    let commit = git::commit_plan(repo, parent.as_ref(), &plan, &info)?;
+    let commit = git::commit_plan(repo, parent.as_ref(), &plan, &info, &publish)?;
     let outcome = match (commit, parent.is_some()) {
         (None, _) => Outcome::Unchanged,
         (Some(c), false) => Outcome::Created {

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use crate::blueprint::catalog::Catalog;
 use crate::check;
@@ -103,36 +104,161 @@ pub fn render_inventory(
     catalog: &Catalog,
     select: impl Fn(&ClusterSpec) -> bool,
 ) -> Result<Vec<Rendered>, PipelineError> {
+    prepare_accounts(inv, catalog, select)?.render_all()
+}
+
+/// Resolve and check a validated inventory and keep the accounts `select` keeps, ready to be
+/// rendered one at a time ([`Prepared::render`]) or all at once ([`Prepared::render_all`]).
+pub fn prepare_accounts(
+    inv: &Inventory,
+    catalog: &Catalog,
+    select: impl Fn(&ClusterSpec) -> bool,
+) -> Result<Prepared, PipelineError> {
     let accounts: Vec<(ClusterSpec, Documents)> = resolve_and_check(inv, catalog)?
         .into_iter()
         .filter(|(s, _)| select(s))
         .collect();
     let tera = render::engine(catalog).map_err(|e| PipelineError::Render(vec![e]))?;
-    let results: Vec<Result<Rendered, RenderError>> = accounts
-        .into_par_iter()
-        .map(|(spec, docs)| {
-            let mut tree = render::render(&tera, &spec, &docs)?;
-            state::attach(&mut tree, &spec);
-            Ok(Rendered { spec, tree })
+    Ok(Prepared {
+        accounts,
+        tera,
+        catalog_digest: catalog_digest(catalog),
+    })
+}
+
+/// The selected accounts of a fleet, resolved and checked, with the template engine.
+pub struct Prepared {
+    /// Each selected account and its IAM documents, in inventory order.
+    pub accounts: Vec<(ClusterSpec, Documents)>,
+    tera: tera::Tera,
+    catalog_digest: String,
+}
+
+impl Prepared {
+    /// `sha256:…` of everything that determines the account's rendering: this eksvend's
+    /// version, the catalog's blueprints and templates, and the resolved account (its
+    /// inventory documents, blueprint parameters and the grants other accounts give it). The
+    /// IAM documents are built from the resolved account, so they are covered. Equal digests,
+    /// equal renderings: apply reports an account whose recorded digest matches unchanged
+    /// without rendering it.
+    pub fn digest(&self, spec: &ClusterSpec) -> String {
+        self.digest_as(env!("CARGO_PKG_VERSION"), spec)
+    }
+
+    /// [`Prepared::digest`] as eksvend `version` would compute it.
+    fn digest_as(&self, version: &str, spec: &ClusterSpec) -> String {
+        let mut h = Sha256::new();
+        h.update(format!("eksvend {version}\0"));
+        h.update(self.catalog_digest.as_bytes());
+        h.update([0u8]);
+        // the resolved model holds only vectors, ordered maps and values: its Debug text is
+        // deterministic, and everything a template or an IAM builder can read is in it
+        h.update(format!("{spec:?}").as_bytes());
+        hex_digest(h)
+    }
+
+    /// Render and verify one account.
+    pub fn render(&self, spec: &ClusterSpec, docs: &Documents) -> Result<Rendered, PipelineError> {
+        let tree = self.render_tree(spec, docs)?;
+        Ok(Rendered {
+            spec: spec.clone(),
+            tree,
         })
-        .collect();
-    let mut rendered = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(r) => rendered.push(r),
-            Err(e) => errors.push(e),
+    }
+
+    fn render_tree(
+        &self,
+        spec: &ClusterSpec,
+        docs: &Documents,
+    ) -> Result<RenderedTree, PipelineError> {
+        let mut tree =
+            render::render(&self.tera, spec, docs).map_err(|e| PipelineError::Render(vec![e]))?;
+        state::attach(&mut tree, spec);
+        let problems = verify::verify(&tree);
+        if problems.is_empty() {
+            Ok(tree)
+        } else {
+            Err(PipelineError::Verify(problems))
         }
     }
-    if !errors.is_empty() {
-        return Err(PipelineError::Render(errors));
+
+    /// Render and verify every account, in parallel; every render and verify error at once.
+    pub fn render_all(self) -> Result<Vec<Rendered>, PipelineError> {
+        let results: Vec<Result<Rendered, PipelineError>> = self
+            .accounts
+            .par_iter()
+            .map(|(spec, docs)| {
+                self.render_tree(spec, docs).map(|tree| Rendered {
+                    spec: spec.clone(),
+                    tree,
+                })
+            })
+            .collect();
+        let mut rendered = Vec::new();
+        let mut render_errors: Vec<RenderError> = Vec::new();
+        let mut problems: Vec<VerifyError> = Vec::new();
+        for r in results {
+            match r {
+                Ok(r) => rendered.push(r),
+                Err(PipelineError::Render(e)) => render_errors.extend(e),
+                Err(PipelineError::Verify(e)) => problems.extend(e),
+                Err(other) => return Err(other),
+            }
+        }
+        if !render_errors.is_empty() {
+            return Err(PipelineError::Render(render_errors));
+        }
+        if !problems.is_empty() {
+            return Err(PipelineError::Verify(problems));
+        }
+        Ok(rendered)
     }
-    let problems: Vec<VerifyError> = rendered
-        .iter()
-        .flat_map(|r| verify::verify(&r.tree))
-        .collect();
-    if !problems.is_empty() {
-        return Err(PipelineError::Verify(problems));
+}
+
+/// `sha256:…` of a catalog's blueprints (as resolved, policy documents included) and its
+/// templates, by name.
+fn catalog_digest(catalog: &Catalog) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("{:?}", catalog.blueprints).as_bytes());
+    for (name, text) in &catalog.templates {
+        h.update([0u8]);
+        h.update(name.as_bytes());
+        h.update([0u8]);
+        h.update(text.as_bytes());
     }
-    Ok(rendered)
+    hex_digest(h)
+}
+
+fn hex_digest(h: Sha256) -> String {
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_render_digest_changes_with_the_eksvend_version_and_nothing_else_varies_it() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+        let (inv, catalog) = prepare(&dir, &[]).unwrap();
+        let prepared = prepare_accounts(&inv, &catalog, |_| true).unwrap();
+        let again = prepare_accounts(&inv, &catalog, |_| true).unwrap();
+        let (spec, _) = &prepared.accounts[0];
+        assert_eq!(prepared.digest(spec), again.digest(&again.accounts[0].0));
+        assert_ne!(
+            prepared.digest_as("0.1.0", spec),
+            prepared.digest_as("0.1.1", spec)
+        );
+        let digests: std::collections::BTreeSet<String> = prepared
+            .accounts
+            .iter()
+            .map(|(s, _)| prepared.digest(s))
+            .collect();
+        assert_eq!(
+            digests.len(),
+            prepared.accounts.len(),
+            "one digest per account"
+        );
+    }
 }

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::git;
 use crate::pipeline::Rendered;
 use crate::plan::{self, Action, Change, Plan};
+use crate::resolve::ClusterSpec;
 
 /// Version of the JSON document `eksvend plan --format json` prints.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -98,14 +99,14 @@ pub struct Warning {
 }
 
 /// Each distinct warning of `rendered` once, with the accounts it concerns, sorted by message.
-pub fn warnings(rendered: &[Rendered]) -> Vec<Warning> {
+pub fn warnings<'a>(specs: impl IntoIterator<Item = &'a ClusterSpec>) -> Vec<Warning> {
     let mut by_text: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for r in rendered {
-        for w in &r.spec.warnings {
+    for spec in specs {
+        for w in &spec.warnings {
             by_text
                 .entry(w.as_str())
                 .or_default()
-                .push(r.spec.account.name.clone());
+                .push(spec.account.name.clone());
         }
     }
     by_text
@@ -142,8 +143,11 @@ impl FleetPlan {
 
     /// The plan with the warnings of the accounts it was made for.
     #[must_use]
-    pub fn with_warnings(mut self, rendered: &[Rendered]) -> FleetPlan {
-        self.warnings = warnings(rendered);
+    pub fn with_warnings<'a>(
+        mut self,
+        specs: impl IntoIterator<Item = &'a ClusterSpec>,
+    ) -> FleetPlan {
+        self.warnings = warnings(specs);
         self
     }
 }

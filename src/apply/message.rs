@@ -11,6 +11,7 @@ use git2::{Commit, Oid};
 
 use crate::pipeline::Rendered;
 use crate::plan::{Action, Plan};
+use crate::resolve::ClusterSpec;
 use crate::state::{State, STATE_PATH};
 
 /// How many commits back the newest eksvend commit is looked for.
@@ -232,14 +233,17 @@ fn kind(plan: &Plan, last: Option<&LastCommit>, r: &Rendered) -> Kind {
         return Kind::StateOnly;
     }
     match last {
-        Some(l) if !l.is_tip && stale(&l.trailers, r) => Kind::TrailersOnly(l.id),
+        Some(l) if trailers_stale(l, &r.spec) => Kind::TrailersOnly(l.id),
         _ => Kind::Files,
     }
 }
 
-fn stale(t: &Trailers, r: &Rendered) -> bool {
-    t.blueprint.as_deref() != Some(r.spec.blueprint.id.as_str())
-        || t.digest.as_deref() != Some(r.spec.inventory_digest.as_str())
+/// True when `last` lies behind a person's commits and names other inputs than `spec`'s: the
+/// next apply records the current trailers even if no file changes.
+pub fn trailers_stale(last: &LastCommit, spec: &ClusterSpec) -> bool {
+    !last.is_tip
+        && (last.trailers.blueprint.as_deref() != Some(spec.blueprint.id.as_str())
+            || last.trailers.digest.as_deref() != Some(spec.inventory_digest.as_str()))
 }
 
 /// True when a commit is due even though the tree does not change: the branch's newest

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{render_selected, ExitStatus};
+use super::{prepare_selected, render_selected, ExitStatus};
 use crate::apply::{self, Outcome};
 use crate::cli::{FleetArgs, SelectArgs};
 use crate::error::Error;
@@ -61,8 +61,13 @@ pub(super) fn run(
     repos: &Path,
     opts: &apply::ApplyOptions,
 ) -> Result<ExitStatus, Error> {
-    let (rendered, _) = render_selected(p, f, s)?;
-    apply_rendered(p, f, &rendered, repos, opts)
+    check_branch(opts)?;
+    let (prepared, _) = prepare_selected(p, f, s)?;
+    let bar = p.progress(prepared.accounts.len(), "apply");
+    let reports = apply::apply_prepared(&prepared, repos, opts, &|| bar.inc(1));
+    bar.finish_and_clear();
+    drop(prepared);
+    Ok(report_all(p, f, &reports?, repos))
 }
 
 /// Apply rendered accounts and report each repository.
@@ -73,6 +78,15 @@ fn apply_rendered(
     repos: &Path,
     opts: &apply::ApplyOptions,
 ) -> Result<ExitStatus, Error> {
+    check_branch(opts)?;
+    let bar = p.progress(rendered.len(), "apply");
+    let reports = apply::apply_all_with(rendered, repos, opts, &|| bar.inc(1));
+    bar.finish_and_clear();
+    Ok(report_all(p, f, &reports?, repos))
+}
+
+/// Refuse a `--branch` that is not a branch name or is eksvend's own.
+fn check_branch(opts: &apply::ApplyOptions) -> Result<(), Error> {
     if let Some(b) = &opts.branch {
         crate::domain::GitRef::try_from(b.as_str()).map_err(|reason| Error::Branch {
             branch: b.clone(),
@@ -85,12 +99,18 @@ fn apply_rendered(
             });
         }
     }
-    let bar = p.progress(rendered.len(), "apply");
-    let reports = apply::apply_all_with(rendered, repos, opts, &|| bar.inc(1));
-    bar.finish_and_clear();
-    let reports = reports?;
+    Ok(())
+}
+
+/// Print each repository's outcome and the totals; the exit status they add up to.
+fn report_all(
+    p: &Printer,
+    f: &FleetArgs,
+    reports: &[apply::RepoReport],
+    repos: &Path,
+) -> ExitStatus {
     let mut counts = [0usize; 5];
-    for r in &reports {
+    for r in reports {
         let path = repos.join(&r.account);
         let changed = r.plan.writes.len() + r.plan.deletes.len();
         match &r.outcome {
@@ -156,11 +176,11 @@ fn apply_rendered(
     let [created, updated, unchanged, conflicts, failed] = counts;
     p.info(&format!("{created} created, {updated} updated, {unchanged} unchanged, {conflicts} conflict, {failed} failed"));
     // failures are counted per repository, not fatal to the others
-    Ok(if failed > 0 {
+    if failed > 0 {
         ExitStatus::Failure
     } else if conflicts > 0 {
         ExitStatus::Conflicts
     } else {
         ExitStatus::Success
-    })
+    }
 }

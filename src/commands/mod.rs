@@ -16,7 +16,8 @@ use crate::cli::{Cli, Command, FleetArgs, SelectArgs};
 use crate::error::Error;
 pub use crate::error::ExitStatus;
 use crate::output::{Printer, Verbosity};
-use crate::pipeline::{self, PipelineError, Rendered};
+use crate::pipeline::{self, PipelineError, Prepared, Rendered};
+use crate::resolve::ClusterSpec;
 use crate::select::Selection;
 
 /// Run one command; print its error, if any, and decide the exit status.
@@ -90,6 +91,8 @@ fn dispatch(p: &Printer, command: Command) -> Result<ExitStatus, Error> {
                 push,
                 jobs,
                 expected_heads: None,
+                // -v lists every kept edit: that needs each repository's plan
+                plan_all: p.verbosity == Verbosity::Verbose,
             };
             match plan {
                 Some(plan) => apply::run_saved(p, &plan, opts),
@@ -209,11 +212,22 @@ fn render_selected(
     f: &FleetArgs,
     s: &SelectArgs,
 ) -> Result<(Vec<Rendered>, Catalog), Error> {
+    let (prepared, catalog) = prepare_selected(p, f, s)?;
+    Ok((prepared.render_all()?, catalog))
+}
+
+/// Load, validate, resolve and check the selected accounts, ready to render; print their
+/// warnings.
+fn prepare_selected(
+    p: &Printer,
+    f: &FleetArgs,
+    s: &SelectArgs,
+) -> Result<(Prepared, Catalog), Error> {
     let selection = Selection::parse(&s.only, s.shard.as_deref())?;
     let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
-    let rendered = pipeline::render_inventory(&inv, &catalog, |spec| selection.matches(spec))?;
+    let prepared = pipeline::prepare_accounts(&inv, &catalog, |spec| selection.matches(spec))?;
     let filtered = !s.only.is_empty() || s.shard.is_some();
-    if rendered.is_empty() && filtered && !s.allow_empty && !inv.accounts.is_empty() {
+    if prepared.accounts.is_empty() && filtered && !s.allow_empty && !inv.accounts.is_empty() {
         let mut parts: Vec<String> = s.only.iter().map(|o| format!("--only {o}")).collect();
         parts.extend(s.shard.iter().map(|sh| format!("--shard {sh}")));
         return Err(Error::EmptySelection {
@@ -221,15 +235,15 @@ fn render_selected(
             fleet: inv.accounts.len(),
         });
     }
-    print_warnings(p, &rendered);
-    Ok((rendered, catalog))
+    print_warnings(p, prepared.accounts.iter().map(|(spec, _)| spec));
+    Ok((prepared, catalog))
 }
 
 /// Each distinct warning once, with the accounts it concerns: named when there are at most
 /// three, counted otherwise (`-v` names every one).
-fn print_warnings(p: &Printer, rendered: &[Rendered]) {
+fn print_warnings<'a>(p: &Printer, specs: impl IntoIterator<Item = &'a ClusterSpec>) {
     let verbose = p.verbosity == crate::output::Verbosity::Verbose;
-    for w in crate::preview::warnings(rendered) {
+    for w in crate::preview::warnings(specs) {
         let who = if w.accounts.len() <= 3 || verbose {
             w.accounts.join(", ")
         } else {

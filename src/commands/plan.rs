@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::{render_selected, ExitStatus};
+use super::{prepare_selected, ExitStatus};
 use crate::cli::{FleetArgs, Format, SelectArgs};
 use crate::error::Error;
 use crate::output::Printer;
@@ -34,8 +34,25 @@ pub(super) fn run(
 ) -> Result<ExitStatus, Error> {
     // the inputs' digests are taken before they are read to render
     let inputs = o.out.as_ref().map(|_| input_digests(f));
-    let (rendered, _) = render_selected(p, f, s)?;
-    let results: Vec<Result<RepoPlan, Error>> = preview_each(&rendered, repos);
+    let (prepared, _) = prepare_selected(p, f, s)?;
+    // each account is rendered, planned and dropped in turn: only what is printed or saved
+    // is kept (file contents only for --diff, and for --out their digests' sake)
+    let results: Vec<Result<RepoPlan, Error>> = prepared
+        .accounts
+        .par_iter()
+        .map(|(spec, docs)| {
+            let r = prepared.render(spec, docs)?;
+            let mut plan = preview::preview(&r, &repos.join(&spec.account.name))?;
+            if !o.diff {
+                plan.before.clear();
+                plan.after.clear();
+            }
+            if o.out.is_none() {
+                plan.writes.clear();
+            }
+            Ok(plan)
+        })
+        .collect();
     // a repository apply would refuse is reported as apply reports it; the others are planned
     let mut plans = Vec::with_capacity(results.len());
     let mut refused = 0usize;
@@ -48,7 +65,7 @@ pub(super) fn run(
             }
         }
     }
-    let fleet = FleetPlan::new(plans).with_warnings(&rendered);
+    let fleet = FleetPlan::new(plans).with_warnings(prepared.accounts.iter().map(|(s, _)| s));
     // a plan with refused repositories cannot be applied as made: nothing is saved
     if let (Some(out), Some(inputs), 0) = (&o.out, inputs, refused) {
         let arguments = saved_plan::Arguments {

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use fs_err as fs;
 
-use super::{render_selected, ExitStatus};
+use rayon::prelude::*;
+
+use super::{prepare_selected, ExitStatus};
 use crate::cli::{FleetArgs, SelectArgs};
 use crate::error::Error;
 use crate::fleet::load::RENDER_MARKER;
@@ -24,23 +26,29 @@ pub(super) fn run(
     out: &Path,
 ) -> Result<ExitStatus, Error> {
     check_out_dir(out)?;
-    let (rendered, _) = render_selected(p, f, s)?;
-    if rendered.is_empty() {
+    let (prepared, _) = prepare_selected(p, f, s)?;
+    if prepared.accounts.is_empty() {
         return Ok(ExitStatus::Success); // an empty selection allowed on purpose writes nothing
     }
-    for r in &rendered {
-        check_account_dir(&out.join(&r.spec.account.name))?;
+    for (spec, _) in &prepared.accounts {
+        check_account_dir(&out.join(&spec.account.name))?;
     }
     fs::create_dir_all(out).map_err(Error::fs(out))?;
     let marker = out.join(RENDER_MARKER);
     if !marker.is_file() {
         fs::write(&marker, MARKER_TEXT).map_err(Error::fs(&marker))?;
     }
-    // one account failing to write is reported and counted; the others are still written
+    // each account is rendered, written and dropped in turn; one failing is reported and
+    // counted, the others are still written
+    let results: Vec<Result<usize, Error>> = prepared
+        .accounts
+        .par_iter()
+        .map(|(spec, docs)| write_tree(&prepared.render(spec, docs)?, out))
+        .collect();
     let mut status = ExitStatus::Success;
-    for r in &rendered {
-        let target = out.join(&r.spec.account.name);
-        match write_tree(r, out) {
+    for ((spec, _), result) in prepared.accounts.iter().zip(results) {
+        let target = out.join(&spec.account.name);
+        match result {
             Ok(n) => p.info(&format!("{}: {n} files", target.display())),
             Err(e) => {
                 p.error(&format!("error: {}: {e}", target.display()));

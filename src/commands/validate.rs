@@ -10,7 +10,7 @@ use crate::pipeline;
 pub(super) fn run(p: &Printer, f: &FleetArgs) -> Result<ExitStatus, Error> {
     let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
     let rendered = pipeline::render_inventory(&inv, &catalog, |_| true)?;
-    super::print_warnings(p, &rendered);
+    super::print_warnings(p, rendered.iter().map(|r| &r.spec));
     let (a, n) = (inv.accounts.len(), inv.networks.len());
     p.info(&format!(
         "{}: valid ({a} account{}, {n} network{}; every repository renders and verifies)",

@@ -16,16 +16,38 @@ pub fn name(branch: &str) -> String {
     format!("eksvend/generated/{branch}")
 }
 
-/// Record `tree` (the pure rendering, state file included) as the tip of the generator branch
-/// of `info.branch`. Its parents are every tip it must keep reachable: the local generator
-/// branch, the remote's (after a fetch) and, for a branch's first rendering, the generator
-/// branch of `start` (the branch it started from). No commit when the tip already holds `tree`.
-pub fn record(
+/// The generator branch's next tip: its objects written, the branch not moved yet.
+#[derive(Debug)]
+pub struct Pending {
+    branch: String,
+    target: Oid,
+    fresh: bool,
+}
+
+impl Pending {
+    /// The commit [`prepare`] wrote, if it wrote one.
+    pub fn new_commit(&self) -> Option<Oid> {
+        self.fresh.then_some(self.target)
+    }
+
+    /// Move the generator branch to the new tip (after its objects are on disk).
+    pub fn publish(&self, repo: &Repository) -> Result<(), Error> {
+        super::move_branch(repo, &self.branch, self.target, "eksvend: generated")
+            .map_err(Error::git(&name_of(repo), "move the generator branch"))
+    }
+}
+
+/// Write `tree` (the pure rendering, state file included) as the next tip of the generator
+/// branch of `info.branch`; [`Pending::publish`] moves the branch there. Its parents are every
+/// tip it must keep reachable: the local generator branch, the remote's (after a fetch) and,
+/// for a branch's first rendering, the generator branch of `start` (the branch it started
+/// from). No commit when the tip already holds `tree`.
+pub fn prepare(
     repo: &Repository,
     tree: &RenderedTree,
     start: &str,
     info: &CommitInfo<'_>,
-) -> Result<(), Error> {
+) -> Result<Pending, Error> {
     let path = name_of(repo);
     let gen = name(info.branch);
     let local = tip(repo, &format!("refs/heads/{gen}"));
@@ -39,6 +61,7 @@ pub fn record(
         .flatten();
     let parents = heads(repo, &[local, remote, from_start]);
     let tree_id = build(repo, tree).map_err(Error::git(&path, "write the generated tree"))?;
+    let mut fresh = false;
     let target = match parents.as_slice() {
         [only]
             if repo
@@ -57,12 +80,16 @@ pub fn record(
             let tree = repo
                 .find_tree(tree_id)
                 .map_err(Error::git(&path, "read the generated tree"))?;
+            fresh = true;
             repo.commit(None, &sig, &sig, info.message, &tree, &parents)
                 .map_err(Error::git(&path, "write the generated commit"))?
         }
     };
-    super::move_branch(repo, &gen, target, "eksvend: generated")
-        .map_err(Error::git(&path, "move the generator branch"))
+    Ok(Pending {
+        branch: gen,
+        target,
+        fresh,
+    })
 }
 
 fn tip(repo: &Repository, refname: &str) -> Option<Oid> {

@@ -15,6 +15,7 @@ use crate::plan::{CurrentTree, Plan};
 
 pub mod generated;
 pub mod lock;
+pub mod pack;
 pub mod record;
 pub mod remote;
 pub mod safety;
@@ -31,7 +32,10 @@ pub fn open_or_init(path: &Path, branch: &str) -> Result<Repository, Error> {
         return Repository::open(path).map_err(Error::git(path, "open the repository"));
     }
     let mut opts = RepositoryInitOptions::new();
-    opts.initial_head(branch).mkpath(true);
+    // no template: a vended repository needs no sample hooks, description or info/exclude
+    opts.initial_head(branch)
+        .mkpath(true)
+        .external_template(false);
     if path.exists() {
         return Repository::init_opts(path, &opts)
             .map_err(Error::git(path, "create the repository"));
@@ -152,6 +156,13 @@ pub fn check_clean(repo: &Repository) -> Result<(), Error> {
         return Ok(());
     }
     check_worktree(repo)
+}
+
+/// True when nothing is pending in the repository: no operation in progress, no interrupted
+/// update to finish, no uncommitted change to a tracked file.
+pub fn check_settled(repo: &Repository) -> bool {
+    check_state(repo).is_ok()
+        && (repo.is_bare() || (record::read(repo).is_none() && check_worktree(repo).is_ok()))
 }
 
 fn check_state(repo: &Repository) -> Result<(), Error> {
@@ -277,13 +288,17 @@ pub struct CommitInfo<'a> {
 }
 
 /// Apply `plan` on top of `parent` as one commit on `info.branch`. Returns the new commit, or
-/// `None` when the resulting tree equals the parent's (unless `info.allow_empty`). The branch moves only if it still points
-/// where it pointed when the plan was made (compare-and-swap).
+/// `None` when the resulting tree equals the parent's (unless `info.allow_empty`). The branch
+/// moves only if it still points where it pointed when the plan was made (compare-and-swap).
+/// `publish` runs once, after every new object is written and before the branch moves (or
+/// before returning `None`), with the new commit: it makes the objects durable and moves the
+/// generator branch.
 pub fn commit_plan(
     repo: &Repository,
     parent: Option<&git2::Commit<'_>>,
     plan: &Plan,
     info: &CommitInfo<'_>,
+    publish: &dyn Fn(Option<Oid>) -> Result<(), Error>,
 ) -> Result<Option<Oid>, Error> {
     let path = name_of(repo);
     let base = match parent {
@@ -293,9 +308,10 @@ pub fn commit_plan(
         ),
         None => None,
     };
-    let tree_id =
+    let (tree_id, written) =
         build_tree(repo, base.as_ref(), plan).map_err(Error::git(&path, "write the tree"))?;
     if !info.allow_empty && base.as_ref().is_some_and(|b| b.id() == tree_id) {
+        publish(None)?;
         return Ok(None);
     }
     let tree = repo
@@ -306,6 +322,7 @@ pub fn commit_plan(
     let commit = repo
         .commit(None, &sig, &sig, info.message, &tree, &parents)
         .map_err(Error::git(&path, "write the commit"))?;
+    publish(Some(commit))?;
     let refname = format!("refs/heads/{}", info.branch);
     let checked_out = repo.workdir().is_some() && !repo.is_bare() && head_is(repo, &refname);
     let update = record::Update {
@@ -321,7 +338,7 @@ pub fn commit_plan(
         return Err(Error::git(&path, "move the branch")(e));
     }
     if checked_out {
-        if let Err(e) = update_worktree(repo, &refname, Some(plan)) {
+        if let Err(e) = update_worktree(repo, &refname, Some((plan, &written))) {
             roll_back(repo, &update, plan);
             return Err(e);
         }
@@ -434,17 +451,22 @@ pub fn write_worktree(
     Ok(())
 }
 
+/// The blob id and file mode the new tree holds for each path a plan writes.
+type Written = std::collections::BTreeMap<String, (Oid, u32)>;
+
 /// The branch's tree with the plan's writes and deletes, built in an in-memory index (so that
-/// no object is written that the new commit does not reference).
+/// no object is written that the new commit does not reference), and the entry of every
+/// written path (for the worktree's index).
 fn build_tree(
     repo: &Repository,
     base: Option<&git2::Tree<'_>>,
     plan: &Plan,
-) -> Result<Oid, git2::Error> {
+) -> Result<(Oid, Written), git2::Error> {
     let mut index = git2::Index::new()?;
     if let Some(tree) = base {
         index.read_tree(tree)?;
     }
+    let mut written = Written::new();
     for (file, content) in &plan.writes {
         // a person's `chmod +x` of a generated file is theirs to keep
         let mode = index.get_path(Path::new(file), 0).map_or(0o100_644, |e| {
@@ -454,12 +476,13 @@ fn build_tree(
                 0o100_644
             }
         });
-        add_blob(repo, &mut index, file, content.as_bytes(), mode)?;
+        let id = add_blob(repo, &mut index, file, content.as_bytes(), mode)?;
+        written.insert(file.clone(), (id, mode));
     }
     for file in &plan.deletes {
         index.remove_path(Path::new(file))?;
     }
-    index.write_tree_to(repo)
+    Ok((index.write_tree_to(repo)?, written))
 }
 
 /// Write `content` as a blob and stage it at `path` (a regular file of `mode`) in `index`.
@@ -469,9 +492,20 @@ fn add_blob(
     path: &str,
     content: &[u8],
     mode: u32,
-) -> Result<(), git2::Error> {
+) -> Result<Oid, git2::Error> {
     let id = repo.blob(content)?;
-    index.add(&IndexEntry {
+    index.add(&entry(
+        path,
+        id,
+        mode,
+        u32::try_from(content.len()).unwrap_or(u32::MAX),
+    ))?;
+    Ok(id)
+}
+
+/// An index entry for `path` without stat data.
+fn entry(path: &str, id: Oid, mode: u32, file_size: u32) -> IndexEntry {
+    IndexEntry {
         ctime: IndexTime::new(0, 0),
         mtime: IndexTime::new(0, 0),
         dev: 0,
@@ -479,40 +513,96 @@ fn add_blob(
         mode,
         uid: 0,
         gid: 0,
-        file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
+        file_size,
         id,
         flags: u16::try_from(path.len().min(0xfff)).unwrap_or(0xfff),
         flags_extended: 0,
         path: path.as_bytes().to_vec(),
-    })
+    }
 }
 
 /// When `refname` is checked out, bring the index and worktree to its tree (tracked files only;
-/// the tree was verified clean before).
-fn update_worktree(repo: &Repository, refname: &str, plan: Option<&Plan>) -> Result<(), Error> {
+/// the tree was verified clean before). With the plan just committed (and the entries it
+/// wrote), only the plan's paths are touched, each file written once; without, a checkout.
+fn update_worktree(
+    repo: &Repository,
+    refname: &str,
+    plan: Option<(&Plan, &Written)>,
+) -> Result<(), Error> {
     let Some(workdir) = repo.workdir().filter(|_| !repo.is_bare()) else {
         return Ok(());
     };
     if !head_is(repo, refname) {
         return Ok(());
     }
+    let Some((plan, written)) = plan else {
+        let mut opts = git2::build::CheckoutBuilder::new();
+        opts.force();
+        return repo
+            .checkout_head(Some(&mut opts))
+            .and_then(|()| refresh_index(repo))
+            .map_err(Error::git(&name_of(repo), "update the working tree"));
+    };
+    let name = name_of(repo);
+    let failed = |e| Error::git(&name, "update the index")(e);
+    let mut index = repo.index().map_err(failed)?;
     // Each changed file is replaced atomically (temporary file + rename), so a crash leaves
-    // every file at its old or its new content; the checkout then brings the index along.
-    if let Some(plan) = plan {
-        for (path, content) in &plan.writes {
-            let file = workdir.join(path);
-            write_atomically(&file, content.as_bytes()).map_err(Error::fs(&file))?;
-        }
-        for path in &plan.deletes {
-            // already gone is fine, and the checkout below removes what is left
-            let _ = fs_err::remove_file(workdir.join(path));
-        }
+    // every file at its old or its new content; its index entry gets the stat data of the
+    // file just written and the blob id the commit holds, so nothing is read back or hashed.
+    for (path, content) in &plan.writes {
+        let file = workdir.join(path);
+        write_atomically(&file, content.as_bytes()).map_err(Error::fs(&file))?;
+        let Some(&(id, mode)) = written.get(path) else {
+            continue;
+        };
+        let meta = std::fs::symlink_metadata(&file).map_err(Error::fs(&file))?;
+        index
+            .add(&stat_entry(path, id, mode, &meta))
+            .map_err(failed)?;
     }
-    let mut opts = git2::build::CheckoutBuilder::new();
-    opts.force();
-    repo.checkout_head(Some(&mut opts))
-        .and_then(|()| refresh_index(repo))
-        .map_err(Error::git(&name_of(repo), "update the working tree"))
+    for path in &plan.deletes {
+        // already gone is fine
+        let _ = fs_err::remove_file(workdir.join(path));
+        remove_empty_parents(workdir, path);
+        index.remove_path(Path::new(path)).map_err(failed)?;
+    }
+    index.write().map_err(failed)
+}
+
+/// An index entry for a file just written with `id`'s content: the stat data `git status`
+/// compares, and marked up to date (libgit2 then does not re-hash it as racily clean).
+fn stat_entry(path: &str, id: Oid, mode: u32, meta: &std::fs::Metadata) -> IndexEntry {
+    use std::os::unix::fs::MetadataExt;
+    // the index stores 32-bit fields; git truncates the same way
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let time = |secs: i64, nanos: i64| IndexTime::new(secs as i32, nanos as u32);
+    #[allow(clippy::cast_possible_truncation)]
+    let mut e = entry(path, id, mode, meta.size() as u32);
+    e.ctime = time(meta.ctime(), meta.ctime_nsec());
+    e.mtime = time(meta.mtime(), meta.mtime_nsec());
+    #[allow(clippy::cast_possible_truncation)]
+    {
+        e.dev = meta.dev() as u32;
+        e.ino = meta.ino() as u32;
+    }
+    e.uid = meta.uid();
+    e.gid = meta.gid();
+    e.flags_extended = UPTODATE;
+    e
+}
+
+/// libgit2's in-memory `GIT_INDEX_ENTRY_UPTODATE` flag (never written to disk).
+const UPTODATE: u16 = 1 << 2;
+
+/// Remove the directories above a deleted file that it leaves empty (as a checkout does).
+fn remove_empty_parents(workdir: &Path, path: &str) {
+    let mut dir = Path::new(path).parent();
+    while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+        if std::fs::remove_dir(workdir.join(d)).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
 }
 
 /// The index as `git` expects it after a checkout: HEAD's tree, with fresh stat data for every

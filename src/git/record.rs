@@ -1,6 +1,12 @@
 //! The update record `.git/eksvend-update`: written before eksvend moves a checked-out branch,
 //! removed once the worktree and index follow. A record found by the next run is the only sign
 //! of an interrupted update; file contents are never guessed at.
+//!
+//! The rendering record `.git/eksvend-rendered`: the branch tip an apply left holding the
+//! rendering of a digest (see `pipeline::Prepared::digest`), so that the next apply with the
+//! same digest can report the repository unchanged without rendering. It is local (never
+//! committed, pushed or cloned) and only a cache: absent, unreadable or naming another tip, it
+//! counts as none.
 
 use std::path::PathBuf;
 
@@ -54,4 +60,46 @@ pub fn read(repo: &Repository) -> Option<Update> {
 /// Remove the record (already gone is fine).
 pub fn remove(repo: &Repository) {
     let _ = std::fs::remove_file(path(repo));
+}
+
+/// What the rendering record says: `branch` (a full ref name) was left at `tip` holding the
+/// rendering whose digest is `digest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The branch's full ref name.
+    pub branch: String,
+    /// The commit the branch pointed at.
+    pub tip: Oid,
+    /// The digest of the rendering it holds.
+    pub digest: String,
+}
+
+fn rendered_path(repo: &Repository) -> PathBuf {
+    repo.path().join("eksvend-rendered")
+}
+
+/// Write the rendering record (atomically: temporary file + rename).
+pub fn write_rendered(repo: &Repository, rendered: &Rendered) -> std::io::Result<()> {
+    let text = format!(
+        "branch {}\ntip {}\ndigest {}\n",
+        rendered.branch, rendered.tip, rendered.digest
+    );
+    let tmp = repo.path().join("eksvend-rendered.tmp");
+    fs_err::write(&tmp, text)?;
+    fs_err::rename(&tmp, rendered_path(repo))
+}
+
+/// The rendering record, if there is a readable one.
+pub fn read_rendered(repo: &Repository) -> Option<Rendered> {
+    let text = std::fs::read_to_string(rendered_path(repo)).ok()?;
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+            .map(str::to_string)
+    };
+    Some(Rendered {
+        branch: field("branch")?,
+        tip: Oid::from_str(&field("tip")?).ok()?,
+        digest: field("digest")?,
+    })
 }

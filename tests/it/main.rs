@@ -25,6 +25,7 @@ mod manual;
 mod merge_base;
 mod messages;
 mod newcomer;
+mod no_op;
 mod outcomes;
 mod pipelines;
 mod pipes;
