@@ -215,6 +215,32 @@ struct Network<'a> {
     ram_share_arn: &'a str,
     private_subnets: Vec<Subnet<'a>>,
     public_subnets: Vec<Subnet<'a>>,
+    load_balancer_subnets: LoadBalancerSubnets<'a>,
+}
+
+/// The subnets the AWS Load Balancer Controller is given by ID (`IngressClassParams`
+/// `spec.subnets.ids`, the Service annotation `service.beta.kubernetes.io/aws-load-balancer-subnets`):
+/// in a shared VPC it runs in the workload account and cannot see the owner's subnet tags, so
+/// it cannot discover them. One subnet per AZ ID (the first the Network lists), because a load
+/// balancer takes at most one subnet per Availability Zone.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoadBalancerSubnets<'a> {
+    /// For `internet-facing` load balancers; empty when the Network has no public subnets.
+    public: Vec<&'a str>,
+    /// For `internal` load balancers.
+    private: Vec<&'a str>,
+}
+
+impl<'a> LoadBalancerSubnets<'a> {
+    fn one_per_zone(subnets: &'a [SubnetView]) -> Vec<&'a str> {
+        let mut zones = std::collections::BTreeSet::new();
+        subnets
+            .iter()
+            .filter(|s| zones.insert(s.zone_id.as_str()))
+            .map(|s| s.id.as_str())
+            .collect()
+    }
 }
 
 #[derive(Serialize)]
@@ -408,6 +434,10 @@ impl<'a> Spec<'a> {
                     .iter()
                     .map(|s| subnet(spec, s))
                     .collect(),
+                load_balancer_subnets: LoadBalancerSubnets {
+                    public: LoadBalancerSubnets::one_per_zone(&spec.network.public_subnets),
+                    private: LoadBalancerSubnets::one_per_zone(&spec.network.private_subnets),
+                },
             },
             gitops: gitops(&spec.gitops),
             tenants: spec.tenants.iter().map(Tenant::of).collect(),
@@ -676,5 +706,27 @@ fn shared_role(s: &SharedChainingRoleView) -> SharedChainingRole<'_> {
     SharedChainingRole {
         role_name: &s.role_name,
         role_arn: &s.role_arn,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_balancer_gets_the_first_subnet_of_each_az_id() {
+        let subnet = |id: &str, zone: &str| SubnetView {
+            id: id.into(),
+            zone_id: zone.into(),
+        };
+        let subnets = [
+            subnet("subnet-0a", "use1-az1"),
+            subnet("subnet-0b", "use1-az2"),
+            subnet("subnet-0c", "use1-az1"),
+        ];
+        assert_eq!(
+            LoadBalancerSubnets::one_per_zone(&subnets),
+            ["subnet-0a", "subnet-0b"]
+        );
     }
 }
