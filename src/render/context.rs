@@ -82,8 +82,21 @@ struct Stacks {
     iam: String,
     cross_account: Option<String>,
     handoff: String,
-    /// Accounts outside the inventory with a `handoff/<account>/` folder.
+    /// Accounts outside the inventory with a `handoff/<account>/stack.yaml`.
     handoff_accounts: Vec<String>,
+    /// Roles outside the inventory this cluster assumes that another source account's
+    /// hand-off stack creates (with this cluster's trust too).
+    handoff_elsewhere: Vec<HandoffElsewhere>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HandoffElsewhere {
+    role_arn: String,
+    /// The WorkloadAccount whose repository holds the stack.
+    owner: String,
+    /// Its stack name.
+    stack: String,
 }
 
 /// The minimum eksctl version for the fields `cluster/cluster.yaml` writes (strict loader:
@@ -384,6 +397,7 @@ impl<'a> Spec<'a> {
     /// The context of every template of `spec`'s repository.
     pub(crate) fn of(spec: &'a ClusterSpec) -> Spec<'a> {
         let bp = &spec.blueprint;
+        let (handoff_accounts, handoff_elsewhere) = handoff_stacks(spec);
         let node_pools: Vec<Pool<'a>> = bp.node_pools.iter().map(pool).collect();
         let cpu = || node_pools.iter().filter(|p| p.taints.is_empty());
         let capacity = Capacity {
@@ -485,14 +499,8 @@ impl<'a> Spec<'a> {
                 cross_account: (!spec.incoming.is_empty())
                     .then(|| crate::iam::stack::cross_account_name(spec)),
                 handoff: crate::iam::stack::handoff_name(spec),
-                handoff_accounts: spec
-                    .grants
-                    .iter()
-                    .filter(|g| g.target.inventory_account.is_none())
-                    .map(|g| g.target.account_id.to_string())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
+                handoff_accounts,
+                handoff_elsewhere,
             },
         }
     }
@@ -637,6 +645,31 @@ fn cross_account_roles(spec: &ClusterSpec) -> Vec<CrossAccountRole<'_>> {
             }
         })
         .collect()
+}
+
+/// The accounts outside the inventory whose `handoff/<account>/stack.yaml` this repository
+/// holds, and the roles there that another source account's hand-off stack creates.
+fn handoff_stacks(spec: &ClusterSpec) -> (Vec<String>, Vec<HandoffElsewhere>) {
+    let mut accounts = std::collections::BTreeSet::new();
+    let mut elsewhere = Vec::new();
+    for (arn, grants) in crate::iam::handoff_targets(spec) {
+        let t = &grants[0].target;
+        if t.inventory_account.is_some() || crate::iam::target_trust(&grants).is_none() {
+            continue;
+        }
+        match crate::iam::handoff_owner(&grants) {
+            Some(owner) if owner == spec.account.name.as_str() => {
+                accounts.insert(t.account_id.to_string());
+            }
+            Some(owner) => elsewhere.push(HandoffElsewhere {
+                role_arn: arn,
+                owner: owner.to_string(),
+                stack: crate::iam::stack::handoff_stack_name(owner),
+            }),
+            None => {}
+        }
+    }
+    (accounts.into_iter().collect(), elsewhere)
 }
 
 /// One entry per target role of `grants` (as `handoff/` is written), by account and role.
