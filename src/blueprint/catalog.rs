@@ -655,6 +655,12 @@ mod tests {
             "karpenter",
             "file policies/karpenter-controller.json",
         );
+        // Every blueprint serves traffic: the controller is base's (issue 12, point 2).
+        let lbc = (
+            "aws-load-balancer-controller",
+            "aws-load-balancer-controller",
+            "awsLoadBalancerController",
+        );
         // (blueprint, add-ons in order, identities)
         let table: &[(&str, &[&str], &[Identity])] = &[
             (
@@ -669,11 +675,7 @@ mod tests {
                 ],
                 &[
                     karpenter,
-                    (
-                        "aws-load-balancer-controller",
-                        "aws-load-balancer-controller",
-                        "awsLoadBalancerController",
-                    ),
+                    lbc,
                     ("external-dns", "external-dns", "externalDNS"),
                     (
                         "ack-eks-controller",
@@ -685,13 +687,19 @@ mod tests {
             ),
             (
                 "batch",
-                &["karpenter", "metrics-server", "kueue"],
-                &[karpenter],
+                &[
+                    "karpenter",
+                    "aws-load-balancer-controller",
+                    "metrics-server",
+                    "kueue",
+                ],
+                &[karpenter, lbc],
             ),
             (
                 "aiml",
                 &[
                     "karpenter",
+                    "aws-load-balancer-controller",
                     "metrics-server",
                     "nvidia-device-plugin",
                     "kueue",
@@ -699,6 +707,7 @@ mod tests {
                 ],
                 &[
                     karpenter,
+                    lbc,
                     (
                         "aws-fsx-csi-driver",
                         "fsx-csi-controller-sa",

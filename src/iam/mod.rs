@@ -221,11 +221,16 @@ pub fn permission_policy(sa: &ServiceAccountView) -> Option<Value> {
 
 /// Hand-off folders: per target outside this account, the trust policy its owner installs.
 fn handoff_documents(spec: &ClusterSpec, out: &mut Vec<Doc>) {
-    for (_, grants) in by_target(&spec.grants) {
+    for (_, grants) in handoff_targets(spec) {
         let Some(doc) = target_trust(&grants) else {
             continue;
         };
-        let t = &grants[0].target;
+        // Findings point at this account's own service account, never another account's.
+        let own = grants
+            .iter()
+            .find(|g| g.account == spec.account.name)
+            .unwrap_or(&grants[0]);
+        let t = &own.target;
         let limit = if t.inventory_account.is_some() {
             spec.iam
                 .trust_policy_max_chars
@@ -241,12 +246,29 @@ fn handoff_documents(spec: &ClusterSpec, out: &mut Vec<Doc>) {
             },
             limit: Some(("trust policy", limit, TRUST_HINT)),
             origin: Origin::ServiceAccount {
-                namespace: grants[0].namespace.clone(),
-                name: grants[0].service_account.clone(),
+                namespace: own.namespace.clone(),
+                name: own.service_account.clone(),
                 field: "assumeRoles",
             },
         });
     }
+}
+
+/// This account's hand-off targets with the grants their trust admits: for a role outside the
+/// inventory, every source account's ([`ClusterSpec::handoff_grants`]: one role, one trust,
+/// whichever repository it is read from); for a role of a workload account, this account's own
+/// (that account's `iam/cross-account/` merges them).
+pub fn handoff_targets(spec: &ClusterSpec) -> BTreeMap<String, Vec<Grant>> {
+    let mut map = by_target(&spec.grants);
+    map.extend(by_target(&spec.handoff_grants));
+    map
+}
+
+/// The WorkloadAccount whose `handoff/<account>/stack.yaml` creates a role outside the
+/// inventory: the first by name of the accounts whose service accounts assume it (`grants`, as
+/// [`handoff_targets`] gives them), so that one stack owns the role.
+pub fn handoff_owner(grants: &[Grant]) -> Option<&str> {
+    grants.iter().map(|g| g.account.as_str()).min()
 }
 
 /// Grants grouped by target role ARN (sorted).

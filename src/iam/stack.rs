@@ -13,14 +13,17 @@
 //!   other workload accounts assume. Their trust names the source roles, which IAM requires to
 //!   exist, so this stack follows every wave-1 stack of the fleet.
 //! * `handoff/<account>/stack.yaml` (wave 2): the same for target roles of accounts outside
-//!   the inventory, for their owners to deploy.
+//!   the inventory, for their owners to deploy. A role that service accounts of several
+//!   workload accounts assume is in one of these stacks only — that of the first source account
+//!   by name (`iam::handoff_owner`) — with the trust of every source: two stacks that create
+//!   the same role name would fail (the second `AlreadyExists`) or fight over its trust.
 //!
 //! Built from the iam stage's documents, so the stack holds exactly the policies the check stage
 //! measured and linted.
 
 use serde_json::{json, Map, Value};
 
-use super::{by_target, target_trust, Documents};
+use super::{by_target, handoff_owner, target_trust, Documents};
 use crate::resolve::{ClusterSpec, Grant};
 
 /// The CloudFormation template format version.
@@ -41,7 +44,12 @@ pub fn cross_account_name(spec: &ClusterSpec) -> String {
 
 /// Name of the stack a target account deploys for this source account's hand-off.
 pub fn handoff_name(spec: &ClusterSpec) -> String {
-    format!("eksvend-handoff-{}", spec.account.name)
+    handoff_stack_name(&spec.account.name)
+}
+
+/// Name of the hand-off stack of the WorkloadAccount `account`.
+pub fn handoff_stack_name(account: &str) -> String {
+    format!("eksvend-handoff-{account}")
 }
 
 /// A CloudFormation logical ID: letters and digits only, unique in `used`.
@@ -167,17 +175,18 @@ pub fn templates(spec: &ClusterSpec, docs: &Documents) -> Vec<Template> {
             value: t,
         });
     }
+    // A role outside the inventory is created by one stack only, its owner's, with the trust
+    // of every source account (`handoff_grants`); the other sources' READMEs point there.
     let mut by_account: std::collections::BTreeMap<String, Vec<Grant>> =
         std::collections::BTreeMap::new();
-    for g in spec
-        .grants
-        .iter()
-        .filter(|g| g.target.inventory_account.is_none())
-    {
+    for grants in by_target(&spec.handoff_grants).into_values() {
+        if handoff_owner(&grants) != Some(spec.account.name.as_str()) {
+            continue;
+        }
         by_account
-            .entry(g.target.account_id.to_string())
+            .entry(grants[0].target.account_id.to_string())
             .or_default()
-            .push(g.clone());
+            .extend(grants);
     }
     for (account, grants) in by_account {
         if let Some(t) = grants_stack(

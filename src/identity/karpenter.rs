@@ -239,6 +239,13 @@ pub(crate) mod oracle {
                     "Resource": "*"
                 },
                 {
+                    "Sid": "AllowZonalShiftStatusReadOnly",
+                    "Effect": "Allow",
+                    "Action": "arc-zonal-shift:GetManagedResource",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": s.cluster_arn}}
+                },
+                {
                     "Sid": "AllowAPIServerEndpointDiscovery",
                     "Effect": "Allow",
                     "Action": "eks:DescribeCluster",

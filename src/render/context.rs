@@ -82,8 +82,21 @@ struct Stacks {
     iam: String,
     cross_account: Option<String>,
     handoff: String,
-    /// Accounts outside the inventory with a `handoff/<account>/` folder.
+    /// Accounts outside the inventory with a `handoff/<account>/stack.yaml`.
     handoff_accounts: Vec<String>,
+    /// Roles outside the inventory this cluster assumes that another source account's
+    /// hand-off stack creates (with this cluster's trust too).
+    handoff_elsewhere: Vec<HandoffElsewhere>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HandoffElsewhere {
+    role_arn: String,
+    /// The WorkloadAccount whose repository holds the stack.
+    owner: String,
+    /// Its stack name.
+    stack: String,
 }
 
 /// The minimum eksctl version for the fields `cluster/cluster.yaml` writes (strict loader:
@@ -215,6 +228,32 @@ struct Network<'a> {
     ram_share_arn: &'a str,
     private_subnets: Vec<Subnet<'a>>,
     public_subnets: Vec<Subnet<'a>>,
+    load_balancer_subnets: LoadBalancerSubnets<'a>,
+}
+
+/// The subnets the AWS Load Balancer Controller is given by ID (`IngressClassParams`
+/// `spec.subnets.ids`, the Service annotation `service.beta.kubernetes.io/aws-load-balancer-subnets`):
+/// in a shared VPC it runs in the workload account and cannot see the owner's subnet tags, so
+/// it cannot discover them. One subnet per AZ ID (the first the Network lists), because a load
+/// balancer takes at most one subnet per Availability Zone.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoadBalancerSubnets<'a> {
+    /// For `internet-facing` load balancers; empty when the Network has no public subnets.
+    public: Vec<&'a str>,
+    /// For `internal` load balancers.
+    private: Vec<&'a str>,
+}
+
+impl<'a> LoadBalancerSubnets<'a> {
+    fn one_per_zone(subnets: &'a [SubnetView]) -> Vec<&'a str> {
+        let mut zones = std::collections::BTreeSet::new();
+        subnets
+            .iter()
+            .filter(|s| zones.insert(s.zone_id.as_str()))
+            .map(|s| s.id.as_str())
+            .collect()
+    }
 }
 
 #[derive(Serialize)]
@@ -358,6 +397,7 @@ impl<'a> Spec<'a> {
     /// The context of every template of `spec`'s repository.
     pub(crate) fn of(spec: &'a ClusterSpec) -> Spec<'a> {
         let bp = &spec.blueprint;
+        let (handoff_accounts, handoff_elsewhere) = handoff_stacks(spec);
         let node_pools: Vec<Pool<'a>> = bp.node_pools.iter().map(pool).collect();
         let cpu = || node_pools.iter().filter(|p| p.taints.is_empty());
         let capacity = Capacity {
@@ -408,6 +448,10 @@ impl<'a> Spec<'a> {
                     .iter()
                     .map(|s| subnet(spec, s))
                     .collect(),
+                load_balancer_subnets: LoadBalancerSubnets {
+                    public: LoadBalancerSubnets::one_per_zone(&spec.network.public_subnets),
+                    private: LoadBalancerSubnets::one_per_zone(&spec.network.private_subnets),
+                },
             },
             gitops: gitops(&spec.gitops),
             tenants: spec.tenants.iter().map(Tenant::of).collect(),
@@ -455,14 +499,8 @@ impl<'a> Spec<'a> {
                 cross_account: (!spec.incoming.is_empty())
                     .then(|| crate::iam::stack::cross_account_name(spec)),
                 handoff: crate::iam::stack::handoff_name(spec),
-                handoff_accounts: spec
-                    .grants
-                    .iter()
-                    .filter(|g| g.target.inventory_account.is_none())
-                    .map(|g| g.target.account_id.to_string())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
+                handoff_accounts,
+                handoff_elsewhere,
             },
         }
     }
@@ -609,6 +647,31 @@ fn cross_account_roles(spec: &ClusterSpec) -> Vec<CrossAccountRole<'_>> {
         .collect()
 }
 
+/// The accounts outside the inventory whose `handoff/<account>/stack.yaml` this repository
+/// holds, and the roles there that another source account's hand-off stack creates.
+fn handoff_stacks(spec: &ClusterSpec) -> (Vec<String>, Vec<HandoffElsewhere>) {
+    let mut accounts = std::collections::BTreeSet::new();
+    let mut elsewhere = Vec::new();
+    for (arn, grants) in crate::iam::handoff_targets(spec) {
+        let t = &grants[0].target;
+        if t.inventory_account.is_some() || crate::iam::target_trust(&grants).is_none() {
+            continue;
+        }
+        match crate::iam::handoff_owner(&grants) {
+            Some(owner) if owner == spec.account.name.as_str() => {
+                accounts.insert(t.account_id.to_string());
+            }
+            Some(owner) => elsewhere.push(HandoffElsewhere {
+                role_arn: arn,
+                owner: owner.to_string(),
+                stack: crate::iam::stack::handoff_stack_name(owner),
+            }),
+            None => {}
+        }
+    }
+    (accounts.into_iter().collect(), elsewhere)
+}
+
 /// One entry per target role of `grants` (as `handoff/` is written), by account and role.
 fn handoffs(spec: &ClusterSpec) -> Vec<Handoff<'_>> {
     let mut out: Vec<Handoff<'_>> = Vec::new();
@@ -676,5 +739,27 @@ fn shared_role(s: &SharedChainingRoleView) -> SharedChainingRole<'_> {
     SharedChainingRole {
         role_name: &s.role_name,
         role_arn: &s.role_arn,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_balancer_gets_the_first_subnet_of_each_az_id() {
+        let subnet = |id: &str, zone: &str| SubnetView {
+            id: id.into(),
+            zone_id: zone.into(),
+        };
+        let subnets = [
+            subnet("subnet-0a", "use1-az1"),
+            subnet("subnet-0b", "use1-az2"),
+            subnet("subnet-0c", "use1-az1"),
+        ];
+        assert_eq!(
+            LoadBalancerSubnets::one_per_zone(&subnets),
+            ["subnet-0a", "subnet-0b"]
+        );
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::{context, RenderError, RenderedTree};
-use crate::iam::{by_target, target_trust};
+use crate::iam::{handoff_owner, handoff_targets, target_trust};
 use crate::identity::modes::{ChainingMode, IdentityMode};
 use crate::resolve::{ClusterSpec, Grant, TargetView};
 
@@ -63,10 +63,20 @@ pub(super) fn add_identity_files(
             }
         }
     }
-    for (_, grants) in by_target(&spec.grants) {
+    for (_, grants) in handoff_targets(spec) {
         let target: &TargetView = &grants[0].target;
         let mut ctx = ctx.clone();
         ctx.insert("target", &context::Target::of(target));
+        // Outside the inventory: the repository whose hand-off stack creates the role.
+        let owner = handoff_owner(&grants).filter(|_| target.inventory_account.is_none());
+        ctx.insert("stackOwner", &owner);
+        let accounts: std::collections::BTreeSet<&str> =
+            grants.iter().map(|g| g.account.as_str()).collect();
+        ctx.insert("fleetWide", &(owner.is_some() && accounts.len() > 1));
+        ctx.insert(
+            "stackName",
+            &owner.map(crate::iam::stack::handoff_stack_name),
+        );
         ctx.insert("sources", &grants.iter().map(row).collect::<Vec<_>>());
         ctx.insert("ready", &target_trust(&grants).is_some());
         let path = format!(

@@ -53,10 +53,32 @@ pub fn resolve(fleet: &Model, catalog: &Catalog) -> Result<Vec<ClusterSpec>, Unr
             .or_default()
             .push(g.clone());
     }
+    // Roles outside the inventory: the grants of every source account, by role.
+    let mut outside: BTreeMap<String, Vec<Grant>> = BTreeMap::new();
+    for g in specs
+        .iter()
+        .flat_map(|s| &s.grants)
+        .filter(|g| g.target.inventory_account.is_none())
+    {
+        outside
+            .entry(g.target.arn.clone())
+            .or_default()
+            .push(g.clone());
+    }
     for spec in &mut specs {
         spec.incoming = incoming
             .remove(spec.account.id.as_str())
             .unwrap_or_default();
+        let targets: std::collections::BTreeSet<&str> = spec
+            .grants
+            .iter()
+            .filter(|g| g.target.inventory_account.is_none())
+            .map(|g| g.target.arn.as_str())
+            .collect();
+        spec.handoff_grants = targets
+            .into_iter()
+            .flat_map(|arn| outside.get(arn).into_iter().flatten().cloned())
+            .collect();
     }
     Ok(specs)
 }
@@ -180,6 +202,7 @@ fn resolve_account(
         shared_chaining_role,
         grants,
         incoming: Vec::new(),
+        handoff_grants: Vec::new(),
         iam: iam_settings(a, settings),
         inventory_digest: inventory_digest(a, bp),
         files: bp.spec.files.clone(),

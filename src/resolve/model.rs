@@ -47,6 +47,10 @@ pub struct ClusterSpec {
     pub grants: Vec<Grant>,
     /// Cross-account access other inventory accounts need to roles of this account.
     pub incoming: Vec<Grant>,
+    /// Every grant of the fleet (this account's and other accounts') to the roles outside the
+    /// inventory that this account's service accounts assume: a role two accounts assume gets
+    /// one trust and one hand-off stack (`iam::stack`), never one per source repository.
+    pub handoff_grants: Vec<Grant>,
     /// IAM limits and the SCP's platform role (not shown to templates).
     pub iam: IamSettings,
     /// `sha256:…` of this account's resolved inputs.

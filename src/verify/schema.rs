@@ -1,6 +1,6 @@
 //! Upstream schemas bundled into the binary: every rendered manifest of a known kind is checked
 //! against the schema of its real consumer (eksctl, Kubernetes 1.33, Argo CD, Flux, Karpenter,
-//! ACK, kustomize) before anything is written.
+//! ACK, the AWS Load Balancer Controller, kustomize) before anything is written.
 //!
 //! The schema files are the project's vendored copy in `assets/schemas/` (see its NOTICE.md),
 //! embedded at build time; the tests check through this module too, so the tool and its tests
@@ -28,6 +28,7 @@ const KNOWN_GROUPS: &[&str] = &[
     "karpenter.k8s.aws",
     "source.toolkit.fluxcd.io",
     "kustomize.toolkit.fluxcd.io",
+    "elbv2.k8s.aws",
 ];
 
 /// One way a document breaks its schema.
@@ -225,6 +226,18 @@ mod tests {
         }
         let old = json!({"apiVersion": "karpenter.sh/v1beta1", "kind": "NodePool", "metadata": {"name": "a"}});
         assert_eq!(set.check("n.yaml", &old), Verdict::UnknownVersion);
+        // The load balancer subnets by ID: the controller's CRD takes only subnet IDs there.
+        let params = |ids: Value| json!({"apiVersion": "elbv2.k8s.aws/v1beta1", "kind": "IngressClassParams", "metadata": {"name": "alb"}, "spec": {"scheme": "internal", "subnets": {"ids": ids}}});
+        let good = params(json!(["subnet-0aaa1111bbbb22223"]));
+        assert!(matches!(set.check("i.yaml", &good), Verdict::Valid { .. }));
+        for bad in [json!(["sg-0aaa1111bbbb22223"]), json!([])] {
+            assert!(matches!(
+                set.check("i.yaml", &params(bad)),
+                Verdict::Invalid { .. }
+            ));
+        }
+        let old = json!({"apiVersion": "elbv2.k8s.aws/v1alpha1", "kind": "IngressClassParams", "metadata": {"name": "a"}});
+        assert_eq!(set.check("i.yaml", &old), Verdict::UnknownVersion);
         let own =
             json!({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "a"}});
         assert_eq!(set.check("n.yaml", &own), Verdict::NoSchema);

@@ -10,6 +10,8 @@
 use std::path::Path;
 use std::sync::Mutex;
 
+use serde::Deserialize;
+
 use crate::support::cluster::{self, Check, ControlPlane, Converge};
 use crate::support::Test;
 
@@ -28,6 +30,39 @@ struct Outcome {
     timing: String,
     converge: Converge,
     matrix: Vec<Check>,
+    /// Objects of `platform/load-balancing/` not found on the cluster after converging.
+    load_balancing: Vec<String>,
+}
+
+/// The load balancer classes (issue 12, point 2) are on the cluster, with the subnet IDs the
+/// repository names: every IngressClass and IngressClassParams of
+/// `platform/load-balancing/ingressclasses.yaml`, read back from the API server.
+fn missing_load_balancing(cp: &ControlPlane, repo: &Path) -> Vec<String> {
+    let file = repo.join("platform/load-balancing/ingressclasses.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut missing = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let doc = serde_json::Value::deserialize(doc).unwrap();
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        let resource = match doc["kind"].as_str().unwrap() {
+            "IngressClass" => "ingressclasses.networking.k8s.io",
+            "IngressClassParams" => "ingressclassparams.elbv2.k8s.aws",
+            other => panic!("{}: unexpected kind {other}", file.display()),
+        };
+        let got = cp.kubectl(&["get", resource, name, "-o", "json"], None);
+        if !got.ok {
+            missing.push(format!("{resource}/{name}: {}", got.stderr.trim()));
+            continue;
+        }
+        let live: serde_json::Value = serde_json::from_str(&got.stdout).unwrap();
+        if live["spec"] != doc["spec"] {
+            missing.push(format!(
+                "{resource}/{name}: spec {} on the cluster, {} in the repository",
+                live["spec"], doc["spec"]
+            ));
+        }
+    }
+    missing
 }
 
 fn run_repo(cp: &ControlPlane, out: &Path, account: &str) -> Outcome {
@@ -42,6 +77,7 @@ fn run_repo(cp: &ControlPlane, out: &Path, account: &str) -> Outcome {
         cluster::argocd(cp, &repo, &url)
     };
     let converged = started.elapsed();
+    let load_balancing = missing_load_balancing(cp, &repo);
     let mut matrix = cluster::matrix(cp);
     matrix.extend(cluster::access_groups(cp, &repo));
     let timing = format!(
@@ -55,6 +91,7 @@ fn run_repo(cp: &ControlPlane, out: &Path, account: &str) -> Outcome {
         account: account.to_string(),
         converge,
         matrix,
+        load_balancing,
     }
 }
 
@@ -120,6 +157,9 @@ fn converge_fleet(t: &Test) {
         }
         for b in c.blocked() {
             failures.push(format!("{}: not ready {b}", r.account));
+        }
+        for m in &r.load_balancing {
+            failures.push(format!("{}: load balancing {m}", r.account));
         }
         for v in violations {
             failures.push(format!(

@@ -21,6 +21,7 @@ mod hostile;
 mod identity;
 mod inventory_tree;
 mod late_refusals;
+mod load_balancing;
 mod manual;
 mod merge_base;
 mod messages;

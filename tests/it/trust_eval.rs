@@ -455,3 +455,140 @@ fn the_evaluator_follows_the_grammar() {
         Some(&vec!["AB".into()])
     ));
 }
+
+/// A role outside the inventory that two workload accounts assume (issue 12, point 3): one
+/// hand-off stack creates it — the first source account's by name — with a trust that admits
+/// both sources' pods and nobody else; both repositories hold the same `trust-policy.json`, the
+/// other one's README and runbook name the owning stack; the stacks pass cfn-lint.
+#[test]
+fn a_role_two_accounts_assume_has_one_hand_off_stack_that_trusts_both() {
+    let t = Test::new();
+    // billing-dev sorts before payments-prod, which assumes ledger-reader in the example fleet.
+    t.file(
+        "fleet/accounts/billing-dev.yaml",
+        "apiVersion: eksvend.dev/v1alpha1
+kind: WorkloadAccount
+metadata:
+  name: billing-dev
+spec:
+  accountId: \"777788889999\"
+  team: billing
+  environment: dev
+  region: us-east-1
+  network: prod-use1
+  blueprint: general
+  tenants:
+    - namespace: billing
+      serviceAccounts:
+        - name: invoicer
+          identity: podIdentity
+          assumeRoles: [arn:aws:iam::444455556666:role/ledger-reader]
+",
+    );
+    t.render("out").success();
+    let out = t.path("out");
+    let handoff = "handoff/444455556666";
+    let mut creators = Vec::new();
+    let mut stacks = Vec::new();
+    for account in ["billing-dev", "payments-prod", "checkout-dev"] {
+        let tree = read_tree(&out.join(account));
+        for (path, bytes) in &tree {
+            if !path.ends_with("stack.yaml") {
+                continue;
+            }
+            stacks.push(out.join(account).join(path));
+            let stack: serde_yaml::Value = serde_yaml::from_slice(bytes).unwrap();
+            for r in stack["Resources"].as_mapping().unwrap().values() {
+                if r["Properties"]["RoleName"].as_str() == Some("ledger-reader") {
+                    let trust: Value =
+                        serde_json::to_value(&r["Properties"]["AssumeRolePolicyDocument"]).unwrap();
+                    creators.push((format!("{account}/{path}"), trust));
+                }
+            }
+        }
+    }
+    let names: Vec<&str> = creators.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        names,
+        [format!("billing-dev/{handoff}/stack.yaml")],
+        "one owner"
+    );
+    let trust = &creators[0].1;
+    for account in ["billing-dev", "payments-prod"] {
+        let file: Value = serde_json::from_str(&t.read(&format!(
+            "out/{account}/{handoff}/ledger-reader/trust-policy.json"
+        )))
+        .unwrap();
+        assert_eq!(
+            &file, trust,
+            "{account}: the trust-policy.json is the stack's trust"
+        );
+    }
+    for (account, ns, sa) in [
+        ("billing-dev", "billing", "invoicer"),
+        ("payments-prod", "payments", "ledger-api"),
+    ] {
+        let role: Value =
+            serde_json::from_str(&t.read(&format!("out/{account}/iam/{ns}/{sa}/role.json")))
+                .unwrap();
+        let (source, cluster) = (
+            role["roleArn"].as_str().unwrap(),
+            role["cluster"].as_str().unwrap(),
+        );
+        assert!(
+            allows(trust, &chained(source, cluster, ns, sa)),
+            "{account}: {ns}/{sa} is denied"
+        );
+        for (what, bad) in [
+            ("another namespace", chained(source, cluster, "other", sa)),
+            (
+                "another service account",
+                chained(source, cluster, ns, "other"),
+            ),
+            (
+                "another cluster",
+                chained(source, &other_cluster(cluster), ns, sa),
+            ),
+            (
+                "another role",
+                chained(&format!("{source}-other"), cluster, ns, sa),
+            ),
+        ] {
+            assert!(!allows(trust, &bad), "{account}: {what} is allowed");
+        }
+    }
+    // The other source: its stack (if any) leaves the role out, and its READMEs say whose it is.
+    let readme = t.read(&format!(
+        "out/payments-prod/{handoff}/ledger-reader/README.md"
+    ));
+    assert!(
+        readme.contains("The stack `eksvend-handoff-billing-dev`"),
+        "{readme}"
+    );
+    let runbook = t.read("out/payments-prod/README.md");
+    assert!(
+        runbook.contains(
+            "arn:aws:iam::444455556666:role/ledger-reader`: stack `eksvend-handoff-billing-dev`"
+        ),
+        "the runbook names the owning stack"
+    );
+    let Some(python) = crate::aws_sdk::tool("EKSVEND_PYTHON", "cfn-lint") else {
+        return;
+    };
+    let lint = std::process::Command::new(python.with_file_name("cfn-lint"))
+        .args(["--format", "parseable"])
+        .args(&stacks)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&lint.stdout);
+    assert_eq!(
+        lint.status.code().unwrap_or(-1) & 2,
+        0,
+        "cfn-lint errors:\n{report}"
+    );
+    crate::aws_sdk::note(format_args!(
+        "one owner: {} stacks of 3 repositories, cfn-lint {} findings, 0 errors",
+        stacks.len(),
+        report.lines().count()
+    ));
+}

@@ -3,7 +3,8 @@
 //!
 //! The control plane is `../shared/k8s/control-plane` (etcd + kube-apiserver v1.32 +
 //! kube-controller-manager), found through the envtest variable `KUBEBUILDER_ASSETS` (its
-//! `bin/` folder; the script and the upstream CRDs are beside it). Without the variable the tests
+//! `bin/` folder; the script and the upstream CRDs are beside it; the CRDs of `tests/crds/` are
+//! installed too). Without the variable the tests
 //! print why and return; with `CI=true` they fail instead. Each [`ControlPlane`] lives in its own
 //! temporary directory and is stopped in `Drop` — also when the test panics.
 //!
@@ -92,10 +93,13 @@ impl ControlPlane {
             cluster_scoped: BTreeSet::new(),
             applied: std::sync::Mutex::default(),
         };
-        // The CRDs in one server-side apply (the script's `crds` applies them one by one).
+        // The CRDs in one server-side apply (the script's `crds` applies them one by one), then
+        // the project's own (`tests/crds/`: CRDs of rendered objects the shared set lacks).
         let crds = home.join("crds");
         let crds = crds.display().to_string();
         cp.must(&["apply", "--server-side", "-f", &crds]);
+        let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crds");
+        cp.must(&["apply", "--server-side", "-f", &own.display().to_string()]);
         // Right after the apply a CRD may have no conditions yet, which `kubectl wait` reports
         // as an error: ask again until every CRD is Established.
         let wait = [
