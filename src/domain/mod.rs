@@ -16,7 +16,8 @@ mod newtype;
 mod suggest;
 
 pub use aws::{
-    AccountId, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId, REGIONS,
+    AccountId, Ipv4Cidr, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId,
+    REGIONS,
 };
 pub use git::{redact_credentials, GitRef, GitUrl, RepoPath, TeamRepoPath};
 pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::domain::{
-    AccountId, BlueprintRef, DnsLabel, ExternalId, GitRef, GitUrl, Invalid, KubernetesVersion,
-    LabelValue, OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId,
-    TeamRepoPath, VpcId, ZoneId,
+    AccountId, BlueprintRef, DnsLabel, ExternalId, GitRef, GitUrl, Invalid, Ipv4Cidr,
+    KubernetesVersion, LabelValue, OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn,
+    SubnetId, TeamRepoPath, VpcId, ZoneId,
 };
 use crate::fleet::wire::{self, ChainingMode, Engine, IdentityMode, Statement};
 use crate::fleet::{Inventory, Sourced};
@@ -68,6 +68,9 @@ pub struct Network {
     pub private: Vec<Subnet>,
     /// Public subnets, in inventory order.
     pub public: Vec<Subnet>,
+    /// The VPC endpoints' CIDR blocks (`spec.endpoints.cidrs`), in inventory order; empty when
+    /// the network declares none (HTTPS is allowed to any address).
+    pub endpoint_cidrs: Vec<Ipv4Cidr>,
 }
 
 /// A shared subnet.
@@ -356,6 +359,10 @@ fn convert_network(c: &mut Conv<'_, wire::Document<wire::NetworkSpec>>) -> Optio
     };
     let private = subnets("private", &spec.subnets.private);
     let public = subnets("public", &spec.subnets.public);
+    let endpoint_cidrs = match &spec.endpoints {
+        Some(e) => c.list("spec.endpoints.cidrs", &e.cidrs),
+        None => Vec::new(),
+    };
     Some(Network {
         name: name?,
         account_id: account_id?,
@@ -364,6 +371,7 @@ fn convert_network(c: &mut Conv<'_, wire::Document<wire::NetworkSpec>>) -> Optio
         ram_share_arn: ram?,
         private,
         public,
+        endpoint_cidrs,
     })
 }
 

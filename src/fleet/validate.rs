@@ -11,9 +11,9 @@ use super::{Inventory, Sourced};
 use crate::blueprint::catalog::Catalog;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::domain::{
-    limits, suggest, AccountId, DnsLabel, GitRef, GitUrl, Invalid, KubernetesVersion, LabelValue,
-    OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId, TeamRepoPath, VpcId,
-    ZoneId,
+    limits, suggest, AccountId, DnsLabel, GitRef, GitUrl, Invalid, Ipv4Cidr, KubernetesVersion,
+    LabelValue, OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId,
+    TeamRepoPath, VpcId, ZoneId,
 };
 
 mod identity;
@@ -250,6 +250,22 @@ fn check_network(src: &Sourced<Document<NetworkSpec>>, diags: &mut Diagnostics) 
                 region.as_ref(),
                 &mut seen,
             );
+        }
+    }
+    if let Some(endpoints) = &spec.endpoints {
+        if endpoints.cidrs.is_empty() {
+            c.error(
+                "spec.endpoints.cidrs",
+                "no CIDR block: list the VPC endpoints' CIDR blocks, or leave spec.endpoints out to allow HTTPS to any address",
+            );
+        }
+        let mut cidrs = BTreeSet::new();
+        for (i, cidr) in endpoints.cidrs.iter().enumerate() {
+            let field = format!("spec.endpoints.cidrs[{i}]");
+            c.parse::<Ipv4Cidr>(&field, cidr);
+            if !cidrs.insert(cidr.as_str()) {
+                c.error(&field, format!("duplicate CIDR block {cidr:?}"));
+            }
         }
     }
     let zones: BTreeSet<&str> = spec

@@ -130,6 +130,21 @@ pub struct NetworkSpec {
     pub ram_share_arn: String,
     /// Shared subnets by tier.
     pub subnets: Subnets,
+    /// The VPC endpoints the clusters' pods reach AWS APIs through. When set, the tenants'
+    /// baseline NetworkPolicy allows HTTPS (TCP 443) only to these CIDR blocks; when left out,
+    /// to any address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Endpoints>,
+}
+
+/// The VPC endpoints of a shared VPC.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    /// IPv4 CIDR blocks of the interface endpoints' subnets (e.g. a /24 per AZ holding the
+    /// STS, ECR, S3 … endpoint ENIs), plus any range pods must reach on 443 (an S3 gateway
+    /// endpoint is reached through S3's public ranges: list them too).
+    pub cidrs: Vec<String>,
 }
 
 /// Subnets of a shared VPC, by tier.

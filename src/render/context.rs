@@ -215,6 +215,8 @@ struct Network<'a> {
     ram_share_arn: &'a str,
     private_subnets: Vec<Subnet<'a>>,
     public_subnets: Vec<Subnet<'a>>,
+    /// The VPC endpoints' CIDR blocks; empty when the Network declares none.
+    endpoint_cidrs: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -408,6 +410,7 @@ impl<'a> Spec<'a> {
                     .iter()
                     .map(|s| subnet(spec, s))
                     .collect(),
+                endpoint_cidrs: &spec.network.endpoint_cidrs,
             },
             gitops: gitops(&spec.gitops),
             tenants: spec.tenants.iter().map(Tenant::of).collect(),

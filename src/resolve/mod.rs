@@ -408,6 +408,7 @@ fn network_view(net: &fleet::Network) -> NetworkView {
         ram_share_arn: net.ram_share_arn.to_string(),
         private_subnets: subnets(&net.private),
         public_subnets: subnets(&net.public),
+        endpoint_cidrs: net.endpoint_cidrs.iter().map(ToString::to_string).collect(),
     }
 }
 

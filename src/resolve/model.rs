@@ -151,6 +151,8 @@ pub struct NetworkView {
     pub private_subnets: Vec<SubnetView>,
     /// Public subnets, sorted by AZ ID.
     pub public_subnets: Vec<SubnetView>,
+    /// The VPC endpoints' CIDR blocks, in inventory order (empty: HTTPS to any address).
+    pub endpoint_cidrs: Vec<String>,
 }
 
 /// A subnet.
