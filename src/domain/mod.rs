@@ -22,7 +22,10 @@ pub use aws::{
 pub use git::{redact_credentials, GitRef, GitUrl, RepoPath, TeamRepoPath};
 pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};
 pub use limits::LimitExceeded;
-pub use names::{BlueprintRef, DnsLabel, KubernetesVersion, LabelValue, Quantity};
+pub use names::{
+    cluster_kind_refusal, ApiGroup, BlueprintRef, DnsLabel, KindName, KubernetesVersion,
+    LabelValue, Quantity,
+};
 pub use suggest::suggest;
 
 /// A value that does not have the shape its type requires.

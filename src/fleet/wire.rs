@@ -296,6 +296,27 @@ pub struct TeamRepo {
     /// Namespaces the repository may deploy into (default: one named after the team).
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// Cluster-scoped kinds this repository installs (e.g. a security team's baseline:
+    /// `{group: kyverno.io, kind: ClusterPolicy}`): its sync identity may create, change and
+    /// delete objects of exactly these kinds cluster-wide, its team's people may read them.
+    /// Not for `application` repositories; kinds that reach past the team's own objects (RBAC,
+    /// admission, CRDs, namespaces, nodes, the platform's Karpenter and Kueue APIs) are refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_resources: Vec<ClusterResource>,
+}
+
+/// A cluster-scoped kind of a team repository's `clusterResources`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterResource {
+    /// API group: `""` for the core group, else e.g. `kyverno.io`.
+    pub group: String,
+    /// Kind, e.g. `ClusterPolicy`.
+    pub kind: String,
+    /// The resource (plural) the API serves the kind as, when it is not Kubernetes' guess from
+    /// the kind (lowercase + `s`, `…y` → `…ies`, `…s` → `…ses`): e.g. `gateways`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// A tenant namespace.

@@ -194,6 +194,19 @@ pub struct RepoView {
     pub revision: String,
     /// Namespaces it may deploy into; the first is its default.
     pub namespaces: Vec<String>,
+    /// Cluster-scoped kinds it installs (its `clusterResources`), sorted.
+    pub cluster_resources: Vec<ClusterKindView>,
+}
+
+/// A cluster-scoped kind a team repository installs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClusterKindView {
+    /// API group (`""` for core).
+    pub group: String,
+    /// Kind (Argo CD's `clusterResourceWhitelist`).
+    pub kind: String,
+    /// Resource (RBAC rules).
+    pub resource: String,
 }
 
 /// A contributing team.
@@ -205,6 +218,9 @@ pub struct TeamView {
     pub source_repos: Vec<String>,
     /// Namespaces the team may deploy into.
     pub namespaces: Vec<String>,
+    /// The cluster-scoped kinds of all its repositories, sorted (one AppProject and one sync
+    /// identity per team under Argo CD).
+    pub cluster_resources: Vec<ClusterKindView>,
 }
 
 /// A tenant namespace.
