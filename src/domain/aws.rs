@@ -262,6 +262,42 @@ checked_string!(
     subnet_id
 );
 
+/// `a.b.c.d/n`: four decimal octets (no leading zeros), a prefix length 1-32, no host bits set.
+fn ipv4_cidr(s: &str) -> Result<(), Invalid> {
+    const TEXT: &str = "is not an IPv4 CIDR block: expected a.b.c.d/n with n from 1 to 32 and no host bits set, e.g. \"10.0.128.0/24\" (0.0.0.0/0 is what leaving the list out means)";
+    let parsed = s.split_once('/').and_then(|(addr, len)| {
+        let decimal = |t: &str| {
+            !t.is_empty()
+                && t.len() <= 3
+                && t.bytes().all(|b| b.is_ascii_digit())
+                && (t == "0" || !t.starts_with('0'))
+        };
+        let len: u32 = if decimal(len) {
+            len.parse().ok()?
+        } else {
+            return None;
+        };
+        let octets: Vec<&str> = addr.split('.').collect();
+        if octets.len() != 4 || !octets.iter().all(|o| decimal(o)) {
+            return None;
+        }
+        let mut ip: u32 = 0;
+        for o in octets {
+            ip = (ip << 8) | u32::from(o.parse::<u8>().ok()?);
+        }
+        Some((ip, len))
+    });
+    let ok = parsed
+        .is_some_and(|(ip, len)| (1..=32).contains(&len) && ip & !(u32::MAX << (32 - len)) == 0);
+    ensure(ok, TEXT)
+}
+
+checked_string!(
+    /// An IPv4 CIDR block in canonical form (`10.0.128.0/24`): a NetworkPolicy `ipBlock.cidr`.
+    Ipv4Cidr,
+    ipv4_cidr
+);
+
 /// The fields of `arn:<partition>:<service>:<region>:<account>:<resource>`.
 pub(super) struct ArnFields<'a> {
     /// A partition eksvend knows.
@@ -334,6 +370,15 @@ str_traits!(RamShareArn);
 mod tests {
     use super::*;
     use crate::domain::tests::{assert_table, ok_and_bad};
+
+    #[test]
+    fn ipv4_cidrs() {
+        assert_table::<Ipv4Cidr>(&ok_and_bad(
+            &["10.0.128.0/24", "10.0.0.5/32", "172.16.0.0/12", "0.0.0.0/1"],
+            &["", "10.0.128.1/24", "10.0.0.0", "10.0.0.0/33", "10.0.0.0/0", "10.0.0.256/32", "10.00.0.0/16", "10.0.0/16", "fd00::/8", "10.0.0.0/016"],
+            "is not an IPv4 CIDR block: expected a.b.c.d/n with n from 1 to 32 and no host bits set, e.g. \"10.0.128.0/24\" (0.0.0.0/0 is what leaving the list out means)",
+        ));
+    }
 
     #[test]
     fn partitions() {

@@ -16,12 +16,16 @@ mod newtype;
 mod suggest;
 
 pub use aws::{
-    AccountId, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId, REGIONS,
+    AccountId, Ipv4Cidr, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId,
+    REGIONS,
 };
 pub use git::{redact_credentials, GitRef, GitUrl, RepoPath, TeamRepoPath};
 pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};
 pub use limits::LimitExceeded;
-pub use names::{BlueprintRef, DnsLabel, KubernetesVersion, LabelValue, Quantity};
+pub use names::{
+    cluster_kind_refusal, ApiGroup, BlueprintRef, DnsLabel, KindName, KubernetesVersion,
+    LabelValue, Quantity,
+};
 pub use suggest::suggest;
 
 /// A value that does not have the shape its type requires.

@@ -70,6 +70,79 @@ checked_string!(
     quantity
 );
 
+fn api_group(s: &str) -> Result<(), Invalid> {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= limits::DNS_LABEL
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let ok = s.is_empty() || (s.len() <= 253 && s.split('.').all(label));
+    ensure(ok, "expected a Kubernetes API group: \"\" for the core group, or a DNS subdomain such as \"kyverno.io\" (lowercase, no wildcard)")
+}
+
+checked_string!(
+    /// A Kubernetes API group: empty for the core group, else a DNS-1123 subdomain
+    /// (`kyverno.io`, `storage.k8s.io`).
+    ApiGroup,
+    api_group
+);
+
+fn kind_name(s: &str) -> Result<(), Invalid> {
+    let ok = s.len() <= limits::DNS_LABEL
+        && s.starts_with(|c: char| c.is_ascii_uppercase())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    ensure(
+        ok,
+        "expected a Kubernetes kind: 1-63 letters or digits starting with an uppercase letter, such as \"ClusterPolicy\" (no wildcard)",
+    )
+}
+
+checked_string!(
+    /// A Kubernetes kind in `UpperCamelCase` (`ClusterPolicy`, `StorageClass`).
+    KindName,
+    kind_name
+);
+
+impl KindName {
+    /// The resource (plural) the API server most likely serves this kind as: Kubernetes'
+    /// `meta.UnsafeGuessKindToResource` (lowercase; `…s` → `…ses`, `…y` → `…ies`, else `…s`).
+    #[must_use]
+    pub fn guess_resource(&self) -> String {
+        let lower = self.0.to_ascii_lowercase();
+        if lower.ends_with('s') {
+            format!("{lower}es")
+        } else if let Some(stem) = lower.strip_suffix('y') {
+            format!("{stem}ies")
+        } else {
+            format!("{lower}s")
+        }
+    }
+}
+
+/// Why a team may not be given cluster-wide write access to `kind` of `group` (its repository's
+/// `clusterResources`), or `None` when it may. The refused kinds are those that reach past the
+/// team's own objects: other identities' rights, the platform's guard rails and APIs, nodes.
+#[must_use]
+pub fn cluster_kind_refusal(group: &ApiGroup, kind: &KindName) -> Option<&'static str> {
+    match (group.as_str(), kind.as_str()) {
+        ("", "Namespace") => Some("namespaces are the platform's tenants (spec.tenants, spec.gitops.repos[].namespaces), each with its guard rails"),
+        ("", "Node") => Some("nodes are the platform's (labels and taints steer every tenant's pods)"),
+        ("", "PersistentVolume") => Some("a hostPath PersistentVolume mounts a node's filesystem past Pod Security"),
+        ("rbac.authorization.k8s.io", _) => Some("RBAC is the platform's: a ClusterRoleBinding grants cluster-wide rights to any subject, and RBAC cannot limit ClusterRole updates to the team's own (cluster-admin, eksvend-tenant)"),
+        ("admissionregistration.k8s.io", _) => Some("admission objects are exempt from admission policies: the team could remove the platform's guard rails (ValidatingAdmissionPolicy eksvend-tenant-baseline)"),
+        ("apiextensions.k8s.io", _) => Some("CRDs are shared by every tenant and the platform: deleting one (Application, Kustomization, NodePool) deletes all of its objects; ship a CRD as a blueprint add-on"),
+        ("apiregistration.k8s.io", _) => Some("an APIService sends an API group's requests to a service of the team's choosing"),
+        ("certificates.k8s.io", _) => Some("certificate signing requests mint client certificates for any user"),
+        ("flowcontrol.apiserver.k8s.io", _) => Some("API priority and fairness decides every identity's share of the API server"),
+        ("karpenter.sh" | "karpenter.k8s.aws", _) => Some("node capacity and the node IAM role are the platform's (platform/karpenter)"),
+        ("kueue.x-k8s.io", _) => Some("the Kueue queues and flavors hold every tenant's quota (platform/kueue)"),
+        _ => None,
+    }
+}
+
 /// A Kubernetes minor version such as `1.33`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KubernetesVersion {
@@ -216,6 +289,43 @@ impl Ord for BlueprintRef {
 mod tests {
     use super::*;
     use crate::domain::tests::{assert_table, ok_and_bad};
+
+    #[test]
+    fn api_groups_and_kinds() {
+        assert_table::<ApiGroup>(&ok_and_bad(
+            &["", "kyverno.io", "storage.k8s.io", "a"],
+            &["*", "Kyverno.io", "kyverno..io", ".io", "kyverno.io/v1", "-a.io"],
+            "expected a Kubernetes API group: \"\" for the core group, or a DNS subdomain such as \"kyverno.io\" (lowercase, no wildcard)",
+        ));
+        assert_table::<KindName>(&ok_and_bad(
+            &["ClusterPolicy", "StorageClass", "A1"],
+            &["", "*", "clusterPolicy", "Cluster-Policy", "Cluster Policy"],
+            "expected a Kubernetes kind: 1-63 letters or digits starting with an uppercase letter, such as \"ClusterPolicy\" (no wildcard)",
+        ));
+        let guess = |k: &str| KindName::try_from(k).unwrap().guess_resource();
+        assert_eq!(guess("ClusterPolicy"), "clusterpolicies");
+        assert_eq!(guess("StorageClass"), "storageclasses");
+        assert_eq!(guess("PriorityClass"), "priorityclasses");
+        assert_eq!(guess("IngressClass"), "ingressclasses");
+        assert_eq!(guess("ClusterIssuer"), "clusterissuers");
+        let refused = |g: &str, k: &str| {
+            cluster_kind_refusal(
+                &ApiGroup::try_from(g).unwrap(),
+                &KindName::try_from(k).unwrap(),
+            )
+            .is_some()
+        };
+        assert!(refused("rbac.authorization.k8s.io", "ClusterRoleBinding"));
+        assert!(refused("rbac.authorization.k8s.io", "ClusterRole"));
+        assert!(refused(
+            "admissionregistration.k8s.io",
+            "ValidatingAdmissionPolicy"
+        ));
+        assert!(refused("", "Namespace"));
+        assert!(refused("apiextensions.k8s.io", "CustomResourceDefinition"));
+        assert!(!refused("kyverno.io", "ClusterPolicy"));
+        assert!(!refused("storage.k8s.io", "StorageClass"));
+    }
 
     #[test]
     fn dns_labels() {

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::domain::{
-    AccountId, BlueprintRef, DnsLabel, ExternalId, GitRef, GitUrl, Invalid, KubernetesVersion,
-    LabelValue, OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId,
-    TeamRepoPath, VpcId, ZoneId,
+    AccountId, ApiGroup, BlueprintRef, DnsLabel, ExternalId, GitRef, GitUrl, Invalid, Ipv4Cidr,
+    KindName, KubernetesVersion, LabelValue, OidcIssuer, PolicyArn, Quantity, RamShareArn, Region,
+    RoleArn, SubnetId, TeamRepoPath, VpcId, ZoneId,
 };
 use crate::fleet::wire::{self, ChainingMode, Engine, IdentityMode, Statement};
 use crate::fleet::{Inventory, Sourced};
@@ -68,6 +68,9 @@ pub struct Network {
     pub private: Vec<Subnet>,
     /// Public subnets, in inventory order.
     pub public: Vec<Subnet>,
+    /// The VPC endpoints' CIDR blocks (`spec.endpoints.cidrs`), in inventory order; empty when
+    /// the network declares none (HTTPS is allowed to any address).
+    pub endpoint_cidrs: Vec<Ipv4Cidr>,
 }
 
 /// A shared subnet.
@@ -127,6 +130,17 @@ pub struct Account {
     pub team_access: BTreeMap<String, Vec<RoleArn>>,
 }
 
+/// A cluster-scoped kind a team repository installs (`clusterResources`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClusterKind {
+    /// API group (`""` for core).
+    pub group: ApiGroup,
+    /// Kind.
+    pub kind: KindName,
+    /// The resource RBAC names it by: as written, else guessed from the kind.
+    pub resource: String,
+}
+
 /// A team repository of an account.
 #[derive(Debug, Clone)]
 pub struct TeamRepo {
@@ -142,6 +156,8 @@ pub struct TeamRepo {
     pub revision: Option<GitRef>,
     /// Namespaces it deploys into.
     pub namespaces: Vec<DnsLabel>,
+    /// Cluster-scoped kinds it installs, in inventory order.
+    pub cluster_resources: Vec<ClusterKind>,
 }
 
 /// A tenant namespace.
@@ -356,6 +372,10 @@ fn convert_network(c: &mut Conv<'_, wire::Document<wire::NetworkSpec>>) -> Optio
     };
     let private = subnets("private", &spec.subnets.private);
     let public = subnets("public", &spec.subnets.public);
+    let endpoint_cidrs = match &spec.endpoints {
+        Some(e) => c.list("spec.endpoints.cidrs", &e.cidrs),
+        None => Vec::new(),
+    };
     Some(Network {
         name: name?,
         account_id: account_id?,
@@ -364,6 +384,7 @@ fn convert_network(c: &mut Conv<'_, wire::Document<wire::NetworkSpec>>) -> Optio
         ram_share_arn: ram?,
         private,
         public,
+        endpoint_cidrs,
     })
 }
 
@@ -460,6 +481,26 @@ fn convert_repo<T>(c: &mut Conv<'_, T>, at: &str, r: &wire::TeamRepo) -> Option<
     let path = optional(c, &format!("{at}.path"), r.path.as_deref());
     let revision = optional(c, &format!("{at}.revision"), r.revision.as_deref());
     let namespaces = c.list(&format!("{at}.namespaces"), &r.namespaces);
+    let cluster_resources = r
+        .cluster_resources
+        .iter()
+        .enumerate()
+        .filter_map(|(j, k)| {
+            let f = |s: &str| format!("{at}.clusterResources[{j}].{s}");
+            let group: Option<ApiGroup> = c.typed(&f("group"), &k.group);
+            let kind: Option<KindName> = c.typed(&f("kind"), &k.kind);
+            let kind = kind?;
+            let resource = match &k.resource {
+                Some(r) => c.typed::<DnsLabel>(&f("resource"), r)?.to_string(),
+                None => kind.guess_resource(),
+            };
+            Some(ClusterKind {
+                group: group?,
+                kind,
+                resource,
+            })
+        })
+        .collect();
     Some(TeamRepo {
         name: name?,
         team: team?,
@@ -467,6 +508,7 @@ fn convert_repo<T>(c: &mut Conv<'_, T>, at: &str, r: &wire::TeamRepo) -> Option<
         path: path.ok()?,
         revision: revision.ok()?,
         namespaces,
+        cluster_resources,
     })
 }
 

@@ -11,9 +11,9 @@ use super::{Inventory, Sourced};
 use crate::blueprint::catalog::Catalog;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::domain::{
-    limits, suggest, AccountId, DnsLabel, GitRef, GitUrl, Invalid, KubernetesVersion, LabelValue,
-    OidcIssuer, PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId, TeamRepoPath, VpcId,
-    ZoneId,
+    cluster_kind_refusal, limits, suggest, AccountId, ApiGroup, DnsLabel, GitRef, GitUrl, Invalid,
+    Ipv4Cidr, KindName, KubernetesVersion, LabelValue, OidcIssuer, PolicyArn, Quantity,
+    RamShareArn, Region, RoleArn, SubnetId, TeamRepoPath, VpcId, ZoneId,
 };
 
 mod identity;
@@ -250,6 +250,22 @@ fn check_network(src: &Sourced<Document<NetworkSpec>>, diags: &mut Diagnostics) 
                 region.as_ref(),
                 &mut seen,
             );
+        }
+    }
+    if let Some(endpoints) = &spec.endpoints {
+        if endpoints.cidrs.is_empty() {
+            c.error(
+                "spec.endpoints.cidrs",
+                "no CIDR block: list the VPC endpoints' CIDR blocks, or leave spec.endpoints out to allow HTTPS to any address",
+            );
+        }
+        let mut cidrs = BTreeSet::new();
+        for (i, cidr) in endpoints.cidrs.iter().enumerate() {
+            let field = format!("spec.endpoints.cidrs[{i}]");
+            c.parse::<Ipv4Cidr>(&field, cidr);
+            if !cidrs.insert(cidr.as_str()) {
+                c.error(&field, format!("duplicate CIDR block {cidr:?}"));
+            }
         }
     }
     let zones: BTreeSet<&str> = spec
@@ -505,6 +521,55 @@ fn check_repos(c: &mut Check<'_, Document<WorkloadAccountSpec>>, repos: &[TeamRe
             if RESERVED_NAMESPACES.contains(&ns.as_str()) {
                 c.error(&f(&format!("namespaces[{j}]")), format!("namespace {ns:?} is reserved for the platform; a team repository may not deploy into it"));
             }
+        }
+        check_cluster_resources(c, i, repo);
+    }
+}
+
+/// `spec.gitops.repos[i].clusterResources`: only for contributing teams, each kind well-formed,
+/// once, and none that reaches past the team's own objects ([`cluster_kind_refusal`]).
+fn check_cluster_resources(
+    c: &mut Check<'_, Document<WorkloadAccountSpec>>,
+    i: usize,
+    repo: &TeamRepo,
+) {
+    if repo.cluster_resources.is_empty() {
+        return;
+    }
+    let at = format!("spec.gitops.repos[{i}].clusterResources");
+    if repo.team == "application" {
+        c.error(
+            &at,
+            "an application repository deploys into its namespaces only; cluster-scoped kinds are for a contributing team's repository (e.g. team: security)",
+        );
+        return;
+    }
+    let mut seen = BTreeSet::new();
+    for (j, r) in repo.cluster_resources.iter().enumerate() {
+        let f = |s: &str| format!("{at}[{j}].{s}");
+        let group = c.parse::<ApiGroup>(&f("group"), &r.group);
+        let kind = c.parse::<KindName>(&f("kind"), &r.kind);
+        if let Some(resource) = &r.resource {
+            c.parse::<DnsLabel>(&f("resource"), resource);
+        }
+        let (Some(group), Some(kind)) = (group, kind) else {
+            continue;
+        };
+        if let Some(why) = cluster_kind_refusal(&group, &kind) {
+            c.error(
+                &f("kind"),
+                format!(
+                    "{} of group {:?} is not given to a team: {why}",
+                    kind,
+                    group.as_str()
+                ),
+            );
+        }
+        if !seen.insert((group.to_string(), kind.to_string())) {
+            c.error(
+                &f("kind"),
+                format!("duplicate kind {kind} of group {:?}", group.as_str()),
+            );
         }
     }
 }

@@ -130,6 +130,21 @@ pub struct NetworkSpec {
     pub ram_share_arn: String,
     /// Shared subnets by tier.
     pub subnets: Subnets,
+    /// The VPC endpoints the clusters' pods reach AWS APIs through. When set, the tenants'
+    /// baseline NetworkPolicy allows HTTPS (TCP 443) only to these CIDR blocks; when left out,
+    /// to any address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Endpoints>,
+}
+
+/// The VPC endpoints of a shared VPC.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    /// IPv4 CIDR blocks of the interface endpoints' subnets (e.g. a /24 per AZ holding the
+    /// STS, ECR, S3 … endpoint ENIs), plus any range pods must reach on 443 (an S3 gateway
+    /// endpoint is reached through S3's public ranges: list them too).
+    pub cidrs: Vec<String>,
 }
 
 /// Subnets of a shared VPC, by tier.
@@ -281,6 +296,27 @@ pub struct TeamRepo {
     /// Namespaces the repository may deploy into (default: one named after the team).
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// Cluster-scoped kinds this repository installs (e.g. a security team's baseline:
+    /// `{group: kyverno.io, kind: ClusterPolicy}`): its sync identity may create, change and
+    /// delete objects of exactly these kinds cluster-wide, its team's people may read them.
+    /// Not for `application` repositories; kinds that reach past the team's own objects (RBAC,
+    /// admission, CRDs, namespaces, nodes, the platform's Karpenter and Kueue APIs) are refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_resources: Vec<ClusterResource>,
+}
+
+/// A cluster-scoped kind of a team repository's `clusterResources`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterResource {
+    /// API group: `""` for the core group, else e.g. `kyverno.io`.
+    pub group: String,
+    /// Kind, e.g. `ClusterPolicy`.
+    pub kind: String,
+    /// The resource (plural) the API serves the kind as, when it is not Kubernetes' guess from
+    /// the kind (lowercase + `s`, `…y` → `…ies`, `…s` → `…ses`): e.g. `gateways`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// A tenant namespace.

@@ -14,8 +14,9 @@ use crate::blueprint::{EksAddon, NodePool, Taint};
 use crate::gitops::Engine;
 use crate::identity::modes::IdentityMode;
 use crate::resolve::{
-    AddonIdentityView, AddonRole, AddonView, ClusterSpec, GitopsView, QuotaView, RepoView,
-    ServiceAccountView, SharedChainingRoleView, SubnetView, TargetView, TeamView, TenantView,
+    AddonIdentityView, AddonRole, AddonView, ClusterKindView, ClusterSpec, GitopsView, QuotaView,
+    RepoView, ServiceAccountView, SharedChainingRoleView, SubnetView, TargetView, TeamView,
+    TenantView,
 };
 
 /// The taint key that marks a GPU node pool.
@@ -38,6 +39,9 @@ pub(crate) struct Spec<'a> {
     addon_identities: Vec<AddonIdentity<'a>>,
     shared_chaining_role: Option<SharedChainingRole<'a>>,
     ack_pod_identity: bool,
+    /// Some tenant has ACK PodIdentityAssociations (`pod-identity/`, synced after the ACK
+    /// controller whose chart installs their CRD).
+    ack_objects: bool,
     inventory_digest: &'a str,
     iam: Iam<'a>,
     /// Roles of this account that service accounts of other workload accounts of the fleet
@@ -229,6 +233,8 @@ struct Network<'a> {
     private_subnets: Vec<Subnet<'a>>,
     public_subnets: Vec<Subnet<'a>>,
     load_balancer_subnets: LoadBalancerSubnets<'a>,
+    /// The VPC endpoints' CIDR blocks; empty when the Network declares none.
+    endpoint_cidrs: &'a [String],
 }
 
 /// The subnets the AWS Load Balancer Controller is given by ID (`IngressClassParams`
@@ -277,6 +283,23 @@ struct Gitops<'a> {
     controller: &'static str,
     repos: Vec<Repo<'a>>,
     teams: Vec<Team<'a>>,
+    /// The sync identities that hold cluster-scoped kinds (`clusterResources`): per team under
+    /// Argo CD (one AppProject and service account per team), per repository under Flux.
+    cluster_units: Vec<ClusterUnit<'a>>,
+}
+
+/// A sync identity with cluster-scoped kinds: ClusterRole and binding `eksvend-cluster-<name>`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterUnit<'a> {
+    name: &'a str,
+    /// How a comment names it: `team security` or `repository security-baseline`.
+    what: String,
+    kinds: Vec<ClusterKind<'a>>,
+    service_account: String,
+    service_account_namespace: &'a str,
+    /// The people's group (the contributing team's own).
+    group: &'a str,
 }
 
 #[derive(Serialize)]
@@ -288,6 +311,7 @@ struct Repo<'a> {
     path: &'a str,
     revision: &'a str,
     namespaces: &'a [String],
+    cluster_resources: Vec<ClusterKind<'a>>,
 }
 
 #[derive(Serialize)]
@@ -296,6 +320,16 @@ struct Team<'a> {
     name: &'a str,
     source_repos: &'a [String],
     namespaces: &'a [String],
+    cluster_resources: Vec<ClusterKind<'a>>,
+}
+
+/// A cluster-scoped kind a team installs (`clusterResources`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterKind<'a> {
+    group: &'a str,
+    kind: &'a str,
+    resource: &'a str,
 }
 
 /// An EKS access entry of people (`spec.access`).
@@ -452,6 +486,7 @@ impl<'a> Spec<'a> {
                     public: LoadBalancerSubnets::one_per_zone(&spec.network.public_subnets),
                     private: LoadBalancerSubnets::one_per_zone(&spec.network.private_subnets),
                 },
+                endpoint_cidrs: &spec.network.endpoint_cidrs,
             },
             gitops: gitops(&spec.gitops),
             tenants: spec.tenants.iter().map(Tenant::of).collect(),
@@ -481,6 +516,7 @@ impl<'a> Spec<'a> {
             addon_identities: spec.addon_identities.iter().map(addon_identity).collect(),
             shared_chaining_role: spec.shared_chaining_role.as_ref().map(shared_role),
             ack_pod_identity: spec.ack_pod_identity,
+            ack_objects: spec.tenants.iter().any(|t| !t.ack_associations.is_empty()),
             inventory_digest: &spec.inventory_digest,
             iam: Iam {
                 platform_role_arn: spec.iam.platform_role_arn.as_deref(),
@@ -705,6 +741,41 @@ fn gitops(g: &GitopsView) -> Gitops<'_> {
         },
         repos: g.repos.iter().map(repo).collect(),
         teams: g.teams.iter().map(team).collect(),
+        cluster_units: cluster_units(g),
+    }
+}
+
+fn cluster_units(g: &GitopsView) -> Vec<ClusterUnit<'_>> {
+    fn first(ns: &[String]) -> &str {
+        ns.first().map_or("", String::as_str)
+    }
+    match g.engine {
+        Engine::Argocd => g
+            .teams
+            .iter()
+            .filter(|t| !t.cluster_resources.is_empty())
+            .map(|t| ClusterUnit {
+                name: &t.name,
+                what: format!("team {}", t.name),
+                kinds: t.cluster_resources.iter().map(cluster_kind).collect(),
+                service_account: format!("argocd-{}", t.name),
+                service_account_namespace: first(&t.namespaces),
+                group: &t.name,
+            })
+            .collect(),
+        Engine::Flux => g
+            .repos
+            .iter()
+            .filter(|r| !r.cluster_resources.is_empty())
+            .map(|r| ClusterUnit {
+                name: &r.name,
+                what: format!("repository {}", r.name),
+                kinds: r.cluster_resources.iter().map(cluster_kind).collect(),
+                service_account: format!("flux-{}", r.name),
+                service_account_namespace: first(&r.namespaces),
+                group: &r.team,
+            })
+            .collect(),
     }
 }
 
@@ -716,6 +787,7 @@ fn repo(r: &RepoView) -> Repo<'_> {
         path: &r.path,
         revision: &r.revision,
         namespaces: &r.namespaces,
+        cluster_resources: r.cluster_resources.iter().map(cluster_kind).collect(),
     }
 }
 
@@ -724,6 +796,15 @@ fn team(t: &TeamView) -> Team<'_> {
         name: &t.name,
         source_repos: &t.source_repos,
         namespaces: &t.namespaces,
+        cluster_resources: t.cluster_resources.iter().map(cluster_kind).collect(),
+    }
+}
+
+fn cluster_kind(k: &ClusterKindView) -> ClusterKind<'_> {
+    ClusterKind {
+        group: &k.group,
+        kind: &k.kind,
+        resource: &k.resource,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Identity manifests and hand-off notes from templates: the role-chaining kustomize Component
-//! of each service account, ACK PodIdentityAssociations, and the READMEs of `handoff/` and
+//! of each service account, ACK PodIdentityAssociations (`pod-identity/`), and the READMEs of `handoff/` and
 //! `iam/scp/`.
 
 use serde::Serialize;
@@ -33,10 +33,10 @@ pub(super) fn add_identity_files(
         let mut ctx = ctx.clone();
         ctx.insert("tenant", &context::Tenant::of(tenant));
         if !tenant.ack_associations.is_empty() {
-            let path = format!(
-                "tenants/{}/pod-identity-associations.yaml",
-                tenant.namespace
-            );
+            // Not in tenants/: the objects need the CRD the ACK controller's chart installs,
+            // so they are synced after the add-ons (bootstrap/*: Application / Kustomization
+            // pod-identity).
+            let path = format!("pod-identity/{}.yaml", tenant.namespace);
             put(
                 tera,
                 "identity/ack-pod-identity.yaml",
@@ -62,6 +62,16 @@ pub(super) fn add_identity_files(
                 put(tera, template, &ctx, format!("{dir}/{file}"), tree, spec)?;
             }
         }
+    }
+    if spec.tenants.iter().any(|t| !t.ack_associations.is_empty()) {
+        put(
+            tera,
+            "identity/ack-kustomization.yaml",
+            &ctx,
+            "pod-identity/kustomization.yaml".into(),
+            tree,
+            spec,
+        )?;
     }
     for (_, grants) in handoff_targets(spec) {
         let target: &TargetView = &grants[0].target;

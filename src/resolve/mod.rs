@@ -431,6 +431,7 @@ fn network_view(net: &fleet::Network) -> NetworkView {
         ram_share_arn: net.ram_share_arn.to_string(),
         private_subnets: subnets(&net.private),
         public_subnets: subnets(&net.public),
+        endpoint_cidrs: net.endpoint_cidrs.iter().map(ToString::to_string).collect(),
     }
 }
 
@@ -453,6 +454,19 @@ fn gitops_view(
                 .as_ref()
                 .map_or_else(|| "main".to_string(), ToString::to_string),
             namespaces: team_namespaces(r).iter().map(ToString::to_string).collect(),
+            cluster_resources: {
+                let mut kinds: Vec<ClusterKindView> = r
+                    .cluster_resources
+                    .iter()
+                    .map(|k| ClusterKindView {
+                        group: k.group.to_string(),
+                        kind: k.kind.to_string(),
+                        resource: k.resource.clone(),
+                    })
+                    .collect();
+                kinds.sort();
+                kinds
+            },
         })
         .collect();
     let mut teams: BTreeMap<String, TeamView> = BTreeMap::new();
@@ -461,9 +475,12 @@ fn gitops_view(
             name: r.team.clone(),
             source_repos: Vec::new(),
             namespaces: Vec::new(),
+            cluster_resources: Vec::new(),
         });
         t.source_repos.push(r.url.clone());
         t.namespaces.extend(r.namespaces.iter().cloned());
+        t.cluster_resources
+            .extend(r.cluster_resources.iter().cloned());
     }
     let teams = teams
         .into_values()
@@ -472,6 +489,8 @@ fn gitops_view(
             t.source_repos.dedup();
             t.namespaces.sort();
             t.namespaces.dedup();
+            t.cluster_resources.sort();
+            t.cluster_resources.dedup();
             t
         })
         .collect();

@@ -155,6 +155,8 @@ pub struct NetworkView {
     pub private_subnets: Vec<SubnetView>,
     /// Public subnets, sorted by AZ ID.
     pub public_subnets: Vec<SubnetView>,
+    /// The VPC endpoints' CIDR blocks, in inventory order (empty: HTTPS to any address).
+    pub endpoint_cidrs: Vec<String>,
 }
 
 /// A subnet.
@@ -196,6 +198,19 @@ pub struct RepoView {
     pub revision: String,
     /// Namespaces it may deploy into; the first is its default.
     pub namespaces: Vec<String>,
+    /// Cluster-scoped kinds it installs (its `clusterResources`), sorted.
+    pub cluster_resources: Vec<ClusterKindView>,
+}
+
+/// A cluster-scoped kind a team repository installs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClusterKindView {
+    /// API group (`""` for core).
+    pub group: String,
+    /// Kind (Argo CD's `clusterResourceWhitelist`).
+    pub kind: String,
+    /// Resource (RBAC rules).
+    pub resource: String,
 }
 
 /// A contributing team.
@@ -207,6 +222,9 @@ pub struct TeamView {
     pub source_repos: Vec<String>,
     /// Namespaces the team may deploy into.
     pub namespaces: Vec<String>,
+    /// The cluster-scoped kinds of all its repositories, sorted (one AppProject and one sync
+    /// identity per team under Argo CD).
+    pub cluster_resources: Vec<ClusterKindView>,
 }
 
 /// A tenant namespace.

@@ -197,7 +197,10 @@ fn every_role_has_one_owner_and_eksctl_uses_the_stack_s_arns() {
         let tree = read_tree(&dir);
         let addons = tree
             .iter()
-            .find(|(p, _)| p.ends_with("addons.yaml") && p.starts_with("bootstrap/"))
+            .find(|(p, _)| {
+                p.ends_with("addons.yaml")
+                    && (p.starts_with("bootstrap/") || p.starts_with("addons/"))
+            })
             .map(|(_, b)| String::from_utf8_lossy(b).to_string())
             .unwrap();
         assert!(

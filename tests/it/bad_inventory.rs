@@ -175,9 +175,9 @@ fn unknown_field() {
 fn namespace_that_is_not_a_dns_label() {
     let stderr = refused(&[(PAY, "namespace: payments", "namespace: Payments_NS")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:27:18: spec.tenants[0].namespace: "Payments_NS" is not valid: expected a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit
+    error: fleet/accounts/payments-prod.yaml:32:18: spec.tenants[0].namespace: "Payments_NS" is not valid: expected a DNS-1123 label: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit
        |
-    27 |     - namespace: Payments_NS
+    32 |     - namespace: Payments_NS
        |                  ^
     1 error found; nothing was written
     "#);
@@ -247,9 +247,9 @@ fn wildcard_action() {
         "Action: [\"*\"]\n              Resource: [arn:aws:s3:::acme-payments-statements/*]",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:58:24: spec.tenants[0].serviceAccounts[3].statements[0].Action[0]: "*" is not valid: expected a specific IAM action such as s3:GetObject ("*" and "service:*" are not least privilege)
+    error: fleet/accounts/payments-prod.yaml:63:24: spec.tenants[0].serviceAccounts[3].statements[0].Action[0]: "*" is not valid: expected a specific IAM action such as s3:GetObject ("*" and "service:*" are not least privilege)
        |
-    58 |               Action: ["*"]
+    63 |               Action: ["*"]
        |                        ^
     1 error found; nothing was written
     "#);
@@ -335,9 +335,9 @@ fn yaml_syntax_error() {
 fn quota_that_is_not_a_quantity() {
     let stderr = refused(&[(PAY, "memory: 256Gi", "memory: 256GB")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:28:34: spec.tenants[0].quota.memory: "256GB" is not valid: expected a Kubernetes quantity such as "64", "500m" or "256Gi"
+    error: fleet/accounts/payments-prod.yaml:33:34: spec.tenants[0].quota.memory: "256GB" is not valid: expected a Kubernetes quantity such as "64", "500m" or "256Gi"
        |
-    28 |       quota: {cpu: "64", memory: 256GB, pods: 500}
+    33 |       quota: {cpu: "64", memory: 256GB, pods: 500}
        |                                  ^
     1 error found; nothing was written
     "#);
@@ -628,7 +628,7 @@ fn document_size_is_bounded() {
     let big = format!("  team: payments\n  # {}", "x".repeat(1024 * 1024));
     let stderr = refused(&[(PAY, "  team: payments", &big)]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:1:1: this document is 1051539 bytes; an inventory document may be at most 1048576 bytes (split the fleet into one file per account)
+    error: fleet/accounts/payments-prod.yaml:1:1: this document is 1051855 bytes; an inventory document may be at most 1048576 bytes (split the fleet into one file per account)
       |
     1 | # yaml-language-server: $schema=../../eksvend.schema.json
       | ^
@@ -641,9 +641,9 @@ fn document_size_is_bounded() {
 fn role_arn_with_a_dot_dot_segment() {
     let stderr = refused(&[(PAY, "role/ledger-reader", "role/x/..")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:36:15: spec.tenants[0].serviceAccounts[0].assumeRoles[0]: "arn:aws:iam::444455556666:role/x/.." is not valid: expected an IAM role ARN such as arn:aws:iam::444455556666:role/ledger-reader (roles only, no wildcards)
+    error: fleet/accounts/payments-prod.yaml:41:15: spec.tenants[0].serviceAccounts[0].assumeRoles[0]: "arn:aws:iam::444455556666:role/x/.." is not valid: expected an IAM role ARN such as arn:aws:iam::444455556666:role/ledger-reader (roles only, no wildcards)
        |
-    36 |             - arn:aws:iam::444455556666:role/x/..
+    41 |             - arn:aws:iam::444455556666:role/x/..
        |               ^
     1 error found; nothing was written
     "#);
@@ -680,9 +680,9 @@ fn access_entries_name_bound_groups_and_one_role_each() {
         (PAY, "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin", "arn:aws:iam::1111:role/x"),
     ]);
     for want in [
-        "fleet/accounts/payments-prod.yaml:68:7: spec.access.teams.securty: no namespace of this account is bound to group \"securty\"; groups: payments, security",
-        "payments-prod.yaml:67:11: spec.access.teams.payments[0]: wildcard principal",
-        "payments-prod.yaml:64:9: spec.access.platformAdmins[0]: \"arn:aws:iam::1111:role/x_2f1e0d9c8b7a6543\" is not valid",
+        "fleet/accounts/payments-prod.yaml:73:7: spec.access.teams.securty: no namespace of this account is bound to group \"securty\"; groups: payments, security",
+        "payments-prod.yaml:72:11: spec.access.teams.payments[0]: wildcard principal",
+        "payments-prod.yaml:69:9: spec.access.platformAdmins[0]: \"arn:aws:iam::1111:role/x_2f1e0d9c8b7a6543\" is not valid",
     ] {
         assert!(stderr.contains(want), "no {want:?} in:\n{stderr}");
     }

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
-use crate::support::cluster::{self, Check, ControlPlane, Converge};
+use crate::support::cluster::{self, Check, ControlPlane, Converge, Declared, Who};
 use crate::support::Test;
 
 /// The URL eksvend writes as the repository's own (`spec.git.remote` of the example fleet).
@@ -65,7 +65,70 @@ fn missing_load_balancing(cp: &ControlPlane, repo: &Path) -> Vec<String> {
     missing
 }
 
-fn run_repo(cp: &ControlPlane, out: &Path, account: &str) -> Outcome {
+/// The cluster-scoped kinds the account's team repositories declare (`clusterResources`), with
+/// the identities the tenancy model gives them to: the sync identity (Argo CD: `argocd-<team>`
+/// in the team's first namespace, one per team; Flux: `flux-<repository>` in the repository's
+/// first namespace) writes them, the team's group reads them.
+fn declared_kinds(fleet: &Path, account: &str) -> Vec<Declared> {
+    let text = std::fs::read_to_string(fleet.join(format!("accounts/{account}.yaml"))).unwrap();
+    let doc = cluster::documents(&text).into_iter().next().unwrap();
+    let spec = &doc["spec"];
+    let flux = spec["gitops"]["engine"] == "flux";
+    let repos = spec["gitops"]["repos"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let namespaces = |r: &serde_json::Value| -> Vec<String> {
+        match r["namespaces"].as_array() {
+            Some(ns) if !ns.is_empty() => {
+                ns.iter().map(|n| n.as_str().unwrap().to_string()).collect()
+            }
+            _ => vec![r["team"].as_str().unwrap().to_string()],
+        }
+    };
+    let mut out = Vec::new();
+    for r in &repos {
+        let team = r["team"].as_str().unwrap();
+        let writer = if flux {
+            Who::sa(
+                &namespaces(r)[0],
+                &format!("flux-{}", r["name"].as_str().unwrap()),
+            )
+        } else {
+            let mut team_ns: Vec<String> = repos
+                .iter()
+                .filter(|o| o["team"] == team)
+                .flat_map(namespaces)
+                .collect();
+            team_ns.sort();
+            Who::sa(&team_ns[0], &format!("argocd-{team}"))
+        };
+        for k in r["clusterResources"].as_array().into_iter().flatten() {
+            let kind = k["kind"].as_str().unwrap().to_lowercase();
+            let resource = k["resource"].as_str().map_or_else(
+                || {
+                    if kind.ends_with('s') {
+                        format!("{kind}es")
+                    } else if let Some(stem) = kind.strip_suffix('y') {
+                        format!("{stem}ies")
+                    } else {
+                        format!("{kind}s")
+                    }
+                },
+                ToString::to_string,
+            );
+            out.push(Declared {
+                writer: writer.clone(),
+                reader: Who::person(team),
+                group: k["group"].as_str().unwrap().to_string(),
+                resource,
+            });
+        }
+    }
+    out
+}
+
+fn run_repo(cp: &ControlPlane, fleet: &Path, out: &Path, account: &str) -> Outcome {
     let started = std::time::Instant::now();
     cp.reset();
     let up = started.elapsed();
@@ -80,6 +143,7 @@ fn run_repo(cp: &ControlPlane, out: &Path, account: &str) -> Outcome {
     let load_balancing = missing_load_balancing(cp, &repo);
     let mut matrix = cluster::matrix(cp);
     matrix.extend(cluster::access_groups(cp, &repo));
+    matrix.extend(cluster::cluster_kinds(cp, &declared_kinds(fleet, account)));
     let timing = format!(
         "{:.0?} reset, {:.0?} converge, {:.0?} matrix",
         up,
@@ -107,6 +171,7 @@ fn converge_fleet(t: &Test) {
         return;
     };
     let out = t.path("out");
+    let fleet = t.path("fleet");
     let mut accounts: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -123,7 +188,7 @@ fn converge_fleet(t: &Test) {
                     let Some(account) = work.lock().unwrap().pop() else {
                         break;
                     };
-                    let outcome = run_repo(&cp, &out, &account);
+                    let outcome = run_repo(&cp, &fleet, &out, &account);
                     results.lock().unwrap().push(outcome);
                 }
             });
@@ -196,7 +261,8 @@ fn example_fleet_converges_and_keeps_tenants_in_their_lanes() {
 /// (the account's default and the other one, set on the service account; the account default
 /// alternates, so every engine × blueprint and every engine × default mode occurs). Each has an
 /// application repository over two namespaces (one with a quota and service accounts) and a
-/// security repository without namespaces (its own `security` namespace and group).
+/// security repository without namespaces (its own `security` namespace and group) that
+/// declares two cluster-scoped kinds (a built-in one and a CRD's).
 fn generated_fleet() -> Test {
     let t = Test::empty();
     t.file("fleet/fleet.yaml", &t_example("fleet.yaml"));
@@ -211,7 +277,8 @@ fn generated_fleet() -> Test {
             let name = format!("{blueprint}-{engine}");
             let team = format!("team{n}");
             let id = 100_000_000_000u64 + u64::from(n);
-            let params = if blueprint == "general" && engine == "flux" {
+            // ACK under both engines: its objects must wait for the ACK chart's CRDs.
+            let params = if blueprint == "general" {
                 "  parameters:\n    ackPodIdentity: true\n"
             } else {
                 ""
@@ -242,6 +309,9 @@ spec:
       - name: baseline
         team: security
         url: https://git.acme.example/security/baseline.git
+        clusterResources:
+          - {{group: storage.k8s.io, kind: StorageClass}}
+          - {{group: kyverno.io, kind: ClusterPolicy}}
   tenants:
     - namespace: {team}
       quota: {{cpu: \"64\", memory: 256Gi, pods: 200}}

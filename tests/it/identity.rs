@@ -50,9 +50,9 @@ fn abac_with_fewer_than_three_tags() {
         "        - name: ledger-api\n          disableSessionTags: true\n",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:31:31: spec.tenants[0].serviceAccounts[0].disableSessionTags: ABAC with fewer than three tags: the target roles' trust policies pin the session tags eks-cluster-arn, kubernetes-namespace and kubernetes-service-account, which disableSessionTags removes (use chaining: native, pinned by the association's external ID, or keep the tags)
+    error: fleet/accounts/payments-prod.yaml:36:31: spec.tenants[0].serviceAccounts[0].disableSessionTags: ABAC with fewer than three tags: the target roles' trust policies pin the session tags eks-cluster-arn, kubernetes-namespace and kubernetes-service-account, which disableSessionTags removes (use chaining: native, pinned by the association's external ID, or keep the tags)
        |
-    31 |           disableSessionTags: true
+    36 |           disableSessionTags: true
        |                               ^
     1 error found; nothing was written
     "#);
@@ -74,9 +74,9 @@ fn chaining_role_with_a_permission_other_than_sts_assume_role() {
 fn target_arn_that_is_not_a_role_arn() {
     let stderr = refused(&[(PAY, "role/ledger-reader", "user/ledger-reader")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:36:15: spec.tenants[0].serviceAccounts[0].assumeRoles[0]: "arn:aws:iam::444455556666:user/ledger-reader" is not valid: expected an IAM role ARN such as arn:aws:iam::444455556666:role/ledger-reader (roles only, no wildcards)
+    error: fleet/accounts/payments-prod.yaml:41:15: spec.tenants[0].serviceAccounts[0].assumeRoles[0]: "arn:aws:iam::444455556666:user/ledger-reader" is not valid: expected an IAM role ARN such as arn:aws:iam::444455556666:role/ledger-reader (roles only, no wildcards)
        |
-    36 |             - arn:aws:iam::444455556666:user/ledger-reader
+    41 |             - arn:aws:iam::444455556666:user/ledger-reader
        |               ^
     1 error found; nothing was written
     "#);
@@ -154,9 +154,9 @@ fn unknown_condition_operator() {
 fn session_policy_without_disable_session_tags() {
     let stderr = refused(&[(PAY, "          disableSessionTags: true\n", "")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:46:11: spec.tenants[0].serviceAccounts[1].sessionPolicy: AWS accepts a session policy on a Pod Identity association only with disableSessionTags: true
+    error: fleet/accounts/payments-prod.yaml:51:11: spec.tenants[0].serviceAccounts[1].sessionPolicy: AWS accepts a session policy on a Pod Identity association only with disableSessionTags: true
        |
-    46 |           sessionPolicy:
+    51 |           sessionPolicy:
        |           ^
     1 error found; nothing was written
     "#);
@@ -166,9 +166,9 @@ fn session_policy_without_disable_session_tags() {
 fn native_chaining_with_two_targets() {
     let stderr = refused(&[(PAY, "assumeRoles: [arn:aws:iam::555566667777:role/fx-rates-reader]", "assumeRoles: [arn:aws:iam::555566667777:role/fx-rates-reader, arn:aws:iam::444455556666:role/fx-archive]")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:53:21: spec.tenants[0].serviceAccounts[2].chaining: native chaining assumes exactly one target role per association (targetRoleARN); assumeRoles has 2
+    error: fleet/accounts/payments-prod.yaml:58:21: spec.tenants[0].serviceAccounts[2].chaining: native chaining assumes exactly one target role per association (targetRoleARN); assumeRoles has 2
        |
-    53 |           chaining: native
+    58 |           chaining: native
        |                     ^
     1 error found; nothing was written
     "#);
@@ -214,9 +214,9 @@ fn native_chaining_for_irsa() {
 fn external_id_of_a_target_that_is_not_native() {
     let stderr = refused(&[(PAY, "        - name: fx-rates\n", "        - name: fx-rates\n          externalIds: {\"arn:aws:iam::444455556666:role/ledger-reader\": abc}\n")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:53:73: spec.tenants[0].serviceAccounts[2].externalIds.arn:aws:iam::444455556666:role/ledger-reader: an external ID belongs to a native-chaining target of this service account; "arn:aws:iam::444455556666:role/ledger-reader" is not one
+    error: fleet/accounts/payments-prod.yaml:58:73: spec.tenants[0].serviceAccounts[2].externalIds.arn:aws:iam::444455556666:role/ledger-reader: an external ID belongs to a native-chaining target of this service account; "arn:aws:iam::444455556666:role/ledger-reader" is not one
        |
-    53 |           externalIds: {"arn:aws:iam::444455556666:role/ledger-reader": abc}
+    58 |           externalIds: {"arn:aws:iam::444455556666:role/ledger-reader": abc}
        |                                                                         ^
     1 error found; nothing was written
     "#);
@@ -240,9 +240,9 @@ fn external_id_of_one_character() {
       |
     7 |   accountId: "11112222333"
       |              ^
-    error: fleet/accounts/payments-prod.yaml:55:75: spec.tenants[0].serviceAccounts[2].externalIds.arn:aws:iam::555566667777:role/fx-rates-reader: "x" is not an STS external ID: 2-1224 of letters, digits and +=,.@:/-_
+    error: fleet/accounts/payments-prod.yaml:60:75: spec.tenants[0].serviceAccounts[2].externalIds.arn:aws:iam::555566667777:role/fx-rates-reader: "x" is not an STS external ID: 2-1224 of letters, digits and +=,.@:/-_
        |
-    55 |           externalIds: {"arn:aws:iam::555566667777:role/fx-rates-reader": x}
+    60 |           externalIds: {"arn:aws:iam::555566667777:role/fx-rates-reader": x}
        |                                                                           ^
     2 errors found; nothing was written
     "#);

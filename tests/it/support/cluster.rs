@@ -61,6 +61,27 @@ pub struct ControlPlane {
     cluster_scoped: BTreeSet<String>,
     /// What was applied (not dry-run) since the last [`ControlPlane::reset`]: `(-o name, namespace)`.
     applied: std::sync::Mutex<BTreeSet<(String, String)>>,
+    /// The upstream CRD files (`crds/`).
+    crd_files: Vec<PathBuf>,
+    /// The add-on CRDs a chart installed since the last reset (`crd/NAME`).
+    chart_crds: std::sync::Mutex<Vec<String>>,
+}
+
+/// The CRDs each add-on chart ships (the charts' `crds/` or CRD templates), by chart name: they
+/// exist on the cluster only once the chart's Application / HelmRelease is installed. The
+/// engines' own CRDs (`argoproj.io`, `*.toolkit.fluxcd.io`) come with the engine's install.
+const CHART_CRDS: &[(&str, &[&str])] = &[
+    ("karpenter", &["karpenter.sh_", "karpenter.k8s.aws_"]),
+    ("kueue", &["kueue.x-k8s.io_"]),
+    ("eks-chart", &["eks.services.k8s.aws_"]),
+    ("iam-chart", &["iam.services.k8s.aws_"]),
+];
+
+/// Whether a CRD file (by name) is one of an add-on chart's, not the engines'.
+fn chart_crd(file: &str) -> bool {
+    CHART_CRDS
+        .iter()
+        .any(|(_, prefixes)| prefixes.iter().any(|p| file.starts_with(p)))
 }
 
 impl ControlPlane {
@@ -86,41 +107,51 @@ impl ControlPlane {
         };
         let kubeconfig = dir.path().join("kubeconfig");
         run("up");
+        let mut crd_files: Vec<PathBuf> = std::fs::read_dir(home.join("crds"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        crd_files.sort();
         let mut cp = ControlPlane {
             dir,
             script,
             kubeconfig,
             cluster_scoped: BTreeSet::new(),
             applied: std::sync::Mutex::default(),
+            crd_files,
+            chart_crds: std::sync::Mutex::default(),
         };
-        // The CRDs in one server-side apply (the script's `crds` applies them one by one), then
-        // the project's own (`tests/crds/`: CRDs of rendered objects the shared set lacks).
-        let crds = home.join("crds");
-        let crds = crds.display().to_string();
-        cp.must(&["apply", "--server-side", "-f", &crds]);
+        // The engines' CRDs in one server-side apply (the script's `crds` applies them one by
+        // one); the add-ons' CRDs only when their chart is installed (`install_chart`).
+        let engine: Vec<String> = cp
+            .crd_files
+            .iter()
+            .filter(|p| !chart_crd(&p.file_name().unwrap().to_string_lossy()))
+            .map(|p| p.display().to_string())
+            .collect();
+        let mut args = vec!["apply", "--server-side"];
+        for f in &engine {
+            args.extend(["-f", f.as_str()]);
+        }
+        cp.must(&args);
+        // the project's own (`tests/crds/`: CRDs of rendered objects the shared set lacks)
         let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crds");
         cp.must(&["apply", "--server-side", "-f", &own.display().to_string()]);
-        // Right after the apply a CRD may have no conditions yet, which `kubectl wait` reports
-        // as an error: ask again until every CRD is Established.
-        let wait = [
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=120s",
-        ];
-        let mut waited = cp.kubectl(&wait, None);
-        for _ in 0..20 {
-            if waited.ok {
-                break;
+        cp.wait_established(&["--all"]);
+        // Which kinds are cluster-scoped: every CRD's scope, installed or not.
+        for f in &cp.crd_files {
+            for crd in documents(&std::fs::read_to_string(f).unwrap()) {
+                if crd["spec"]["scope"] == "Cluster" {
+                    if let Some(k) = crd["spec"]["names"]["kind"].as_str() {
+                        cp.cluster_scoped.insert(k.to_string());
+                    }
+                }
             }
-            std::thread::sleep(std::time::Duration::from_millis(250));
-            waited = cp.kubectl(&wait, None);
         }
-        assert!(waited.ok, "kubectl wait crd: {}", waited.stderr);
         let kinds = cp.must(&["api-resources", "--namespaced=false", "-o", "wide"]);
         // NAME SHORTNAMES APIVERSION NAMESPACED KIND ...: keep the KIND column.
-        cp.cluster_scoped = kinds
+        let builtin: BTreeSet<String> = kinds
             .lines()
             .skip(1)
             .filter_map(|l| {
@@ -129,7 +160,67 @@ impl ControlPlane {
                 cols.get(at + 1).map(ToString::to_string)
             })
             .collect();
+        cp.cluster_scoped.extend(builtin);
         cp
+    }
+
+    /// Wait until the CRDs `which` (`--all`, or `crd/NAME`s) are Established. Right after the
+    /// apply a CRD may have no conditions yet, which `kubectl wait` reports as an error: ask
+    /// again until it has.
+    fn wait_established(&self, which: &[&str]) {
+        let mut wait = vec!["wait", "--for=condition=Established", "--timeout=120s"];
+        if which == ["--all"] {
+            wait.extend(["crd", "--all"]);
+        } else {
+            wait.extend(which);
+        }
+        let mut waited = self.kubectl(&wait, None);
+        for _ in 0..20 {
+            if waited.ok {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            waited = self.kubectl(&wait, None);
+        }
+        assert!(waited.ok, "kubectl wait crd: {}", waited.stderr);
+    }
+
+    /// Install what the chart `chart` ships that the API server sees: its CRDs (see
+    /// [`CHART_CRDS`]); the rest of a chart is not rendered offline. Returns the CRDs.
+    pub fn install_chart(&self, chart: &str) -> Vec<String> {
+        let Some((_, prefixes)) = CHART_CRDS.iter().find(|(c, _)| *c == chart) else {
+            return Vec::new();
+        };
+        let files: Vec<&PathBuf> = self
+            .crd_files
+            .iter()
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                prefixes.iter().any(|x| name.starts_with(x))
+            })
+            .collect();
+        let mut names = Vec::new();
+        for f in &files {
+            for crd in documents(&std::fs::read_to_string(f).unwrap()) {
+                names.push(format!(
+                    "crd/{}",
+                    crd["metadata"]["name"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+        let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        let mut args = vec!["apply", "--server-side", "--field-manager=helm"];
+        for p in &paths {
+            args.extend(["-f", p.as_str()]);
+        }
+        self.must(&args);
+        let which: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.wait_established(&which);
+        self.chart_crds
+            .lock()
+            .unwrap()
+            .extend(names.iter().cloned());
+        names
     }
 
     /// Whether objects of `kind` are cluster-scoped.
@@ -227,9 +318,10 @@ impl ControlPlane {
 }
 
 impl ControlPlane {
-    /// Back to an empty cluster (only the CRDs installed): delete every object applied since the
-    /// last reset — the namespaces with everything in them, the cluster-scoped objects — and wait
-    /// until the namespace controller removed the namespaces. Finalizers of controllers that do
+    /// Back to an empty cluster (only the engines' CRDs installed): delete every object applied
+    /// since the last reset — the namespaces with everything in them, the cluster-scoped
+    /// objects, the CRDs charts installed — and wait until the namespace controller removed the
+    /// namespaces. Finalizers of controllers that do
     /// not run here (Argo CD's resources finalizer) are removed first.
     pub fn reset(&self) {
         let applied = std::mem::take(&mut *self.applied.lock().unwrap());
@@ -273,6 +365,17 @@ impl ControlPlane {
         if !cluster.is_empty() {
             let mut args = vec!["delete", "--ignore-not-found", "--wait=false"];
             args.extend(&cluster);
+            self.must(&args);
+        }
+        let crds = std::mem::take(&mut *self.chart_crds.lock().unwrap());
+        if !crds.is_empty() {
+            let mut args = vec![
+                "delete",
+                "--ignore-not-found",
+                "--wait=true",
+                "--timeout=180s",
+            ];
+            args.extend(crds.iter().map(String::as_str));
             self.must(&args);
         }
         if !namespaces.is_empty() {
@@ -609,6 +712,10 @@ struct Ks {
     service_account: Option<String>,
     target_namespace: Option<String>,
     depends_on: Vec<String>,
+    /// `spec.wait`: Ready only once every object it applied is Ready (HelmReleases included).
+    wait: bool,
+    /// `spec.healthChecks` as `Kind/namespace/name`.
+    health_checks: Vec<String>,
 }
 
 impl Ks {
@@ -642,8 +749,27 @@ impl Ks {
                         .collect()
                 })
                 .unwrap_or_default(),
+            wait: spec["wait"] == true,
+            health_checks: spec["healthChecks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|h| {
+                    format!(
+                        "{}/{}/{}",
+                        h["kind"].as_str().unwrap_or_default(),
+                        h["namespace"].as_str().unwrap_or(&ns),
+                        h["name"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect(),
             namespace: ns,
         }
+    }
+
+    /// Whether this Kustomization is Ready only once `o` (an object it applied) is Ready.
+    fn waits_for(&self, o: &Value) -> bool {
+        self.wait || self.health_checks.contains(&id(o))
     }
 
     fn key(&self) -> String {
@@ -700,7 +826,14 @@ pub fn flux(cp: &ControlPlane, repo: &Path, repo_url: &str) -> Converge {
         service_account: sa_patch.then(|| "kustomize-controller".into()),
         target_namespace: None,
         depends_on: Vec::new(),
+        wait: false,
+        health_checks: Vec::new(),
     }]);
+    // HelmReleases applied by a Kustomization that does not wait for them: helm-controller
+    // installs their charts some time later. The emulation takes the worst case — after every
+    // other Kustomization was reconciled once — so a tree that needs a chart's CRDs fails unless
+    // it depends on a Kustomization that waits for the HelmRelease.
+    let mut unwaited: Vec<String> = Vec::new();
     let mut ready: BTreeMap<String, bool> = BTreeMap::new();
     let mut stalled = 0;
     let stub = cp.scratch("team-repo");
@@ -764,10 +897,23 @@ pub fn flux(cp: &ControlPlane, repo: &Path, repo_url: &str) -> Converge {
                         {
                             queue.push_back(Ks::of(o));
                         }
-                        "HelmRelease" => report.notes.push(format!(
-                            "{}: accepted; its chart is not rendered offline",
-                            id(o)
-                        )),
+                        "HelmRelease" => {
+                            let chart = o["spec"]["chart"]["spec"]["chart"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string();
+                            report.notes.push(format!(
+                                "{}: accepted; chart {chart} not rendered offline (only its CRDs installed)",
+                                id(o)
+                            ));
+                            if ks.waits_for(o) {
+                                // Ready means installed: the chart's CRDs exist before this
+                                // Kustomization's dependents start.
+                                cp.install_chart(&chart);
+                            } else {
+                                unwaited.push(chart);
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -784,6 +930,9 @@ pub fn flux(cp: &ControlPlane, repo: &Path, repo_url: &str) -> Converge {
                     .push((format!("Kustomization {}", ks.key()), Err(e)));
             }
         }
+    }
+    for chart in unwaited {
+        cp.install_chart(&chart);
     }
     report
 }
@@ -915,7 +1064,9 @@ struct Argo {
 }
 
 /// Apply an Argo CD repository from its entry point: `kubectl apply -n argocd -f
-/// bootstrap/argocd/root.yaml`, then each Application synced as Argo CD does: its source
+/// bootstrap/argocd/root.yaml`, then each Application synced as Argo CD does (an add-on
+/// Application's chart is not rendered, but its CRDs are installed when it syncs, so an object
+/// of those CRDs synced in an earlier wave is refused as on a real cluster): its source
 /// rendered (a kustomization, else the directory's manifests), checked against its AppProject,
 /// a dry-run of every object (gitops-engine runs one before any apply), then applied wave by wave
 /// (argocd docs "Sync Phases and Waves"); a child Application applied in a wave is synced, and —
@@ -1006,10 +1157,11 @@ fn sync_app(
             Err("no syncPolicy.retry: a failed sync of this commit is never retried".into()),
         ));
     }
-    if source["chart"].is_string() {
+    if let Some(chart) = source["chart"].as_str() {
+        // Synced and Healthy means installed: the chart's CRDs exist from here on.
+        cp.install_chart(chart);
         report.notes.push(format!(
-            "{name}: chart {} not rendered offline",
-            source["chart"]
+            "{name}: chart {chart} not rendered offline (only its CRDs installed)"
         ));
         report
             .units
@@ -1161,9 +1313,29 @@ fn sync_app(
                 child["metadata"]["name"].as_str().unwrap_or_default()
             ));
             if argo.app_health {
-                // The parent waits for the child to be Healthy: sync it now.
+                // The parent waits for the child to be Healthy: sync it now. A child that never
+                // gets Healthy holds the parent in this wave: the later waves never start.
                 let grandchildren = sync_app(cp, repo, repo_url, child, argo, report, queue);
                 queue.extend(grandchildren);
+                let child_name = format!(
+                    "Application {}",
+                    child["metadata"]["name"].as_str().unwrap_or_default()
+                );
+                let healthy = report
+                    .units
+                    .iter()
+                    .rev()
+                    .find(|(u, _)| *u == child_name)
+                    .is_some_and(|(_, r)| r.is_ok());
+                if !healthy {
+                    report.units.push((
+                        name,
+                        Err(format!(
+                            "wave {w}: {child_name} never Healthy, the later waves never start"
+                        )),
+                    ));
+                    return Vec::new();
+                }
             } else {
                 later.push(child.clone());
             }
@@ -1717,5 +1889,140 @@ pub fn access_groups(cp: &ControlPlane, repo: &Path) -> Vec<Check> {
             });
         }
     }
+    checks
+}
+
+/// A cluster-scoped kind a team repository declares (`clusterResources`), with the identity that
+/// may write it (the repository's sync identity) and the people who may read it.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    pub writer: Who,
+    pub reader: Who,
+    pub group: String,
+    pub resource: String,
+}
+
+/// StorageClass as the team would install it (a built-in kind: a real request can be made).
+const STORAGE_CLASS: &str = r"
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: matrix-encrypted-gp3}
+provisioner: ebs.csi.aws.com
+parameters: {type: gp3, encrypted: 'true'}
+";
+
+/// The cluster-scoped kinds of `declared` on a converged cluster: every identity of the matrix
+/// (the subjects of the tenants' RoleBindings and every tenant service account) may create,
+/// patch and delete each declared kind cluster-wide exactly when it is the kind's writer, and
+/// read it when it is the writer or a reader. A declared StorageClass is also created (dry-run)
+/// as each identity.
+pub fn cluster_kinds(cp: &ControlPlane, declared: &[Declared]) -> Vec<Check> {
+    if declared.is_empty() {
+        return Vec::new();
+    }
+    let tenants: Vec<String> = cp
+        .must(&[
+            "get",
+            "ns",
+            "-l",
+            "eksvend.dev/tenant",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ])
+        .split_whitespace()
+        .map(ToString::to_string)
+        .collect();
+    let mut subjects: BTreeSet<Who> = BTreeSet::new();
+    for ns in &tenants {
+        let bindings: Value =
+            serde_json::from_str(&cp.must(&["get", "rolebindings", "-n", ns, "-o", "json"]))
+                .unwrap();
+        for rb in bindings["items"].as_array().into_iter().flatten() {
+            for s in rb["subjects"].as_array().into_iter().flatten() {
+                let name = s["name"].as_str().unwrap_or_default();
+                match s["kind"].as_str() {
+                    Some("Group") => subjects.insert(Who::person(name)),
+                    Some("ServiceAccount") => {
+                        subjects.insert(Who::sa(s["namespace"].as_str().unwrap_or(ns), name))
+                    }
+                    _ => false,
+                };
+            }
+        }
+        for sa in cp
+            .must(&[
+                "get",
+                "sa",
+                "-n",
+                ns,
+                "-o",
+                "jsonpath={.items[*].metadata.name}",
+            ])
+            .split_whitespace()
+        {
+            subjects.insert(Who::sa(ns, sa));
+        }
+    }
+    let mut pending = Vec::new();
+    let mut checks = Vec::new();
+    for who in &subjects {
+        for d in declared {
+            let writes = declared
+                .iter()
+                .any(|e| e.writer == *who && e.group == d.group && e.resource == d.resource);
+            let reads = writes
+                || declared
+                    .iter()
+                    .any(|e| e.reader == *who && e.group == d.group && e.resource == d.resource);
+            for (verb, expect) in [
+                ("create", writes),
+                ("patch", writes),
+                ("delete", writes),
+                ("get", reads),
+                ("list", reads),
+            ] {
+                let sar = json!({
+                    "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                    "spec": {
+                        "user": who.user.clone().unwrap_or_default(),
+                        "groups": who.groups,
+                        "resourceAttributes": {"verb": verb, "group": d.group, "resource": d.resource},
+                    },
+                });
+                pending.push((
+                    Check {
+                        who: who.label(),
+                        what: format!("can-i {verb} {}.{} (cluster-wide)", d.resource, d.group),
+                        expect_allowed: expect,
+                        allowed: false,
+                        detail: String::new(),
+                    },
+                    sar,
+                ));
+            }
+        }
+        if declared
+            .iter()
+            .any(|d| d.group == "storage.k8s.io" && d.resource == "storageclasses")
+        {
+            let writes = declared.iter().any(|d| {
+                d.writer == *who && d.group == "storage.k8s.io" && d.resource == "storageclasses"
+            });
+            let objects = documents(STORAGE_CLASS);
+            let r = cp.send(&["create", "--dry-run=server"], &objects, who);
+            checks.push(Check {
+                who: who.label(),
+                what: "create StorageClass matrix-encrypted-gp3 (cluster-scoped)".into(),
+                expect_allowed: writes,
+                allowed: r.first().is_some_and(Result::is_ok),
+                detail: r
+                    .into_iter()
+                    .next()
+                    .and_then(Result::err)
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    checks.extend(answer(cp, pending));
     checks
 }
