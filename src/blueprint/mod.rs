@@ -5,6 +5,7 @@
 //! into which files.
 
 pub mod catalog;
+pub mod compatibility;
 pub mod extends;
 pub mod identity;
 

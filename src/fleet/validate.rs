@@ -17,6 +17,7 @@ use crate::domain::{
 };
 
 mod identity;
+mod kubernetes;
 
 /// Namespaces eksvend and EKS own; tenants may not claim them.
 const RESERVED_NAMESPACES: &[&str] = &[
@@ -78,8 +79,9 @@ pub fn validate(
 ) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::default();
     check_fleet_count(inv, inventory_path, &mut diags);
+    let today = crate::domain::Date::today();
     for fleet in &inv.fleets {
-        check_fleet(fleet, !inv.accounts.is_empty(), &mut diags);
+        check_fleet(fleet, !inv.accounts.is_empty(), catalog, today, &mut diags);
     }
     let mut networks = HashMap::new();
     for net in &inv.networks {
@@ -127,7 +129,7 @@ pub fn validate(
             "WorkloadAccount accountId",
             &mut diags,
         );
-        check_account(acct, inv, catalog, &mut diags);
+        check_account(acct, inv, catalog, today, &mut diags);
     }
     if diags.is_empty() {
         Ok(())
@@ -184,7 +186,13 @@ fn check_fleet_count(inv: &Inventory, path: &std::path::Path, diags: &mut Diagno
     }
 }
 
-fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &mut Diagnostics) {
+fn check_fleet(
+    src: &Sourced<Document<FleetSpec>>,
+    has_accounts: bool,
+    catalog: &Catalog,
+    today: crate::domain::Date,
+    diags: &mut Diagnostics,
+) {
     let mut c = Check { src, diags };
     let spec = &src.doc.spec;
     match &spec.git.remote {
@@ -219,7 +227,10 @@ fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &m
         );
     }
     if let Some(v) = &spec.defaults.kubernetes_version {
-        c.parse::<KubernetesVersion>("spec.defaults.kubernetesVersion", v);
+        let field = "spec.defaults.kubernetesVersion";
+        if let Some(v) = c.parse::<KubernetesVersion>(field, v) {
+            kubernetes::check_eks_support(&mut c, field, &v, &catalog.compatibility, today);
+        }
     }
     identity::check_fleet_iam(&mut c);
 }
@@ -301,6 +312,7 @@ fn check_account(
     src: &Sourced<Document<WorkloadAccountSpec>>,
     inv: &Inventory,
     catalog: &Catalog,
+    today: crate::domain::Date,
     diags: &mut Diagnostics,
 ) {
     let mut c = Check { src, diags };
@@ -318,6 +330,7 @@ fn check_account(
     if let Some(v) = &spec.cluster.kubernetes_version {
         c.parse::<KubernetesVersion>("spec.cluster.kubernetesVersion", v);
     }
+    kubernetes::check_account_version(&mut c, inv, catalog, today);
     // The issuer must be of the account's region: unknown while the region is invalid.
     if let (Some(issuer), Some(region)) = (&spec.cluster.oidc_issuer, &region) {
         c.rule("spec.cluster.oidcIssuer", issuer, |s| {

@@ -20,6 +20,7 @@ mod golden;
 mod hostile;
 mod identity;
 mod inventory_tree;
+mod kubernetes_versions;
 mod late_refusals;
 mod manual;
 mod merge_base;
