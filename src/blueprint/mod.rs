@@ -75,6 +75,11 @@ pub struct Parameter {
     /// template never has to refuse it later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_when: Option<String>,
+    /// Environments (a WorkloadAccount's `spec.environment`) where a value ending in `@latest`
+    /// is refused: an AMI alias must name a release there, so that node images change only when
+    /// the inventory says so (Karpenter: `@latest` is not recommended for production).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pinned_in: Vec<String>,
 }
 
 /// Parameter types.
@@ -156,11 +161,40 @@ pub struct NodePool {
     pub consolidation_policy: String,
     /// How long to wait before consolidating, e.g. `1m`.
     pub consolidate_after: String,
-    /// Node lifetime before replacement, e.g. `720h`.
+    /// Node lifetime before replacement, e.g. `720h`, or `Never`. Expiration is forceful: it
+    /// drains the node whatever its pods are running.
     pub expire_after: String,
+    /// How long a node being deleted (expired, drifted, consolidated) may take to drain before
+    /// Karpenter deletes its pods, PodDisruptionBudgets and `karpenter.sh/do-not-disrupt`
+    /// notwithstanding (NodePool `spec.template.spec.terminationGracePeriod`); omitted = wait
+    /// for the pods indefinitely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period: Option<String>,
+    /// Disruption budgets: how many nodes may be disrupted at once, per reason (Karpenter v1
+    /// `spec.disruption.budgets`); omitted = Karpenter's default, 10% for every reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<Budget>,
     /// Pool priority (higher first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+}
+
+/// A Karpenter disruption budget.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Budget {
+    /// Nodes that may be disrupted at once: a count (`"0"`, `"1"`) or a percentage (`"10%"`).
+    pub nodes: String,
+    /// The disruption reasons it applies to (`Underutilized`, `Empty`, `Drifted`); omitted =
+    /// every reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// When the budget starts being active (cron syntax, UTC); needs `duration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// How long it stays active after each `schedule` hit, e.g. `8h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
 }
 
 fn default_node_class() -> String {

@@ -462,6 +462,24 @@ fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog
             .or_else(|| params.get(key).map(|p| &p.default))
     };
     for (key, p) in params {
+        let pinned_here = p.pinned_in.contains(&spec.environment);
+        if let Some(v) = effective(key).and_then(serde_json::Value::as_str) {
+            if pinned_here && v.ends_with("@latest") {
+                let field = if spec.parameters.contains_key(key) {
+                    format!("spec.parameters.{key}")
+                } else {
+                    "spec.environment".to_string()
+                };
+                c.error(
+                    &field,
+                    format!(
+                        "{v:?}: parameter {key:?} of blueprint {} must name a release in environment {:?} (e.g. al2023@v20260903), not @latest: every new image would replace every node; @latest is allowed in other environments",
+                        bp.id(),
+                        spec.environment
+                    ),
+                );
+            }
+        }
         let Some(flag) = &p.required_when else {
             continue;
         };

@@ -181,6 +181,8 @@ struct Pool<'a> {
     consolidation_policy: &'a str,
     consolidate_after: &'a str,
     expire_after: &'a str,
+    termination_grace_period: Option<&'a str>,
+    budgets: &'a [crate::blueprint::Budget],
     weight: Option<u32>,
     /// Tainted `nvidia.com/gpu`.
     gpu: bool,
@@ -553,6 +555,8 @@ fn pool(p: &NodePool) -> Pool<'_> {
         consolidation_policy: &p.consolidation_policy,
         consolidate_after: &p.consolidate_after,
         expire_after: &p.expire_after,
+        termination_grace_period: p.termination_grace_period.as_deref(),
+        budgets: &p.budgets,
         weight: p.weight,
         gpu: p.taints.iter().any(|t| t.key == GPU_TAINT),
     }

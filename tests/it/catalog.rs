@@ -66,7 +66,7 @@ fn extends_merges_and_the_highest_matching_version_is_selected() {
     assert!(out.contains("extends: general@1.0.0"), "{out}");
     assert!(
         out.contains(
-            "amiAlias (string, default \"al2023@v20251117\"): Karpenter EC2NodeClass AMI alias"
+            "amiAlias (string, default \"al2023@v20261001\"): Karpenter EC2NodeClass AMI alias"
         ),
         "parameter description inherited:\n{out}"
     );
@@ -110,7 +110,7 @@ fn a_blueprint_bump_is_a_minimal_diff() {
         "platform/karpenter/ec2nodeclass.yaml",
     ]);
     assert!(
-        diff.contains("-    - alias: \"al2023@latest\"\n+    - alias: \"al2023@v20251117\""),
+        diff.contains("-    - alias: \"al2023@v20260903\"\n+    - alias: \"al2023@v20261001\""),
         "{diff}"
     );
     assert!(

@@ -21,6 +21,7 @@ mod hostile;
 mod identity;
 mod inventory_tree;
 mod kubernetes_versions;
+mod lifecycle;
 mod late_refusals;
 mod manual;
 mod merge_base;
