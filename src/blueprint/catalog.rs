@@ -730,6 +730,7 @@ mod tests {
                     "karpenter",
                     "metrics-server",
                     "nvidia-device-plugin",
+                    "aws-efa-k8s-device-plugin",
                     "kueue",
                     "aws-fsx-csi-driver",
                 ],

@@ -80,6 +80,11 @@ pub struct Parameter {
     /// the inventory says so (Karpenter: `@latest` is not recommended for production).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pinned_in: Vec<String>,
+    /// A string parameter that, when set, must be the AZ ID of one of the private subnets of
+    /// the account's Network (e.g. where training nodes, their placement group, capacity
+    /// reservations and FSx file systems go). Checked by validation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub zone_of_network: bool,
 }
 
 /// Parameter types.
@@ -177,6 +182,11 @@ pub struct NodePool {
     /// Pool priority (higher first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+    /// A string parameter naming capacity reservations (ODCRs or Capacity Blocks): when it is
+    /// set, `reserved` is put first in the pool's capacity types, so Karpenter launches into
+    /// the reservations of the pool's EC2NodeClass before paying for other capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_when: Option<String>,
 }
 
 /// A Karpenter disruption budget.

@@ -323,7 +323,7 @@ fn check_account(
     c.parse::<LabelValue>("spec.environment", &spec.environment);
     let region = c.parse::<Region>("spec.region", &spec.region);
     check_network_ref(&mut c, inv);
-    check_blueprint_ref(&mut c, catalog);
+    check_blueprint_ref(&mut c, inv, catalog);
     if let Some(name) = &spec.cluster.name {
         c.parse::<DnsLabel>("spec.cluster.name", name);
     }
@@ -412,7 +412,11 @@ fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inv
     }
 }
 
-fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog: &Catalog) {
+fn check_blueprint_ref(
+    c: &mut Check<'_, Document<WorkloadAccountSpec>>,
+    inv: &Inventory,
+    catalog: &Catalog,
+) {
     let spec = &c.src.doc.spec;
     let bp = match catalog.lookup(&spec.blueprint) {
         Ok(bp) => bp,
@@ -461,7 +465,35 @@ fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog
             .get(key)
             .or_else(|| params.get(key).map(|p| &p.default))
     };
+    let network = inv
+        .networks
+        .iter()
+        .find(|n| n.doc.metadata.name == spec.network);
     for (key, p) in params {
+        if let (true, Some(net), Some(v)) = (
+            p.zone_of_network,
+            network,
+            effective(key).and_then(serde_json::Value::as_str),
+        ) {
+            let zones: Vec<&str> = net
+                .doc
+                .spec
+                .subnets
+                .private
+                .iter()
+                .map(|s| s.zone_id.as_str())
+                .collect();
+            if !v.is_empty() && !zones.contains(&v) {
+                c.error(
+                    &format!("spec.parameters.{key}"),
+                    format!(
+                        "{v:?} is not the AZ ID of a private subnet of network {:?}; its zones: {}",
+                        spec.network,
+                        zones.join(", ")
+                    ),
+                );
+            }
+        }
         let pinned_here = p.pinned_in.contains(&spec.environment);
         if let Some(v) = effective(key).and_then(serde_json::Value::as_str) {
             if pinned_here && v.ends_with("@latest") {

@@ -658,7 +658,7 @@ fn parameter_required_by_another() {
         "sharedStorageSecurityGroupId: \"\"",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/vision-aiml-dev.yaml:17:35: spec.parameters.sharedStorageSecurityGroupId: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), e.g. the cluster security group; it must allow Lustre traffic (TCP 988, 1018-1023) from the nodes
+    error: fleet/accounts/vision-aiml-dev.yaml:17:35: spec.parameters.sharedStorageSecurityGroupId: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), an existing group (its ID is needed before the cluster exists, so not the cluster security group) that allows Lustre traffic (TCP 988, 1018-1023) from the nodes and between the file servers
        |
     17 |     sharedStorageSecurityGroupId: ""
        |                                   ^

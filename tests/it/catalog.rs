@@ -230,7 +230,7 @@ fn validate_catches_template_errors_too() {
     );
     let out = t.validate().run().code(1);
     insta::assert_snapshot!(out.stderr, @r#"
-    error: fleet/accounts/vision-aiml-dev.yaml:16:20: spec.parameters.sharedStorage: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), e.g. the cluster security group; it must allow Lustre traffic (TCP 988, 1018-1023) from the nodes
+    error: fleet/accounts/vision-aiml-dev.yaml:16:20: spec.parameters.sharedStorage: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), an existing group (its ID is needed before the cluster exists, so not the cluster security group) that allows Lustre traffic (TCP 988, 1018-1023) from the nodes and between the file servers
        |
     16 |     sharedStorage: true
        |                    ^

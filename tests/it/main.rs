@@ -37,5 +37,6 @@ mod rounds;
 mod runbook;
 mod saved_plan;
 mod stages;
+mod training;
 mod trust_eval;
 mod support;
