@@ -253,6 +253,21 @@ fn check_network(src: &Sourced<Document<NetworkSpec>>, diags: &mut Diagnostics) 
         ("private", &spec.subnets.private),
         ("public", &spec.subnets.public),
     ] {
+        // eksctl's vpc.subnets.<tier> is keyed by AZ ID (cluster/cluster.yaml): one subnet per
+        // AZ ID and tier.
+        let mut zones: HashMap<&str, usize> = HashMap::new();
+        for (i, subnet) in subnets.iter().enumerate() {
+            if let Some(first) = zones.insert(subnet.zone_id.as_str(), i) {
+                zones.insert(subnet.zone_id.as_str(), first);
+                c.error(
+                    &format!("spec.subnets.{tier}[{i}].zoneId"),
+                    format!(
+                        "a second {tier} subnet in AZ ID {:?} (the first is spec.subnets.{tier}[{first}]); the cluster takes one {tier} subnet per AZ ID (eksctl's vpc.subnets.{tier} is keyed by AZ ID): list one of them",
+                        subnet.zone_id
+                    ),
+                );
+            }
+        }
         for (i, subnet) in subnets.iter().enumerate() {
             check_subnet(
                 &mut c,
