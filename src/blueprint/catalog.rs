@@ -542,6 +542,14 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
                 format!("{} is not a {}", p.default, p.kind.name()),
             );
         }
+        for (env, v) in &p.environment_defaults {
+            if !p.kind.accepts(v) {
+                err(
+                    format!("spec.parameters.{name}.environmentDefaults.{env}"),
+                    format!("{v} is not a {}", p.kind.name()),
+                );
+            }
+        }
     }
     let is_bool = |p: &str| {
         bp.spec

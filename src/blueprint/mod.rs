@@ -85,6 +85,20 @@ pub struct Parameter {
     /// reservations and FSx file systems go). Checked by validation.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub zone_of_network: bool,
+    /// Defaults of particular environments (a WorkloadAccount's `spec.environment` → value),
+    /// used instead of `default` there, e.g. `{prod: false}` for the public API endpoint.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment_defaults: BTreeMap<String, serde_json::Value>,
+}
+
+impl Parameter {
+    /// The value an account of `environment` gets when it does not set the parameter.
+    #[must_use]
+    pub fn default_for(&self, environment: &str) -> &serde_json::Value {
+        self.environment_defaults
+            .get(environment)
+            .unwrap_or(&self.default)
+    }
 }
 
 /// Parameter types.

@@ -478,7 +478,7 @@ fn check_blueprint_ref(
     let effective = |key: &str| {
         spec.parameters
             .get(key)
-            .or_else(|| params.get(key).map(|p| &p.default))
+            .or_else(|| params.get(key).map(|p| p.default_for(&spec.environment)))
     };
     let network = inv
         .networks

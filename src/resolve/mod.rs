@@ -480,10 +480,12 @@ fn gitops_view(
 }
 
 fn bp_param_true(bp: &Blueprint, a: &fleet::Account, name: &str) -> bool {
-    a.parameters
-        .get(name)
-        .or_else(|| bp.spec.parameters.get(name).map(|p| &p.default))
-        == Some(&serde_json::Value::Bool(true))
+    a.parameters.get(name).or_else(|| {
+        bp.spec
+            .parameters
+            .get(name)
+            .map(|p| p.default_for(a.environment.as_str()))
+    }) == Some(&serde_json::Value::Bool(true))
 }
 
 /// The namespaces a team repository deploys into: the listed ones, else its team's.
@@ -542,7 +544,7 @@ fn blueprint_view(
         .spec
         .parameters
         .iter()
-        .map(|(k, p)| (k.clone(), p.default.clone()))
+        .map(|(k, p)| (k.clone(), p.default_for(&account.environment).clone()))
         .collect();
     parameters.extend(a.parameters.clone());
     let vars = [

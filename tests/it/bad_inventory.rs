@@ -362,7 +362,7 @@ fn unknown_and_mistyped_blueprint_parameters() {
        |
     17 |     publicEndpoint: "no"
        |                     ^
-    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDNS: blueprint general@1.0.0 has no parameter "externalDNS"; known: ackPodIdentity, amiAlias, argocdVersion, certManager, externalDns, fluxVersion, publicEndpoint, systemInstanceType, tenantDefaultCpuRequest, tenantDefaultMemoryRequest
+    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDNS: blueprint general@1.0.0 has no parameter "externalDNS"; known: ackPodIdentity, amiAlias, argocdVersion, certManager, controlPlaneLogRetentionDays, controlPlaneLogTypes, externalDns, fluxVersion, publicAccessCidrs, publicEndpoint, systemInstanceType, tenantDefaultCpuRequest, tenantDefaultMemoryRequest
        |
     14 |     externalDNS: true
        |                  ^

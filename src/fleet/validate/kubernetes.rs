@@ -85,10 +85,12 @@ pub(super) fn check_account_version(
         return;
     };
     let on = |flag: &str| {
-        spec.parameters
-            .get(flag)
-            .or_else(|| bp.spec.parameters.get(flag).map(|p| &p.default))
-            == Some(&serde_json::Value::Bool(true))
+        spec.parameters.get(flag).or_else(|| {
+            bp.spec
+                .parameters
+                .get(flag)
+                .map(|p| p.default_for(&spec.environment))
+        }) == Some(&serde_json::Value::Bool(true))
     };
     let pins = table.pins(bp);
     let installed: Vec<_> = pins.iter().filter(|p| p.when.is_none_or(on)).collect();
