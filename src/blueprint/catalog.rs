@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{include_dir, Dir};
 use serde_json::Value;
 
+use super::compatibility::Compatibility;
 use super::{extends, identity, Blueprint, BlueprintSpec, ParamType};
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::document::{Document, API_VERSION};
@@ -29,6 +30,9 @@ pub struct Catalog {
     pub templates: BTreeMap<String, String>,
     /// Where each blueprint came from (`name@version` → file), for messages.
     pub sources: BTreeMap<String, PathBuf>,
+    /// The Kubernetes versions of EKS and of every pin (`compatibility.yaml`: the built-in
+    /// table with each user directory's layered over it).
+    pub compatibility: Compatibility,
 }
 
 /// Why [`Catalog::select`] finds no blueprint for a reference.
@@ -138,6 +142,18 @@ impl Catalog {
         let mut diags = Diagnostics::default();
         let mut raws: Vec<Raw> = Vec::new();
         let mut templates = BTreeMap::new();
+        let mut compatibility = Compatibility::default();
+        if let Some(text) = BUILTIN_BLUEPRINTS
+            .get_file(COMPATIBILITY)
+            .and_then(include_dir::File::contents_utf8)
+        {
+            read_compatibility(
+                &Path::new("blueprints").join(COMPATIBILITY),
+                text,
+                &mut compatibility,
+                &mut diags,
+            );
+        }
         for file in all_files(&BUILTIN_BLUEPRINTS) {
             if file
                 .path()
@@ -169,9 +185,14 @@ impl Catalog {
         }
         for dir in dirs {
             load_dir(dir, &mut raws, &mut templates, &mut diags);
+            let file = dir.join(COMPATIBILITY);
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                read_compatibility(&file, &text, &mut compatibility, &mut diags);
+            }
         }
         let mut catalog = Catalog {
             templates,
+            compatibility,
             ..Catalog::default()
         };
         for i in 0..raws.len() {
@@ -242,6 +263,21 @@ impl Catalog {
 }
 
 /// A built-in catalog file that is not UTF-8 text (never silently an empty template).
+/// The compatibility table's file name, at the root of the catalog and of each user directory.
+const COMPATIBILITY: &str = "compatibility.yaml";
+
+/// Parse a `compatibility.yaml` and layer it over `into`.
+fn read_compatibility(path: &Path, text: &str, into: &mut Compatibility, diags: &mut Diagnostics) {
+    match Compatibility::parse(text) {
+        Ok(c) => into.layer(c),
+        Err((field, message)) => diags.push(Diagnostic::new(
+            Location::file(path),
+            &field,
+            format!("invalid compatibility table: {message}"),
+        )),
+    }
+}
+
 fn not_utf8(path: &Path) -> Diagnostic {
     Diagnostic::new(Location::file(path), "", "not UTF-8 text")
 }
@@ -506,6 +542,14 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
                 format!("{} is not a {}", p.default, p.kind.name()),
             );
         }
+        for (env, v) in &p.environment_defaults {
+            if !p.kind.accepts(v) {
+                err(
+                    format!("spec.parameters.{name}.environmentDefaults.{env}"),
+                    format!("{v} is not a {}", p.kind.name()),
+                );
+            }
+        }
     }
     let is_bool = |p: &str| {
         bp.spec
@@ -702,6 +746,7 @@ mod tests {
                     "aws-load-balancer-controller",
                     "metrics-server",
                     "nvidia-device-plugin",
+                    "aws-efa-k8s-device-plugin",
                     "kueue",
                     "aws-fsx-csi-driver",
                 ],
@@ -810,9 +855,9 @@ spec:
             names,
             [
                 ("karpenter", "1.14.1"),
-                ("aws-load-balancer-controller", "1.13.0"),
+                ("aws-load-balancer-controller", "1.16.0"),
                 ("metrics-server", "3.13.0"),
-                ("external-dns", "1.15.0"),
+                ("external-dns", "1.20.0"),
                 ("ack-eks-controller", "1.20.0"),
                 ("s3-sync", "1.0.0")
             ]

@@ -5,6 +5,7 @@
 //! into which files.
 
 pub mod catalog;
+pub mod compatibility;
 pub mod extends;
 pub mod identity;
 
@@ -74,6 +75,30 @@ pub struct Parameter {
     /// template never has to refuse it later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_when: Option<String>,
+    /// Environments (a WorkloadAccount's `spec.environment`) where a value ending in `@latest`
+    /// is refused: an AMI alias must name a release there, so that node images change only when
+    /// the inventory says so (Karpenter: `@latest` is not recommended for production).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pinned_in: Vec<String>,
+    /// A string parameter that, when set, must be the AZ ID of one of the private subnets of
+    /// the account's Network (e.g. where training nodes, their placement group, capacity
+    /// reservations and FSx file systems go). Checked by validation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub zone_of_network: bool,
+    /// Defaults of particular environments (a WorkloadAccount's `spec.environment` → value),
+    /// used instead of `default` there, e.g. `{prod: false}` for the public API endpoint.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment_defaults: BTreeMap<String, serde_json::Value>,
+}
+
+impl Parameter {
+    /// The value an account of `environment` gets when it does not set the parameter.
+    #[must_use]
+    pub fn default_for(&self, environment: &str) -> &serde_json::Value {
+        self.environment_defaults
+            .get(environment)
+            .unwrap_or(&self.default)
+    }
 }
 
 /// Parameter types.
@@ -155,11 +180,45 @@ pub struct NodePool {
     pub consolidation_policy: String,
     /// How long to wait before consolidating, e.g. `1m`.
     pub consolidate_after: String,
-    /// Node lifetime before replacement, e.g. `720h`.
+    /// Node lifetime before replacement, e.g. `720h`, or `Never`. Expiration is forceful: it
+    /// drains the node whatever its pods are running.
     pub expire_after: String,
+    /// How long a node being deleted (expired, drifted, consolidated) may take to drain before
+    /// Karpenter deletes its pods, PodDisruptionBudgets and `karpenter.sh/do-not-disrupt`
+    /// notwithstanding (NodePool `spec.template.spec.terminationGracePeriod`); omitted = wait
+    /// for the pods indefinitely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period: Option<String>,
+    /// Disruption budgets: how many nodes may be disrupted at once, per reason (Karpenter v1
+    /// `spec.disruption.budgets`); omitted = Karpenter's default, 10% for every reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<Budget>,
     /// Pool priority (higher first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+    /// A string parameter naming capacity reservations (ODCRs or Capacity Blocks): when it is
+    /// set, `reserved` is put first in the pool's capacity types, so Karpenter launches into
+    /// the reservations of the pool's EC2NodeClass before paying for other capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_when: Option<String>,
+}
+
+/// A Karpenter disruption budget.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Budget {
+    /// Nodes that may be disrupted at once: a count (`"0"`, `"1"`) or a percentage (`"10%"`).
+    pub nodes: String,
+    /// The disruption reasons it applies to (`Underutilized`, `Empty`, `Drifted`); omitted =
+    /// every reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// When the budget starts being active (cron syntax, UTC); needs `duration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// How long it stays active after each `schedule` hit, e.g. `8h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
 }
 
 fn default_node_class() -> String {

@@ -4,8 +4,10 @@ use std::fmt::Write as _;
 
 use super::ExitStatus;
 use crate::blueprint::catalog::Catalog;
+use crate::blueprint::compatibility::Compatibility;
 use crate::blueprint::Blueprint;
 use crate::cli::BlueprintsCommand;
+use crate::domain::Date;
 use crate::error::Error;
 use crate::output::Printer;
 use crate::pipeline::{self, PipelineError};
@@ -27,7 +29,8 @@ pub(super) fn run(p: &Printer, cmd: BlueprintsCommand) -> Result<ExitStatus, Err
                 name: name.clone(),
                 reason,
             })?;
-            p.data(show(bp).trim_end());
+            let today = crate::domain::Date::today();
+            p.data(show(bp, &catalog.compatibility, today).trim_end());
         }
     }
     Ok(ExitStatus::Success)
@@ -54,7 +57,7 @@ pub(super) fn list(catalog: &Catalog) -> String {
 }
 
 /// Everything a platform engineer needs to pick and parameterize a blueprint.
-pub(super) fn show(bp: &Blueprint) -> String {
+pub(super) fn show(bp: &Blueprint, table: &Compatibility, today: Date) -> String {
     let s = &bp.spec;
     let mut out = String::new();
     let _ = writeln!(out, "{}  {}", bp.id(), s.description);
@@ -97,6 +100,7 @@ pub(super) fn show(bp: &Blueprint) -> String {
             a.name, a.chart, a.version, a.repo_url, a.namespace
         );
     }
+    kubernetes_versions(&mut out, bp, table, today);
     let _ = writeln!(out, "\nKarpenter node pools:");
     for p in &s.node_pools {
         let kinds = if p.instance_families.is_empty() {
@@ -147,4 +151,47 @@ pub(super) fn show(bp: &Blueprint) -> String {
         let _ = writeln!(out, "  {} <- templates/{}{notes}", f.path, f.template);
     }
     out
+}
+
+/// The Kubernetes versions EKS supports today that every pin of `bp` supports (naming the
+/// optional add-ons that do not), then each pin's range and source.
+fn kubernetes_versions(out: &mut String, bp: &Blueprint, table: &Compatibility, today: Date) {
+    let pins = table.pins(bp);
+    let _ = writeln!(
+        out,
+        "\nKubernetes versions (EKS support on {today}; every pin supports them unless noted):"
+    );
+    for e in table.supported(today) {
+        let mut unsupported = Vec::new();
+        let mut refused = false;
+        for p in &pins {
+            if p.row.is_some_and(|(r, _)| !r.contains(&e.version)) {
+                match p.when {
+                    Some(w) => unsupported.push(format!("{} [when {w}]", p.pin)),
+                    None => refused = true,
+                }
+            }
+        }
+        if refused {
+            continue;
+        }
+        let note = if unsupported.is_empty() {
+            String::new()
+        } else {
+            format!("; not with {}", unsupported.join(", "))
+        };
+        let _ = writeln!(out, "  {}  {}{note}", e.version, e.describe(today));
+    }
+    let _ = writeln!(out, "\nPin compatibility (blueprints/compatibility.yaml):");
+    for p in &pins {
+        let when = p.when.map_or_else(String::new, |w| format!("  [when {w}]"));
+        match p.row {
+            Some((range, source)) => {
+                let _ = writeln!(out, "  {}: {range} ({source}){when}", p.pin);
+            }
+            None => {
+                let _ = writeln!(out, "  {}: not in the table (not checked){when}", p.pin);
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ pub mod arn;
 pub mod limits;
 
 mod aws;
+mod date;
 mod git;
 mod iam;
 mod names;
@@ -19,6 +20,7 @@ pub use aws::{
     AccountId, Ipv4Cidr, Partition, RamShareArn, Region, RegionInfo, SubnetId, VpcId, ZoneId,
     REGIONS,
 };
+pub use date::{Date, TODAY_VAR};
 pub use git::{redact_credentials, GitRef, GitUrl, RepoPath, TeamRepoPath};
 pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};
 pub use limits::LimitExceeded;

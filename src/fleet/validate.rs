@@ -17,6 +17,7 @@ use crate::domain::{
 };
 
 mod identity;
+mod kubernetes;
 
 /// Namespaces eksvend and EKS own; tenants may not claim them.
 const RESERVED_NAMESPACES: &[&str] = &[
@@ -78,8 +79,9 @@ pub fn validate(
 ) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::default();
     check_fleet_count(inv, inventory_path, &mut diags);
+    let today = crate::domain::Date::today();
     for fleet in &inv.fleets {
-        check_fleet(fleet, !inv.accounts.is_empty(), &mut diags);
+        check_fleet(fleet, !inv.accounts.is_empty(), catalog, today, &mut diags);
     }
     let mut networks = HashMap::new();
     for net in &inv.networks {
@@ -127,7 +129,7 @@ pub fn validate(
             "WorkloadAccount accountId",
             &mut diags,
         );
-        check_account(acct, inv, catalog, &mut diags);
+        check_account(acct, inv, catalog, today, &mut diags);
     }
     if diags.is_empty() {
         Ok(())
@@ -184,7 +186,13 @@ fn check_fleet_count(inv: &Inventory, path: &std::path::Path, diags: &mut Diagno
     }
 }
 
-fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &mut Diagnostics) {
+fn check_fleet(
+    src: &Sourced<Document<FleetSpec>>,
+    has_accounts: bool,
+    catalog: &Catalog,
+    today: crate::domain::Date,
+    diags: &mut Diagnostics,
+) {
     let mut c = Check { src, diags };
     let spec = &src.doc.spec;
     match &spec.git.remote {
@@ -219,7 +227,10 @@ fn check_fleet(src: &Sourced<Document<FleetSpec>>, has_accounts: bool, diags: &m
         );
     }
     if let Some(v) = &spec.defaults.kubernetes_version {
-        c.parse::<KubernetesVersion>("spec.defaults.kubernetesVersion", v);
+        let field = "spec.defaults.kubernetesVersion";
+        if let Some(v) = c.parse::<KubernetesVersion>(field, v) {
+            kubernetes::check_eks_support(&mut c, field, &v, &catalog.compatibility, today);
+        }
     }
     identity::check_fleet_iam(&mut c);
 }
@@ -242,6 +253,21 @@ fn check_network(src: &Sourced<Document<NetworkSpec>>, diags: &mut Diagnostics) 
         ("private", &spec.subnets.private),
         ("public", &spec.subnets.public),
     ] {
+        // eksctl's vpc.subnets.<tier> is keyed by AZ ID (cluster/cluster.yaml): one subnet per
+        // AZ ID and tier.
+        let mut zones: HashMap<&str, usize> = HashMap::new();
+        for (i, subnet) in subnets.iter().enumerate() {
+            if let Some(first) = zones.insert(subnet.zone_id.as_str(), i) {
+                zones.insert(subnet.zone_id.as_str(), first);
+                c.error(
+                    &format!("spec.subnets.{tier}[{i}].zoneId"),
+                    format!(
+                        "a second {tier} subnet in AZ ID {:?} (the first is spec.subnets.{tier}[{first}]); the cluster takes one {tier} subnet per AZ ID (eksctl's vpc.subnets.{tier} is keyed by AZ ID): list one of them",
+                        subnet.zone_id
+                    ),
+                );
+            }
+        }
         for (i, subnet) in subnets.iter().enumerate() {
             check_subnet(
                 &mut c,
@@ -317,6 +343,7 @@ fn check_account(
     src: &Sourced<Document<WorkloadAccountSpec>>,
     inv: &Inventory,
     catalog: &Catalog,
+    today: crate::domain::Date,
     diags: &mut Diagnostics,
 ) {
     let mut c = Check { src, diags };
@@ -327,13 +354,14 @@ fn check_account(
     c.parse::<LabelValue>("spec.environment", &spec.environment);
     let region = c.parse::<Region>("spec.region", &spec.region);
     check_network_ref(&mut c, inv);
-    check_blueprint_ref(&mut c, catalog);
+    check_blueprint_ref(&mut c, inv, catalog);
     if let Some(name) = &spec.cluster.name {
         c.parse::<DnsLabel>("spec.cluster.name", name);
     }
     if let Some(v) = &spec.cluster.kubernetes_version {
         c.parse::<KubernetesVersion>("spec.cluster.kubernetesVersion", v);
     }
+    kubernetes::check_account_version(&mut c, inv, catalog, today);
     // The issuer must be of the account's region: unknown while the region is invalid.
     if let (Some(issuer), Some(region)) = (&spec.cluster.oidc_issuer, &region) {
         c.rule("spec.cluster.oidcIssuer", issuer, |s| {
@@ -415,7 +443,11 @@ fn check_network_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, inv: &Inv
     }
 }
 
-fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog: &Catalog) {
+fn check_blueprint_ref(
+    c: &mut Check<'_, Document<WorkloadAccountSpec>>,
+    inv: &Inventory,
+    catalog: &Catalog,
+) {
     let spec = &c.src.doc.spec;
     let bp = match catalog.lookup(&spec.blueprint) {
         Ok(bp) => bp,
@@ -462,9 +494,55 @@ fn check_blueprint_ref(c: &mut Check<'_, Document<WorkloadAccountSpec>>, catalog
     let effective = |key: &str| {
         spec.parameters
             .get(key)
-            .or_else(|| params.get(key).map(|p| &p.default))
+            .or_else(|| params.get(key).map(|p| p.default_for(&spec.environment)))
     };
+    let network = inv
+        .networks
+        .iter()
+        .find(|n| n.doc.metadata.name == spec.network);
     for (key, p) in params {
+        if let (true, Some(net), Some(v)) = (
+            p.zone_of_network,
+            network,
+            effective(key).and_then(serde_json::Value::as_str),
+        ) {
+            let zones: Vec<&str> = net
+                .doc
+                .spec
+                .subnets
+                .private
+                .iter()
+                .map(|s| s.zone_id.as_str())
+                .collect();
+            if !v.is_empty() && !zones.contains(&v) {
+                c.error(
+                    &format!("spec.parameters.{key}"),
+                    format!(
+                        "{v:?} is not the AZ ID of a private subnet of network {:?}; its zones: {}",
+                        spec.network,
+                        zones.join(", ")
+                    ),
+                );
+            }
+        }
+        let pinned_here = p.pinned_in.contains(&spec.environment);
+        if let Some(v) = effective(key).and_then(serde_json::Value::as_str) {
+            if pinned_here && v.ends_with("@latest") {
+                let field = if spec.parameters.contains_key(key) {
+                    format!("spec.parameters.{key}")
+                } else {
+                    "spec.environment".to_string()
+                };
+                c.error(
+                    &field,
+                    format!(
+                        "{v:?}: parameter {key:?} of blueprint {} must name a release in environment {:?} (e.g. al2023@v20260903), not @latest: every new image would replace every node; @latest is allowed in other environments",
+                        bp.id(),
+                        spec.environment
+                    ),
+                );
+            }
+        }
         let Some(flag) = &p.required_when else {
             continue;
         };

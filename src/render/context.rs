@@ -186,7 +186,7 @@ struct EksAddonCtx<'a> {
 struct Pool<'a> {
     name: &'a str,
     node_class: &'a str,
-    capacity_types: &'a [String],
+    capacity_types: Vec<&'a str>,
     architectures: &'a [String],
     instance_categories: &'a [String],
     instance_families: &'a [String],
@@ -198,6 +198,8 @@ struct Pool<'a> {
     consolidation_policy: &'a str,
     consolidate_after: &'a str,
     expire_after: &'a str,
+    termination_grace_period: Option<&'a str>,
+    budgets: &'a [crate::blueprint::Budget],
     weight: Option<u32>,
     /// Tainted `nvidia.com/gpu`.
     gpu: bool,
@@ -432,11 +434,15 @@ impl<'a> Spec<'a> {
     pub(crate) fn of(spec: &'a ClusterSpec) -> Spec<'a> {
         let bp = &spec.blueprint;
         let (handoff_accounts, handoff_elsewhere) = handoff_stacks(spec);
-        let node_pools: Vec<Pool<'a>> = bp.node_pools.iter().map(pool).collect();
+        let node_pools: Vec<Pool<'a>> = bp
+            .node_pools
+            .iter()
+            .map(|p| pool(p, &bp.parameters))
+            .collect();
         let cpu = || node_pools.iter().filter(|p| p.taints.is_empty());
         let capacity = Capacity {
-            spot: cpu().any(|p| p.capacity_types.iter().any(|c| c == "spot")),
-            on_demand: cpu().any(|p| p.capacity_types.iter().any(|c| c == "on-demand")),
+            spot: cpu().any(|p| p.capacity_types.contains(&"spot")),
+            on_demand: cpu().any(|p| p.capacity_types.contains(&"on-demand")),
             gpu: node_pools.iter().any(|p| p.gpu),
         };
         Spec {
@@ -612,11 +618,21 @@ fn eks_addon(a: &EksAddon) -> EksAddonCtx<'_> {
     }
 }
 
-fn pool(p: &NodePool) -> Pool<'_> {
+fn pool<'a>(p: &'a NodePool, parameters: &BTreeMap<String, serde_json::Value>) -> Pool<'a> {
+    let reserved = p.reserved_when.as_ref().is_some_and(|name| {
+        parameters
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty())
+    });
+    let mut capacity_types: Vec<&str> = p.capacity_types.iter().map(String::as_str).collect();
+    if reserved && !capacity_types.contains(&"reserved") {
+        capacity_types.insert(0, "reserved");
+    }
     Pool {
         name: &p.name,
         node_class: &p.node_class,
-        capacity_types: &p.capacity_types,
+        capacity_types,
         architectures: &p.architectures,
         instance_categories: &p.instance_categories,
         instance_families: &p.instance_families,
@@ -627,6 +643,8 @@ fn pool(p: &NodePool) -> Pool<'_> {
         consolidation_policy: &p.consolidation_policy,
         consolidate_after: &p.consolidate_after,
         expire_after: &p.expire_after,
+        termination_grace_period: p.termination_grace_period.as_deref(),
+        budgets: &p.budgets,
         weight: p.weight,
         gpu: p.taints.iter().any(|t| t.key == GPU_TAINT),
     }

@@ -168,6 +168,10 @@ fn resolve_account(
         .as_ref()
         .map(|arn| shared_chaining_role(&tenants, shared_role_name, arn));
     let mut warnings = pending_irsa_warning(a, &tenants);
+    warnings.extend(extended_support_warning(
+        catalog,
+        &cluster.kubernetes_version,
+    ));
     warnings.extend(pending_grant_warnings(&grants));
     let all_sas = || {
         tenants
@@ -341,6 +345,20 @@ fn cluster_view(a: &fleet::Account, name: &DnsLabel, settings: &fleet::Fleet) ->
     }
 }
 
+/// A warning when EKS supports the cluster's version only in extended support today (billed per
+/// cluster hour; EKS upgrades the cluster when it ends).
+fn extended_support_warning(catalog: &Catalog, version: &str) -> Option<String> {
+    let v = crate::domain::KubernetesVersion::try_from(version).ok()?;
+    let row = catalog.compatibility.eks(&v)?;
+    let today = crate::domain::Date::today();
+    (row.support(today) == crate::blueprint::compatibility::Support::Extended).then(|| {
+        format!(
+            "Kubernetes {v} is in EKS extended support: {} (extra cost per cluster hour; EKS upgrades the cluster when it ends); set spec.cluster.kubernetesVersion to a version in standard support",
+            row.describe(today)
+        )
+    })
+}
+
 fn pending_irsa_warning(a: &fleet::Account, tenants: &[TenantView]) -> Vec<String> {
     let pending = tenants
         .iter()
@@ -410,7 +428,7 @@ fn addon_identities(
 }
 
 /// Kubernetes version when neither the account nor the Fleet sets one.
-pub const DEFAULT_KUBERNETES_VERSION: &str = "1.33";
+pub use crate::blueprint::compatibility::DEFAULT_KUBERNETES_VERSION;
 
 fn network_view(net: &fleet::Network) -> NetworkView {
     let subnets = |list: &[fleet::Subnet]| {
@@ -504,10 +522,12 @@ fn gitops_view(
 }
 
 fn bp_param_true(bp: &Blueprint, a: &fleet::Account, name: &str) -> bool {
-    a.parameters
-        .get(name)
-        .or_else(|| bp.spec.parameters.get(name).map(|p| &p.default))
-        == Some(&serde_json::Value::Bool(true))
+    a.parameters.get(name).or_else(|| {
+        bp.spec
+            .parameters
+            .get(name)
+            .map(|p| p.default_for(a.environment.as_str()))
+    }) == Some(&serde_json::Value::Bool(true))
 }
 
 /// The namespaces a team repository deploys into: the listed ones, else its team's.
@@ -566,7 +586,7 @@ fn blueprint_view(
         .spec
         .parameters
         .iter()
-        .map(|(k, p)| (k.clone(), p.default.clone()))
+        .map(|(k, p)| (k.clone(), p.default_for(&account.environment).clone()))
         .collect();
     parameters.extend(a.parameters.clone());
     let vars = [

@@ -107,7 +107,15 @@ fn private_subnets_in_a_single_az() {
        |
     31 |     private:
        |     ^
-    1 error found; nothing was written
+    error: fleet/networks.yaml:33:48: spec.subnets.private[1].zoneId: a second private subnet in AZ ID "euw1-az1" (the first is spec.subnets.private[0]); the cluster takes one private subnet per AZ ID (eksctl's vpc.subnets.private is keyed by AZ ID): list one of them (document 2)
+       |
+    33 |       - {id: subnet-0a9b8c7d6e5f40312, zoneId: euw1-az1}
+       |                                                ^
+    error: fleet/networks.yaml:34:48: spec.subnets.private[2].zoneId: a second private subnet in AZ ID "euw1-az1" (the first is spec.subnets.private[0]); the cluster takes one private subnet per AZ ID (eksctl's vpc.subnets.private is keyed by AZ ID): list one of them (document 2)
+       |
+    34 |       - {id: subnet-0b1c2d3e4f5a60718, zoneId: euw1-az1}
+       |                                                ^
+    3 errors found; nothing was written
     "#);
 }
 
@@ -354,7 +362,7 @@ fn unknown_and_mistyped_blueprint_parameters() {
        |
     17 |     publicEndpoint: "no"
        |                     ^
-    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDNS: blueprint general@1.0.0 has no parameter "externalDNS"; known: ackPodIdentity, amiAlias, argocdVersion, certManager, externalDns, fluxVersion, publicEndpoint, systemInstanceType, tenantDefaultCpuRequest, tenantDefaultMemoryRequest
+    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDNS: blueprint general@1.0.0 has no parameter "externalDNS"; known: ackPodIdentity, amiAlias, argocdVersion, certManager, controlPlaneLogRetentionDays, controlPlaneLogTypes, externalDns, fluxVersion, publicAccessCidrs, publicEndpoint, systemInstanceType, tenantDefaultCpuRequest, tenantDefaultMemoryRequest
        |
     14 |     externalDNS: true
        |                  ^
@@ -658,7 +666,7 @@ fn parameter_required_by_another() {
         "sharedStorageSecurityGroupId: \"\"",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/vision-aiml-dev.yaml:17:35: spec.parameters.sharedStorageSecurityGroupId: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), e.g. the cluster security group; it must allow Lustre traffic (TCP 988, 1018-1023) from the nodes
+    error: fleet/accounts/vision-aiml-dev.yaml:17:35: spec.parameters.sharedStorageSecurityGroupId: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), an existing group (its ID is needed before the cluster exists, so not the cluster security group) that allows Lustre traffic (TCP 988, 1018-1023) from the nodes and between the file servers
        |
     17 |     sharedStorageSecurityGroupId: ""
        |                                   ^
@@ -686,4 +694,21 @@ fn access_entries_name_bound_groups_and_one_role_each() {
     ] {
         assert!(stderr.contains(want), "no {want:?} in:\n{stderr}");
     }
+}
+
+#[test]
+fn two_private_subnets_in_one_az_id_are_refused_at_the_second() {
+    // Issue 14, point 5: before, this failed at render time naming cluster/cluster.yaml.
+    let stderr = refused(&[(
+        NET,
+        "{id: subnet-0ccc3333dddd44445, zoneId: use1-az2}",
+        "{id: subnet-0ccc3333dddd44445, zoneId: use1-az1}",
+    )]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/networks.yaml:15:48: spec.subnets.private[1].zoneId: a second private subnet in AZ ID "use1-az1" (the first is spec.subnets.private[0]); the cluster takes one private subnet per AZ ID (eksctl's vpc.subnets.private is keyed by AZ ID): list one of them (document 1)
+       |
+    15 |       - {id: subnet-0ccc3333dddd44445, zoneId: use1-az1}
+       |                                                ^
+    1 error found; nothing was written
+    "#);
 }

@@ -66,7 +66,7 @@ fn extends_merges_and_the_highest_matching_version_is_selected() {
     assert!(out.contains("extends: general@1.0.0"), "{out}");
     assert!(
         out.contains(
-            "amiAlias (string, default \"al2023@v20251117\"): Karpenter EC2NodeClass AMI alias"
+            "amiAlias (string, default \"al2023@v20261001\"): Karpenter EC2NodeClass AMI alias"
         ),
         "parameter description inherited:\n{out}"
     );
@@ -110,7 +110,7 @@ fn a_blueprint_bump_is_a_minimal_diff() {
         "platform/karpenter/ec2nodeclass.yaml",
     ]);
     assert!(
-        diff.contains("-    - alias: \"al2023@latest\"\n+    - alias: \"al2023@v20251117\""),
+        diff.contains("-    - alias: \"al2023@v20260903\"\n+    - alias: \"al2023@v20261001\""),
         "{diff}"
     );
     assert!(
@@ -230,7 +230,7 @@ fn validate_catches_template_errors_too() {
     );
     let out = t.validate().run().code(1);
     insta::assert_snapshot!(out.stderr, @r#"
-    error: fleet/accounts/vision-aiml-dev.yaml:16:20: spec.parameters.sharedStorage: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), e.g. the cluster security group; it must allow Lustre traffic (TCP 988, 1018-1023) from the nodes
+    error: fleet/accounts/vision-aiml-dev.yaml:16:20: spec.parameters.sharedStorage: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), an existing group (its ID is needed before the cluster exists, so not the cluster security group) that allows Lustre traffic (TCP 988, 1018-1023) from the nodes and between the file servers
        |
     16 |     sharedStorage: true
        |                    ^

@@ -123,8 +123,8 @@ fn a_newcomers_first_hour() {
          spec:
            role: "team-b-prod_karpenter-node"
            amiSelectorTerms:
-        -    - alias: "al2023@latest"
-        +    - alias: "al2023@v20251117"
+        -    - alias: "al2023@v20260903"
+        +    - alias: "al2023@v20261001"
            subnetSelectorTerms:
              - id: "subnet-0aaa1111bbbb22223"
              - id: "subnet-0ccc3333dddd44445"
@@ -144,7 +144,7 @@ fn a_newcomers_first_hour() {
         .repo("team-a-dev")
         .file("platform/karpenter/ec2nodeclass.yaml");
     assert!(
-        merged.contains("volumeSize: 200Gi") && merged.contains("al2023@v20251117"),
+        merged.contains("volumeSize: 200Gi") && merged.contains("al2023@v20261001"),
         "{merged}"
     );
     assert!(run(&["apply"])

@@ -28,7 +28,7 @@ fn a_persons_edit_is_merged_with_a_blueprint_change() {
         "the person's edit survives:\n{merged}"
     );
     assert!(
-        merged.contains("alias: \"al2023@v20251117\""),
+        merged.contains("alias: \"al2023@v20261001\""),
         "the blueprint change lands:\n{merged}"
     );
     assert_eq!(repo.status(), "");

@@ -68,5 +68,5 @@ spec:
   extends: general@1.0.0
   parameters:
     amiAlias:
-      default: al2023@v20251117
+      default: al2023@v20261001
 ";

@@ -32,6 +32,9 @@ pub use example::{
 };
 pub use repo::{git_in, Repo};
 
+/// The date every run of the binary sees as today (before any example version leaves standard support).
+pub const TODAY: &str = "2026-02-01";
+
 /// What the temporary directory is shown as in a run's output.
 pub const TEMP: &str = "[TEMP]";
 
@@ -215,8 +218,11 @@ impl Cmd<'_> {
         for key in CLEARED_ENV {
             cmd.env_remove(key);
         }
+        // A fixed "today" for the EKS support windows (src/domain/date.rs): outputs do not change
+        // with the machine clock. A test sets another date with `.env("EKSVEND_TODAY", …)`.
         cmd.env("HOME", self.test.path("home"))
             .env("GIT_TERMINAL_PROMPT", "0")
+            .env("EKSVEND_TODAY", TODAY)
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
