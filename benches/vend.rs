@@ -235,12 +235,19 @@ fn bump_blueprint(fleet: &Path) {
         values..values + "      values: {}".len(),
         "      values:\n        replicas: 2",
     );
-    let dir = fleet.join("catalog/general");
-    std::fs::create_dir_all(&dir).expect("catalog dir");
+    // beside the inventory, not in it (the inventory holds only inventory documents)
+    let dir = fleet.with_file_name("catalog").join("general");
+    std::fs::create_dir_all(dir.join("policies")).expect("catalog dir");
+    // the policy documents its add-ons name are read beside it
+    let policies = builtin.with_file_name("policies");
+    for policy in std::fs::read_dir(&policies).into_iter().flatten().flatten() {
+        std::fs::copy(policy.path(), dir.join("policies").join(policy.file_name()))
+            .expect("policy document");
+    }
     std::fs::write(dir.join("blueprint.yaml"), bumped).expect("bumped blueprint");
     let fleet_file = fleet.join("fleet.yaml");
     let mut f = std::fs::read_to_string(&fleet_file).expect("fleet.yaml");
-    f.push_str("  blueprints: [catalog]\n");
+    f.push_str("  blueprints: [../catalog]\n");
     std::fs::write(&fleet_file, f).expect("fleet.yaml");
 }
 

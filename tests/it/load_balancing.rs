@@ -107,7 +107,7 @@ fn every_blueprint_gives_the_controller_the_shared_subnets_by_id() {
         let addons = if t.path(&format!("{dir}/bootstrap/argocd")).is_dir() {
             t.read(&format!("{dir}/bootstrap/argocd/apps/addons.yaml"))
         } else {
-            t.read(&format!("{dir}/bootstrap/flux/addons.yaml"))
+            t.read(&format!("{dir}/addons/addons.yaml"))
         };
         assert!(
             addons.contains("aws-load-balancer-controller"),

@@ -48,7 +48,7 @@ fn the_training_pool_shares_one_zone_a_placement_group_reservations_and_its_file
         fsx.contains("subnetId: \"subnet-0a9b8c7d6e5f40312\""),
         "{fsx}"
     );
-    let addons = t.read("out/vision-aiml-dev/bootstrap/flux/addons.yaml");
+    let addons = t.read("out/vision-aiml-dev/addons/addons.yaml");
     assert!(
         addons.contains("chart: \"aws-efa-k8s-device-plugin\""),
         "{addons}"
