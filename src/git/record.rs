@@ -33,19 +33,27 @@ pub fn write(repo: &Repository, update: &Update) -> std::io::Result<()> {
         .old
         .map_or_else(|| "none".to_string(), |o| o.to_string());
     let text = format!("branch {}\nold {old}\nnew {}\n", update.branch, update.new);
-    let tmp = repo.path().join("eksvend-update.tmp");
+    write_replacing(&path(repo), &text)
+}
+
+/// Write `text` to `file` through a temporary file beside it and a rename.
+fn write_replacing(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let tmp = file.with_extension("tmp");
     fs_err::write(&tmp, text)?;
-    fs_err::rename(&tmp, path(repo))
+    fs_err::rename(&tmp, file)
+}
+
+/// The value of the line `KEY value` of a record.
+fn field(text: &str, key: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+        .map(str::to_string)
 }
 
 /// The record a previous run left, if any (an unreadable record counts as none).
 pub fn read(repo: &Repository) -> Option<Update> {
     let text = std::fs::read_to_string(path(repo)).ok()?;
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
-            .map(str::to_string)
-    };
+    let field = |key: &str| field(&text, key);
     let old = match field("old")?.as_str() {
         "none" => None,
         id => Some(Oid::from_str(id).ok()?),
@@ -84,19 +92,13 @@ pub fn write_rendered(repo: &Repository, rendered: &Rendered) -> std::io::Result
         "branch {}\ntip {}\ndigest {}\n",
         rendered.branch, rendered.tip, rendered.digest
     );
-    let tmp = repo.path().join("eksvend-rendered.tmp");
-    fs_err::write(&tmp, text)?;
-    fs_err::rename(&tmp, rendered_path(repo))
+    write_replacing(&rendered_path(repo), &text)
 }
 
 /// The rendering record, if there is a readable one.
 pub fn read_rendered(repo: &Repository) -> Option<Rendered> {
     let text = std::fs::read_to_string(rendered_path(repo)).ok()?;
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
-            .map(str::to_string)
-    };
+    let field = |key: &str| field(&text, key);
     Some(Rendered {
         branch: field("branch")?,
         tip: Oid::from_str(&field("tip")?).ok()?,

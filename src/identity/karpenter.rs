@@ -81,7 +81,8 @@ pub(crate) mod oracle {
                         arn::ec2_without_account(s.region, "snapshot/*"),
                         ec2("security-group/*"),
                         ec2("subnet/*"),
-                        ec2("capacity-reservation/*")
+                        ec2("capacity-reservation/*"),
+                        ec2("placement-group/*")
                     ]
                 },
                 {
@@ -151,6 +152,7 @@ pub(crate) mod oracle {
                         "ec2:DescribeInstanceTypeOfferings",
                         "ec2:DescribeInstanceTypes",
                         "ec2:DescribeLaunchTemplates",
+                        "ec2:DescribePlacementGroups",
                         "ec2:DescribeSecurityGroups",
                         "ec2:DescribeSpotPriceHistory",
                         "ec2:DescribeSubnets"
@@ -184,7 +186,7 @@ pub(crate) mod oracle {
                     "Condition": {"StringEquals": {"iam:PassedToService": passed_to}}
                 },
                 {
-                    "Sid": "AllowScopedInstanceProfileCreationActions",
+                    "Sid": "AllowInstanceProfileCreation",
                     "Effect": "Allow",
                     "Action": "iam:CreateInstanceProfile",
                     "Resource": profile,
@@ -198,7 +200,7 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowScopedInstanceProfileTagActions",
+                    "Sid": "AllowInstanceProfileTagging",
                     "Effect": "Allow",
                     "Action": "iam:TagInstanceProfile",
                     "Resource": profile,
@@ -233,7 +235,7 @@ pub(crate) mod oracle {
                     "Resource": profile
                 },
                 {
-                    "Sid": "AllowUnscopedInstanceProfileListAction",
+                    "Sid": "AllowInstanceProfileList",
                     "Effect": "Allow",
                     "Action": "iam:ListInstanceProfiles",
                     "Resource": "*"
