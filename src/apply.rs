@@ -128,7 +128,7 @@ pub fn apply_all_with(
 /// Rendered trees [`apply_prepared`] keeps between its two passes, in bytes of file content;
 /// an account beyond it is rendered again when its turn comes (memory stays bounded however
 /// large the fleet).
-const KEEP_RENDERED_BYTES: usize = 48 << 20;
+const KEEP_RENDERED_BYTES: usize = 128 << 20;
 
 /// Apply every prepared account under `repos_dir/<account>/`, in parallel.
 ///
@@ -390,7 +390,7 @@ fn try_apply(
     let odb = repo
         .odb()
         .map_err(Error::git(repo_path, "open the object database"))?;
-    let batch = git::pack::ObjectBatch::start(&odb, repo_path)?;
+    let batch = git::pack::ObjectBatch::start(&repo, &odb, repo_path)?;
     let (mut plan, mut outcome) = commit_once(
         r,
         &repo,

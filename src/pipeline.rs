@@ -171,27 +171,18 @@ impl Prepared {
         spec: &ClusterSpec,
         docs: &Documents,
     ) -> Result<RenderedTree, PipelineError> {
-        let mut tree =
-            render::render(&self.tera, spec, docs).map_err(|e| PipelineError::Render(vec![e]))?;
-        state::attach(&mut tree, spec);
-        let problems = verify::verify(&tree);
-        if problems.is_empty() {
-            Ok(tree)
-        } else {
-            Err(PipelineError::Verify(problems))
-        }
+        render_tree(&self.tera, spec, docs)
     }
 
     /// Render and verify every account, in parallel; every render and verify error at once.
     pub fn render_all(self) -> Result<Vec<Rendered>, PipelineError> {
+        let tera = &self.tera;
         let results: Vec<Result<Rendered, PipelineError>> = self
             .accounts
-            .par_iter()
+            .into_par_iter()
             .map(|(spec, docs)| {
-                self.render_tree(spec, docs).map(|tree| Rendered {
-                    spec: spec.clone(),
-                    tree,
-                })
+                // the account moves into its result: no second copy of the resolved model
+                render_tree(tera, &spec, &docs).map(|tree| Rendered { spec, tree })
             })
             .collect();
         let mut rendered = Vec::new();
@@ -212,6 +203,22 @@ impl Prepared {
             return Err(PipelineError::Verify(problems));
         }
         Ok(rendered)
+    }
+}
+
+/// Render one account, attach its state file and verify the tree.
+fn render_tree(
+    tera: &tera::Tera,
+    spec: &ClusterSpec,
+    docs: &Documents,
+) -> Result<RenderedTree, PipelineError> {
+    let mut tree = render::render(tera, spec, docs).map_err(|e| PipelineError::Render(vec![e]))?;
+    state::attach(&mut tree, spec);
+    let problems = verify::verify(&tree);
+    if problems.is_empty() {
+        Ok(tree)
+    } else {
+        Err(PipelineError::Verify(problems))
     }
 }
 

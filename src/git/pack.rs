@@ -24,8 +24,13 @@ pub struct ObjectBatch<'o> {
 }
 
 impl<'o> ObjectBatch<'o> {
-    /// Send the new objects of the repository whose object database is `odb` to memory.
-    pub fn start(odb: &'o Odb<'o>, repo_path: &Path) -> Result<ObjectBatch<'o>, Error> {
+    /// Send the new objects of `repo`, whose object database is `odb`, to memory.
+    pub fn start(
+        repo: &Repository,
+        odb: &'o Odb<'o>,
+        repo_path: &Path,
+    ) -> Result<ObjectBatch<'o>, Error> {
+        whole_objects(repo).map_err(Error::git(repo_path, "configure the object batch"))?;
         let mempack = odb
             .add_new_mempack_backend(MEMPACK_PRIORITY)
             .map_err(Error::git(repo_path, "open the object batch"))?;
@@ -56,9 +61,31 @@ impl<'o> ObjectBatch<'o> {
     }
 }
 
+/// eksvend's own pack settings, read by this handle only (never `.git/config`).
+const PACK_CONFIG: &str = "eksvend-pack.config";
+
+/// Make this repository handle's packs store objects whole: a vended commit's objects are a
+/// few kilobytes each, and the delta search (a window of 10 per object) was an eighth of a first
+/// apply's CPU. libgit2 1.9 reads its big-file threshold (objects above it get no delta) from
+/// `pack.deltaCacheSize`, so 0 there turns the search off; `pack.bigFileThreshold` is set too,
+/// for a libgit2 that reads the documented key. The settings live in `.git/eksvend-pack.config`,
+/// added as the highest level of this handle's configuration: git and other handles never
+/// read it.
+fn whole_objects(repo: &Repository) -> Result<(), git2::Error> {
+    let file = repo.path().join(PACK_CONFIG);
+    if !file.is_file() {
+        std::fs::write(
+            &file,
+            "# eksvend's settings for the packs it writes; only eksvend reads this file\n[pack]\n\tdeltaCacheSize = 0\n\tbigFileThreshold = 1\n",
+        )
+        .map_err(|e| git2::Error::from_str(&format!("{}: {e}", file.display())))?;
+    }
+    repo.config()?.add_file(&file, git2::ConfigLevel::App, true)
+}
+
 /// A pack of the commits `tips` with every tree and blob they reach that no ref reaches (as
-/// `git pack-objects --revs` with the refs as negative tips); delta search off (one thread),
-/// the objects are small.
+/// `git pack-objects --revs` with the refs as negative tips), objects whole (see
+/// [`whole_objects`]).
 fn new_objects(repo: &Repository, tips: &[Oid]) -> Result<Buf, git2::Error> {
     let mut walk = repo.revwalk()?;
     for tip in tips {
@@ -116,14 +143,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
         let odb = repo.odb().unwrap();
-        let batch = ObjectBatch::start(&odb, dir.path()).unwrap();
+        let batch = ObjectBatch::start(&repo, &odb, dir.path()).unwrap();
         let ids: Vec<_> = (0..5)
-            .map(|i| repo.blob(format!("file {i}\n").as_bytes()).unwrap())
+            .map(|i| {
+                // alike and large enough that a delta search would deltify them
+                let text = format!("file {i}\n{}", "the same line in every file\n".repeat(80));
+                repo.blob(text.as_bytes()).unwrap()
+            })
             .collect();
         let mut index = git2::Index::new().unwrap();
         for (i, id) in ids.iter().enumerate() {
             index
-                .add(&super::super::entry(&format!("d/f{i}"), *id, 0o100_644, 7))
+                .add(&super::super::entry(
+                    &format!("d/f{i}"),
+                    *id,
+                    0o100_644,
+                    2247,
+                ))
                 .unwrap();
         }
         let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
@@ -152,6 +188,22 @@ mod tests {
             assert!(reopened.find_blob(*id).is_ok());
         }
         assert!(reopened.find_commit(commit).is_ok());
+        // objects are stored whole: `git verify-pack -v` lists no delta chain
+        let idx = packs.iter().find(|p| p.ends_with(".idx")).unwrap();
+        let out = std::process::Command::new("git")
+            .arg("verify-pack")
+            .arg("-v")
+            .arg(repo.path().join("objects/pack").join(idx))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let listing = String::from_utf8_lossy(&out.stdout);
+        assert!(listing.contains("non delta: 8 objects"), "{listing}");
+        assert!(!listing.contains("chain length"), "{listing}");
         // no new commit, no pack
         batch.flush(&repo, &[]).unwrap();
         assert_eq!(
