@@ -20,7 +20,6 @@ pub fn node_trust(partition: Partition) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
-            "Sid": "AllowEc2Instances",
             "Effect": "Allow",
             "Principal": {"Service": service},
             "Action": "sts:AssumeRole"
@@ -73,7 +72,6 @@ pub(crate) mod oracle {
             "Version": "2012-10-17",
             "Statement": [
                 {
-                    "Sid": "AllowScopedEC2InstanceAccessActions",
                     "Effect": "Allow",
                     "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
                     "Resource": [
@@ -86,7 +84,6 @@ pub(crate) mod oracle {
                     ]
                 },
                 {
-                    "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
                     "Effect": "Allow",
                     "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
                     "Resource": ec2("launch-template/*"),
@@ -96,7 +93,6 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowScopedEC2InstanceActionsWithTags",
                     "Effect": "Allow",
                     "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
                     "Resource": launched,
@@ -106,7 +102,6 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowScopedResourceCreationTagging",
                     "Effect": "Allow",
                     "Action": "ec2:CreateTags",
                     "Resource": launched,
@@ -120,7 +115,6 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowScopedResourceTagging",
                     "Effect": "Allow",
                     "Action": "ec2:CreateTags",
                     "Resource": ec2("instance/*"),
@@ -132,7 +126,6 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowScopedDeletion",
                     "Effect": "Allow",
                     "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
                     "Resource": [ec2("instance/*"), ec2("launch-template/*")],
@@ -142,7 +135,6 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowRegionalReadActions",
                     "Effect": "Allow",
                     "Action": [
                         "ec2:DescribeAvailabilityZones",
@@ -161,32 +153,27 @@ pub(crate) mod oracle {
                     "Condition": {"StringEquals": {"aws:RequestedRegion": region}}
                 },
                 {
-                    "Sid": "AllowSSMReadActions",
                     "Effect": "Allow",
                     "Action": "ssm:GetParameter",
                     "Resource": arn::ssm_aws_service_parameters(s.region)
                 },
                 {
-                    "Sid": "AllowPricingReadActions",
                     "Effect": "Allow",
                     "Action": "pricing:GetProducts",
                     "Resource": "*"
                 },
                 {
-                    "Sid": "AllowInterruptionQueueActions",
                     "Effect": "Allow",
                     "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
                     "Resource": format!("arn:{}:sqs:{region}:{}:{}", s.region.partition().as_str(), s.account_id.as_str(), s.cluster)
                 },
                 {
-                    "Sid": "AllowPassingInstanceRole",
                     "Effect": "Allow",
                     "Action": "iam:PassRole",
                     "Resource": s.node_role_arn,
                     "Condition": {"StringEquals": {"iam:PassedToService": passed_to}}
                 },
                 {
-                    "Sid": "AllowInstanceProfileCreation",
                     "Effect": "Allow",
                     "Action": "iam:CreateInstanceProfile",
                     "Resource": profile,
@@ -200,7 +187,6 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowInstanceProfileTagging",
                     "Effect": "Allow",
                     "Action": "iam:TagInstanceProfile",
                     "Resource": profile,
@@ -219,7 +205,6 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowScopedInstanceProfileActions",
                     "Effect": "Allow",
                     "Action": ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
                     "Resource": profile,
@@ -229,26 +214,22 @@ pub(crate) mod oracle {
                     }
                 },
                 {
-                    "Sid": "AllowInstanceProfileReadActions",
                     "Effect": "Allow",
                     "Action": "iam:GetInstanceProfile",
                     "Resource": profile
                 },
                 {
-                    "Sid": "AllowInstanceProfileList",
                     "Effect": "Allow",
                     "Action": "iam:ListInstanceProfiles",
                     "Resource": "*"
                 },
                 {
-                    "Sid": "AllowZonalShiftStatusReadOnly",
                     "Effect": "Allow",
                     "Action": "arc-zonal-shift:GetManagedResource",
                     "Resource": "*",
                     "Condition": {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": s.cluster_arn}}
                 },
                 {
-                    "Sid": "AllowAPIServerEndpointDiscovery",
                     "Effect": "Allow",
                     "Action": "eks:DescribeCluster",
                     "Resource": s.cluster_arn

@@ -217,7 +217,11 @@ fn every_role_has_one_owner_and_eksctl_uses_the_stack_s_arns() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|s| s["Sid"] == "AllowInterruptionQueueActions")
+            .find(|s| {
+                s["Action"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "sqs:ReceiveMessage"))
+            })
             .unwrap();
         assert!(sqs["Resource"]
             .as_str()
