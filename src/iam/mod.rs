@@ -57,9 +57,13 @@ pub struct Documents {
     /// The policy documents, in a fixed order: measured and linted by the check stage.
     pub policies: Vec<Doc>,
     /// `role.json` descriptions (path, content): what an IaC tool needs to create each role.
+    /// Emptied once the stacks are built from them (their text is in `files`).
     pub descriptions: Vec<(String, Value)>,
-    /// The CloudFormation templates that create the roles (and Karpenter's queue).
-    pub stacks: Vec<stack::Template>,
+    /// The CloudFormation templates that create the roles (and Karpenter's queue) and the role
+    /// descriptions, as the file text they are written as (path, text): only written, never
+    /// inspected again, so they are kept as text rather than as JSON values (a tenth of the
+    /// memory, held for every account of the fleet).
+    pub files: Vec<(String, String)>,
 }
 
 /// Build every IAM file of the account, once.
@@ -106,9 +110,19 @@ pub fn build(spec: &ClusterSpec) -> Documents {
     let mut docs = Documents {
         policies,
         descriptions,
-        stacks: Vec::new(),
+        files: Vec::new(),
     };
-    docs.stacks = stack::templates(spec, &docs);
+    let region = spec.account.region.as_str();
+    let mut files: Vec<(String, String)> = stack::templates(spec, &docs)
+        .iter()
+        .map(|t| (t.path.clone(), t.to_file_text(region)))
+        .collect();
+    files.extend(
+        std::mem::take(&mut docs.descriptions)
+            .into_iter()
+            .map(|(path, value)| (path, crate::identity::policy::to_file_text(&value))),
+    );
+    docs.files = files;
     docs
 }
 

@@ -120,7 +120,7 @@ pub fn render(
             )?;
         }
     }
-    iam::add_iam_files(docs, &spec.account.region, &mut tree);
+    iam::add_iam_files(docs, &mut tree);
     identity::add_identity_files(tera, spec, &mut tree)?;
     Ok(tree)
 }
