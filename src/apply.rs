@@ -137,7 +137,7 @@ const KEEP_RENDERED_BYTES: usize = 128 << 20;
 /// unchanged without rendering; every other account is rendered and verified. A render or
 /// verify error stops the run before any repository is written (every error at once). Second
 /// pass: each rendered account is planned and committed, and only its report (paths and
-/// actions, no contents) is kept; trees beyond [`KEEP_RENDERED_BYTES`] are rendered again
+/// actions, no contents) is kept; trees beyond 128 MiB of file content are rendered again
 /// rather than held. Fails when the repositories directory cannot be locked or an account
 /// does not render.
 pub fn apply_prepared(
