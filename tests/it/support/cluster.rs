@@ -1528,71 +1528,58 @@ fn baseline_objects(cp: &ControlPlane, ns: &str, base: &[String]) -> Vec<Value> 
         .collect()
 }
 
+/// The names of the objects `kubectl get ARGS` lists.
+fn names(cp: &ControlPlane, args: &[&str]) -> Vec<String> {
+    let mut get = vec!["get"];
+    get.extend_from_slice(args);
+    get.extend(["-o", "jsonpath={.items[*].metadata.name}"]);
+    cp.must(&get)
+        .split_whitespace()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// The people's groups and service accounts the RoleBindings of namespace `ns` bind.
+fn bound_subjects(cp: &ControlPlane, ns: &str) -> BTreeSet<Who> {
+    let bindings: Value =
+        serde_json::from_str(&cp.must(&["get", "rolebindings", "-n", ns, "-o", "json"])).unwrap();
+    let mut subjects = BTreeSet::new();
+    for rb in bindings["items"].as_array().into_iter().flatten() {
+        for s in rb["subjects"].as_array().into_iter().flatten() {
+            let name = s["name"].as_str().unwrap_or_default();
+            match s["kind"].as_str() {
+                Some("Group") => subjects.insert(Who::person(name)),
+                Some("ServiceAccount") => {
+                    subjects.insert(Who::sa(s["namespace"].as_str().unwrap_or(ns), name))
+                }
+                _ => false,
+            };
+        }
+    }
+    subjects
+}
+
 /// Run the isolation matrix on a converged cluster: for every tenant namespace (label
 /// `eksvend.dev/tenant`), every subject of its RoleBindings (people's groups, sync service
 /// accounts) and every other service account in it (workloads).
 pub fn matrix(cp: &ControlPlane) -> Vec<Check> {
-    let tenants: Vec<String> = cp
-        .must(&[
-            "get",
-            "ns",
-            "-l",
-            "eksvend.dev/tenant",
-            "-o",
-            "jsonpath={.items[*].metadata.name}",
-        ])
-        .split_whitespace()
-        .map(ToString::to_string)
-        .collect();
+    let tenants = names(cp, &["ns", "-l", "eksvend.dev/tenant"]);
     let mut checks = Vec::new();
     // Where each subject is bound: its own namespaces.
     let mut own: BTreeMap<Who, BTreeSet<String>> = BTreeMap::new();
-    for ns in &tenants {
-        let bindings: Value =
-            serde_json::from_str(&cp.must(&["get", "rolebindings", "-n", ns, "-o", "json"]))
-                .unwrap();
-        for rb in bindings["items"].as_array().into_iter().flatten() {
-            for s in rb["subjects"].as_array().into_iter().flatten() {
-                let name = s["name"].as_str().unwrap_or_default();
-                let who = match s["kind"].as_str() {
-                    Some("Group") => Who::person(name),
-                    Some("ServiceAccount") => Who::sa(s["namespace"].as_str().unwrap_or(ns), name),
-                    _ => continue,
-                };
-                own.entry(who).or_default().insert(ns.clone());
-            }
+    let bound: BTreeMap<&String, BTreeSet<Who>> = tenants
+        .iter()
+        .map(|ns| (ns, bound_subjects(cp, ns)))
+        .collect();
+    for (ns, subjects) in &bound {
+        for who in subjects {
+            own.entry(who.clone()).or_default().insert((*ns).clone());
         }
     }
     let mut pending: Vec<(Check, Value)> = Vec::new();
     for ns in &tenants {
-        let bindings: Value =
-            serde_json::from_str(&cp.must(&["get", "rolebindings", "-n", ns, "-o", "json"]))
-                .unwrap();
-        let mut deployers: BTreeSet<Who> = BTreeSet::new();
-        for rb in bindings["items"].as_array().into_iter().flatten() {
-            for s in rb["subjects"].as_array().into_iter().flatten() {
-                let name = s["name"].as_str().unwrap_or_default();
-                match s["kind"].as_str() {
-                    Some("Group") => deployers.insert(Who::person(name)),
-                    Some("ServiceAccount") => {
-                        deployers.insert(Who::sa(s["namespace"].as_str().unwrap_or(ns), name))
-                    }
-                    _ => false,
-                };
-            }
-        }
-        let sas: Vec<String> = cp
-            .must(&[
-                "get",
-                "sa",
-                "-n",
-                ns,
-                "-o",
-                "jsonpath={.items[*].metadata.name}",
-            ])
-            .split_whitespace()
-            .map(ToString::to_string)
-            .collect();
+        let deployers = &bound[ns];
+        let sas = names(cp, &["sa", "-n", ns]);
         let workloads: Vec<Who> = sas
             .iter()
             .map(|sa| Who::sa(ns, sa))
@@ -1920,48 +1907,15 @@ pub fn cluster_kinds(cp: &ControlPlane, declared: &[Declared]) -> Vec<Check> {
     if declared.is_empty() {
         return Vec::new();
     }
-    let tenants: Vec<String> = cp
-        .must(&[
-            "get",
-            "ns",
-            "-l",
-            "eksvend.dev/tenant",
-            "-o",
-            "jsonpath={.items[*].metadata.name}",
-        ])
-        .split_whitespace()
-        .map(ToString::to_string)
-        .collect();
+    let tenants = names(cp, &["ns", "-l", "eksvend.dev/tenant"]);
     let mut subjects: BTreeSet<Who> = BTreeSet::new();
     for ns in &tenants {
-        let bindings: Value =
-            serde_json::from_str(&cp.must(&["get", "rolebindings", "-n", ns, "-o", "json"]))
-                .unwrap();
-        for rb in bindings["items"].as_array().into_iter().flatten() {
-            for s in rb["subjects"].as_array().into_iter().flatten() {
-                let name = s["name"].as_str().unwrap_or_default();
-                match s["kind"].as_str() {
-                    Some("Group") => subjects.insert(Who::person(name)),
-                    Some("ServiceAccount") => {
-                        subjects.insert(Who::sa(s["namespace"].as_str().unwrap_or(ns), name))
-                    }
-                    _ => false,
-                };
-            }
-        }
-        for sa in cp
-            .must(&[
-                "get",
-                "sa",
-                "-n",
-                ns,
-                "-o",
-                "jsonpath={.items[*].metadata.name}",
-            ])
-            .split_whitespace()
-        {
-            subjects.insert(Who::sa(ns, sa));
-        }
+        subjects.extend(bound_subjects(cp, ns));
+        subjects.extend(
+            names(cp, &["sa", "-n", ns])
+                .iter()
+                .map(|sa| Who::sa(ns, sa)),
+        );
     }
     let mut pending = Vec::new();
     let mut checks = Vec::new();
