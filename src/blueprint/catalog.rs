@@ -481,8 +481,9 @@ fn own_addons(
     inherited
 }
 
-/// Read each add-on's `identity.policy.file` beside the blueprint.yaml that declared the add-on.
-/// A problem is reported at that file (once, however many blueprints inherit the add-on).
+/// Read each add-on's `identity.policy.file` or `files` beside the blueprint.yaml that declared
+/// the add-on. A problem is reported at that file (once, however many blueprints inherit the
+/// add-on).
 fn load_policy_files(
     bp: &mut Blueprint,
     raws: &[Raw],
@@ -493,18 +494,41 @@ fn load_policy_files(
         let Some(policy) = addon.identity.as_mut().map(|i| &mut i.policy) else {
             continue;
         };
-        let (Some(file), Some(origin)) = (&policy.file, origins.get(&addon.name)) else {
+        let Some(origin) = origins.get(&addon.name) else {
             continue;
         };
         let raw = &raws[origin.raw];
-        match identity::load_document(file, |rel| raw.folder.read(rel)) {
-            Ok(doc) => policy.document = Some(doc),
-            Err(e) => diags.push(Diagnostic::new(
-                Location::file(&raw.path),
-                format!("spec.addons[{}].identity.policy.file", origin.index),
-                format!("{}@{}: {e}", raw.name, raw.version),
-            )),
+        let named: Vec<(String, String, String)> = match &policy.file {
+            Some(file) => vec![(
+                file.clone(),
+                super::SINGLE_POLICY_NAME.to_string(),
+                "file".to_string(),
+            )],
+            None => policy
+                .files
+                .iter()
+                .enumerate()
+                .map(|(j, f)| {
+                    (
+                        f.clone(),
+                        super::policy_name(f).to_string(),
+                        format!("files[{j}]"),
+                    )
+                })
+                .collect(),
+        };
+        let mut documents = Vec::new();
+        for (file, name, field) in named {
+            match identity::load_document(&file, |rel| raw.folder.read(rel)) {
+                Ok(doc) => documents.push((name, doc)),
+                Err(e) => diags.push(Diagnostic::new(
+                    Location::file(&raw.path),
+                    format!("spec.addons[{}].identity.policy.{field}", origin.index),
+                    format!("{}@{}: {e}", raw.name, raw.version),
+                )),
+            }
         }
+        policy.documents = documents;
     }
 }
 
@@ -669,9 +693,10 @@ mod tests {
         let policy = |p: &crate::blueprint::AddonPolicy| match p.source() {
             Some(PolicySource::WellKnown(w)) => w.key().to_string(),
             Some(PolicySource::Managed(m)) => m.join(","),
-            Some(PolicySource::Document(_)) => {
-                format!("file {}", p.file.as_deref().unwrap())
-            }
+            Some(PolicySource::Documents(_)) => match &p.file {
+                Some(f) => format!("file {f}"),
+                None => format!("files {}", p.files.join(",")),
+            },
             None => "none".into(),
         };
         bp.spec
@@ -697,7 +722,7 @@ mod tests {
         let karpenter = (
             "karpenter",
             "karpenter",
-            "file policies/karpenter-controller.json",
+            "files policies/karpenter-controller/node-lifecycle.json,policies/karpenter-controller/iam-integration.json,policies/karpenter-controller/eks-integration.json,policies/karpenter-controller/interruption.json,policies/karpenter-controller/zonal-shift.json,policies/karpenter-controller/resource-discovery.json",
         );
         // Every blueprint serves traffic: the controller is base's (issue 12, point 2).
         let lbc = (
@@ -875,7 +900,11 @@ spec:
             .spec
             .addons
             .iter()
-            .map(|a| a.identity.as_ref().and_then(|i| i.policy.document.as_ref()))
+            .map(|a| {
+                a.identity
+                    .as_ref()
+                    .and_then(|i| i.policy.documents.first().map(|(_, d)| d))
+            })
             .collect();
         assert!(
             docs[0].is_some(),
@@ -912,6 +941,8 @@ spec:
             ("blueprints/unsafe/blueprint.yaml", bp("unsafe", on_general, &format!("  addons:\n{}", addon("a", &file("../missing/p.json"), "a")))),
             ("blueprints/not-json/blueprint.yaml", bp("not-json", on_general, &format!("  addons:\n{}", addon("a", &file("p.json"), "a")))),
             ("blueprints/not-json/p.json", "{\"Version\": ".into()),
+            ("blueprints/split/blueprint.yaml", bp("split", on_general, &format!("  addons:\n{}", addon("a", "{serviceAccount: a, policy: {files: [p/one.json, p/two.json]}}", "a")))),
+            ("blueprints/split/p/one.json", "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:ListBucket\", \"Resource\": \"*\"}]}".into()),
             ("blueprints/mismatch/blueprint.yaml", bp("mismatch", on_general, &format!("  addons:\n{}", addon("a", "{serviceAccount: b, policy: {managed: [AmazonS3ReadOnlyAccess]}}", "a")))),
             ("blueprints/twice/blueprint.yaml", bp("twice", on_general, &format!("  addons:\n{}", addon("a", "{serviceAccount: karpenter, policy: {wellKnown: autoScaler}}", "karpenter")))),
             // a child that replaces karpenter and names a file brings its own
@@ -934,12 +965,13 @@ spec:
             "blueprints/missing/blueprint.yaml: spec.addons[0].identity.policy.file: missing@1.0.0: \"policies/none.json\": cannot read it beside the blueprint.yaml that declares the add-on: No such file or directory",
             "blueprints/unsafe/blueprint.yaml: spec.addons[0].identity.policy.file: unsafe@1.0.0: \"../missing/p.json\": expected a relative path inside the blueprint's folder",
             "blueprints/not-json/blueprint.yaml: spec.addons[0].identity.policy.file: not-json@1.0.0: \"p.json\": not JSON: EOF while parsing",
+            "blueprints/split/blueprint.yaml: spec.addons[0].identity.policy.files[1]: split@1.0.0: \"p/two.json\": cannot read it beside the blueprint.yaml that declares the add-on: No such file or directory",
             "blueprints/mismatch/blueprint.yaml: spec.addons[6].identity.serviceAccount: mismatch@1.0.0: \"b\" is not the service account the Helm values name (values.serviceAccount.name: \"a\")",
             "blueprints/twice/blueprint.yaml: spec.addons[6].identity.serviceAccount: twice@1.0.0: kube-system/karpenter is already the identity of add-on \"karpenter\" (spec.addons[0])",
             "blueprints/own-karpenter/blueprint.yaml: spec.addons[0].identity.policy.file: own-karpenter@1.0.0: \"policies/karpenter-controller.json\": cannot read it",
         ] {
             assert!(errors.iter().any(|e| e.starts_with(expected)), "missing {expected:?} in\n{}", errors.join("\n"));
         }
-        assert_eq!(errors.len(), 8, "{}", errors.join("\n"));
+        assert_eq!(errors.len(), 9, "{}", errors.join("\n"));
     }
 }

@@ -182,11 +182,13 @@ pub(crate) fn check_identities(addons: &[Addon], report: &mut impl FnMut(String,
     }
 }
 
-/// Exactly one of `wellKnown`, `file` and `managed`; managed names are policy names, not ARNs.
+/// Exactly one of `wellKnown`, `file`, `files` and `managed`; managed names are policy names,
+/// not ARNs; `files` name distinct policies, no more than a role may have attached.
 fn check_policy(i: usize, p: &super::AddonPolicy, report: &mut impl FnMut(String, String)) {
     let set: Vec<&str> = [
         ("wellKnown", p.well_known.is_some()),
         ("file", p.file.is_some()),
+        ("files", !p.files.is_empty()),
         ("managed", !p.managed.is_empty()),
     ]
     .iter()
@@ -201,7 +203,7 @@ fn check_policy(i: usize, p: &super::AddonPolicy, report: &mut impl FnMut(String
         };
         report(
             format!("spec.addons[{i}].identity.policy"),
-            format!("expected exactly one of `wellKnown`, `file` or `managed` (they do not combine); found {found}"),
+            format!("expected exactly one of `wellKnown`, `file`, `files` or `managed` (they do not combine); found {found}"),
         );
     }
     for (j, name) in p.managed.iter().enumerate() {
@@ -212,7 +214,40 @@ fn check_policy(i: usize, p: &super::AddonPolicy, report: &mut impl FnMut(String
             );
         }
     }
+    if p.files.len() > MANAGED_PER_ROLE {
+        report(
+            format!("spec.addons[{i}].identity.policy.files"),
+            format!(
+                "{} files: each is a managed policy of the role, and IAM attaches at most {MANAGED_PER_ROLE} to a role",
+                p.files.len()
+            ),
+        );
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (j, file) in p.files.iter().enumerate() {
+        let name = super::policy_name(file);
+        let field = format!("spec.addons[{i}].identity.policy.files[{j}]");
+        if let Some(first) = seen.insert(name, j) {
+            report(
+                field,
+                format!("{file:?}: names the policy {name:?}, as files[{first}] does; each file is one managed policy, named by its file name"),
+            );
+        } else if name.is_empty() || name.len() > POLICY_NAME_MAX {
+            report(
+                field,
+                format!("{file:?}: the policy name {name:?} (the file name without its extension) must have 1 to {POLICY_NAME_MAX} characters"),
+            );
+        }
+    }
 }
+
+/// Managed policies attached to one role (IAM's default quota).
+const MANAGED_PER_ROLE: usize = crate::domain::limits::MANAGED_PER_ROLE;
+
+/// The longest policy name taken from a file name: the managed policy is named
+/// `<role name>-<policy name>`, and IAM policy names have at most 128 characters (a role name at
+/// most 64).
+const POLICY_NAME_MAX: usize = 63;
 
 /// An IAM policy name with an optional path: segments of `[A-Za-z0-9+=,.@_-]` joined by `/`.
 fn is_managed_policy_name(name: &str) -> bool {
@@ -292,7 +327,15 @@ mod tests {
             well_known,
             managed: managed.iter().map(ToString::to_string).collect(),
             file: file.map(str::to_string),
-            document: None,
+            files: Vec::new(),
+            documents: Vec::new(),
+        }
+    }
+
+    fn files(paths: &[&str]) -> AddonPolicy {
+        AddonPolicy {
+            files: paths.iter().map(ToString::to_string).collect(),
+            ..policy(None, &[], None)
         }
     }
 
@@ -321,15 +364,27 @@ mod tests {
             (vec![addon("a", "kube-system", sa("a"), Some(("a", lbc()))), addon("b", "other", sa("a"), Some(("a", lbc())))], vec![]),
             (
                 vec![addon("a", "kube-system", sa("a"), Some(("a", policy(Some(WellKnownPolicy::CertManager), &["AmazonS3ReadOnlyAccess"], None))))],
-                vec!["spec.addons[0].identity.policy: expected exactly one of `wellKnown`, `file` or `managed` (they do not combine); found wellKnown and managed"],
+                vec!["spec.addons[0].identity.policy: expected exactly one of `wellKnown`, `file`, `files` or `managed` (they do not combine); found wellKnown and managed"],
             ),
             (
                 vec![addon("a", "kube-system", sa("a"), Some(("a", policy(None, &[], None))))],
-                vec!["spec.addons[0].identity.policy: expected exactly one of `wellKnown`, `file` or `managed` (they do not combine); found none"],
+                vec!["spec.addons[0].identity.policy: expected exactly one of `wellKnown`, `file`, `files` or `managed` (they do not combine); found none"],
             ),
             (
                 vec![addon("a", "kube-system", sa("a"), Some(("a", policy(None, &["service-role/AmazonEBSCSIDriverPolicy", "arn:aws:iam::aws:policy/X"], None))))],
                 vec![r#"spec.addons[0].identity.policy.managed[1]: "arn:aws:iam::aws:policy/X": expected the name of an AWS-managed policy such as AmazonFSxFullAccess or service-role/AmazonEBSCSIDriverPolicy (not an ARN)"#],
+            ),
+            (
+                vec![addon("a", "kube-system", sa("a"), Some(("a", files(&["p/a.json", "q/a.json", "b.json"]))))],
+                vec![r#"spec.addons[0].identity.policy.files[1]: "q/a.json": names the policy "a", as files[0] does; each file is one managed policy, named by its file name"#],
+            ),
+            (
+                vec![addon("a", "kube-system", sa("a"), Some(("a", files(&["1.json", "2.json", "3.json", "4.json", "5.json", "6.json", "7.json", "8.json", "9.json", "10.json", "11.json"]))))],
+                vec!["spec.addons[0].identity.policy.files: 11 files: each is a managed policy of the role, and IAM attaches at most 10 to a role"],
+            ),
+            (
+                vec![addon("a", "kube-system", sa("a"), Some(("a", AddonPolicy { file: Some("p.json".into()), ..files(&["q.json"]) })))],
+                vec!["spec.addons[0].identity.policy: expected exactly one of `wellKnown`, `file`, `files` or `managed` (they do not combine); found file and files"],
             ),
             (
                 vec![addon("a", "kube-system", serde_json::json!({}), Some(("Bad_SA", lbc())))],

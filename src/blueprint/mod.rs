@@ -285,8 +285,8 @@ pub struct AddonIdentity {
 }
 
 /// The permissions of an add-on's role: exactly one of `wellKnown` (an eksctl well-known
-/// policy), `file` (an IAM policy document shipped with the blueprint) or `managed` (AWS-managed
-/// policies); they do not combine.
+/// policy), `file` or `files` (IAM policy documents shipped with the blueprint) or `managed`
+/// (AWS-managed policies); they do not combine.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AddonPolicy {
@@ -301,12 +301,20 @@ pub struct AddonPolicy {
     /// blueprint.yaml that declares the add-on (also when another blueprint extends it). Strings
     /// and keys may hold `${partition}`, `${region}`, `${account.id}`, `${cluster.name}`,
     /// `${karpenter.nodeRoleArn}` and `${ec2.servicePrincipal}`, replaced per account; IAM policy
-    /// variables such as `${aws:username}` are left alone.
+    /// variables such as `${aws:username}` are left alone. The role gets it as one customer
+    /// managed policy (`permission`; 6,144 characters at most).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
-    /// The parsed `file`, placeholders not yet replaced; filled in by the catalog when it loads.
+    /// Several such documents, each one customer managed policy of the role (6,144 characters
+    /// each, at most 10 per role), named by its file name without the extension: a policy
+    /// that outgrows one managed policy is split by concern, as Karpenter's upstream
+    /// CloudFormation splits its controller policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// The parsed `file` or `files` as (policy name, document), placeholders not yet replaced;
+    /// filled in by the catalog when it loads.
     #[serde(skip)]
-    pub document: Option<serde_json::Value>,
+    pub documents: Vec<(String, serde_json::Value)>,
 }
 
 /// What grants an add-on's permissions, once the catalog has loaded and checked it.
@@ -314,34 +322,54 @@ pub struct AddonPolicy {
 pub enum PolicySource<'a> {
     /// An eksctl well-known policy.
     WellKnown(WellKnownPolicy),
-    /// A policy document with placeholders; see [`AddonPolicy::document_for`].
-    Document(&'a serde_json::Value),
+    /// Policy documents with placeholders, by policy name; see [`AddonPolicy::documents_for`].
+    Documents(&'a [(String, serde_json::Value)]),
     /// AWS-managed policy names; see [`AddonPolicy::managed_arns`].
     Managed(&'a [String]),
 }
 
+/// The policy name of the document `file` of an add-on: `permission`.
+pub const SINGLE_POLICY_NAME: &str = "permission";
+
+/// The policy name of one of an add-on's `files`: its file name without the extension.
+pub fn policy_name(path: &str) -> &str {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.rsplit_once('.').map_or(file, |(stem, _)| stem)
+}
+
 impl AddonPolicy {
     /// The one source of the permissions. `None` only for a policy the catalog rejected (no
-    /// source, several, or a `file` that did not load), so never for a loaded catalog.
+    /// source, several, or a file that did not load), so never for a loaded catalog.
     pub fn source(&self) -> Option<PolicySource<'_>> {
+        let files = usize::from(self.file.is_some()) + self.files.len();
+        let loaded = files > 0 && self.documents.len() == files;
         match (
             self.well_known,
-            &self.document,
-            self.file.is_some(),
+            files,
+            self.file.is_some() && !self.files.is_empty(),
             self.managed.is_empty(),
         ) {
-            (Some(w), None, false, true) => Some(PolicySource::WellKnown(w)),
-            (None, Some(doc), true, true) => Some(PolicySource::Document(doc)),
-            (None, None, false, false) => Some(PolicySource::Managed(&self.managed)),
+            (Some(w), 0, false, true) => Some(PolicySource::WellKnown(w)),
+            (None, f, false, true) if f > 0 && loaded => {
+                Some(PolicySource::Documents(&self.documents))
+            }
+            (None, 0, false, false) => Some(PolicySource::Managed(&self.managed)),
             _ => None,
         }
     }
 
-    /// The policy document of `file` with the placeholders replaced for one account.
-    pub fn document_for(&self, vars: &PolicyVars<'_>) -> Option<serde_json::Value> {
-        let mut doc = self.document.clone()?;
-        substitute(&mut doc, &vars.pairs());
-        Some(doc)
+    /// The policy documents of `file` or `files`, by policy name, with the placeholders
+    /// replaced for one account.
+    pub fn documents_for(&self, vars: &PolicyVars<'_>) -> Vec<(String, serde_json::Value)> {
+        let pairs = vars.pairs();
+        self.documents
+            .iter()
+            .map(|(name, doc)| {
+                let mut doc = doc.clone();
+                substitute(&mut doc, &pairs);
+                (name.clone(), doc)
+            })
+            .collect()
     }
 
     /// ARNs of the `managed` policies in `partition`.
@@ -527,7 +555,8 @@ mod tests {
     use crate::identity::karpenter;
     use serde_json::json;
 
-    /// The shipped policy file is the document `identity::karpenter::controller_policy` builds.
+    /// The shipped policy files are the documents `identity::karpenter::oracle::controller_policies`
+    /// builds, in its order and with its names.
     #[test]
     fn the_karpenter_policy_file_is_the_rust_policy() {
         let catalog = catalog::Catalog::builtin().unwrap();
@@ -561,15 +590,72 @@ mod tests {
                     .find(|a| a.name == "karpenter")
                     .unwrap();
                 let policy = &addon.identity.as_ref().unwrap().policy;
-                assert!(matches!(policy.source(), Some(PolicySource::Document(_))));
+                assert!(matches!(policy.source(), Some(PolicySource::Documents(_))));
+                let expected: Vec<(String, serde_json::Value)> =
+                    karpenter::oracle::controller_policies(&scope)
+                        .into_iter()
+                        .map(|(name, doc)| (name.to_string(), doc))
+                        .collect();
                 assert_eq!(
-                    policy.document_for(&vars).unwrap(),
-                    karpenter::oracle::controller_policy(&scope),
+                    policy.documents_for(&vars),
+                    expected,
                     "{} in {partition}",
                     bp.id()
                 );
             }
         }
+    }
+
+    /// Issue 14: one policy document grew with every use of the cluster name and refused names
+    /// over ~40 characters; split into six managed policies, each stays within the
+    /// managed-policy quota for the longest cluster name the inventory allows (a DNS-1123
+    /// label, 63 characters), in every region, with a node role name of IAM's 64 characters.
+    #[test]
+    fn every_karpenter_policy_fits_the_managed_quota_for_the_longest_cluster_name() {
+        let catalog = catalog::Catalog::builtin().unwrap();
+        let base = catalog.lookup("general").unwrap();
+        let policy = &base
+            .spec
+            .addons
+            .iter()
+            .find(|a| a.name == "karpenter")
+            .unwrap()
+            .identity
+            .as_ref()
+            .unwrap()
+            .policy;
+        let account_id = AccountId::try_from("111122223333").unwrap();
+        let cluster = "c".repeat(crate::domain::limits::DNS_LABEL);
+        assert!(DnsLabel::try_from(cluster.as_str()).is_ok());
+        let mut largest = 0;
+        for region in Region::all() {
+            let partition = region.partition();
+            let node_role_arn = arn::role(
+                partition,
+                &account_id,
+                &"n".repeat(crate::domain::limits::ROLE_NAME),
+            );
+            let vars = PolicyVars {
+                partition,
+                region: region.as_str(),
+                account_id: account_id.as_str(),
+                cluster_name: &cluster,
+                karpenter_node_role_arn: &node_role_arn,
+            };
+            let docs = policy.documents_for(&vars);
+            assert_eq!(docs.len(), 6);
+            for (name, doc) in &docs {
+                let n = crate::domain::limits::chars(doc);
+                largest = largest.max(n);
+                assert!(
+                    crate::domain::limits::check(doc, name, crate::domain::limits::MANAGED, "")
+                        .is_ok(),
+                    "{name} in {region:?}: {n} characters"
+                );
+            }
+        }
+        // node-lifecycle, the largest, has room to spare.
+        assert!(largest < 3_600, "{largest}");
     }
 
     #[test]
@@ -638,8 +724,32 @@ mod tests {
             well_known: w,
             managed: m.iter().map(ToString::to_string).collect(),
             file: file.then(|| "p.json".to_string()),
-            document: file.then(|| doc.clone()),
+            files: Vec::new(),
+            documents: if file {
+                vec![(SINGLE_POLICY_NAME.to_string(), doc.clone())]
+            } else {
+                Vec::new()
+            },
         };
+        let docs = vec![(SINGLE_POLICY_NAME.to_string(), doc.clone())];
+        let split = AddonPolicy {
+            files: vec!["p/a.json".into(), "b.json".into()],
+            documents: vec![("a".into(), doc.clone()), ("b".into(), doc.clone())],
+            ..policy(None, &[], false)
+        };
+        let unloaded = AddonPolicy {
+            documents: vec![("a".into(), doc.clone())],
+            ..split.clone()
+        };
+        assert_eq!(
+            split.source(),
+            Some(PolicySource::Documents(&split.documents))
+        );
+        assert_eq!(unloaded.source(), None, "one of two files did not load");
+        assert_eq!(
+            policy_name("policies/karpenter/node-lifecycle.json"),
+            "node-lifecycle"
+        );
         let lbc = Some(WellKnownPolicy::AwsLoadBalancerController);
         let managed = ["AmazonFSxFullAccess".to_string()];
         // (policy, source)
@@ -654,7 +764,10 @@ mod tests {
                 policy(None, &["AmazonFSxFullAccess"], false),
                 Some(PolicySource::Managed(&managed)),
             ),
-            (policy(None, &[], true), Some(PolicySource::Document(&doc))),
+            (
+                policy(None, &[], true),
+                Some(PolicySource::Documents(&docs)),
+            ),
             (policy(None, &[], false), None),
             (policy(lbc, &["AmazonFSxFullAccess"], false), None),
             (policy(lbc, &[], true), None),

@@ -31,6 +31,12 @@ pub fn aws_managed_policy(partition: Partition, name: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{name}")
 }
 
+/// ARN of the customer managed policy `name` of `account`: `arn:<p>:iam::<account>:policy/<name>`.
+#[must_use]
+pub fn customer_managed_policy(partition: Partition, account: &AccountId, name: &str) -> String {
+    format!("arn:{partition}:iam::{account}:policy/{name}")
+}
+
 /// ARN of the EKS access policy `name`: `arn:<p>:eks::aws:cluster-access-policy/<name>`.
 #[must_use]
 pub fn eks_access_policy(partition: Partition, name: &str) -> String {

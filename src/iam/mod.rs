@@ -324,7 +324,10 @@ fn grant_summary(g: &Grant) -> Value {
 }
 
 /// `iam/platform/<add-on>-controller/` for every add-on whose role eksvend describes (Karpenter's
-/// controller among them), through the same guard rails and size limits as every other role.
+/// controller among them), through the same guard rails and size limits as every other role:
+/// each of the blueprint's policy documents is one customer managed policy of the role
+/// (`<name>-policy.json`, measured against the 6,144-character managed-policy quota), named
+/// `<role name>-<name>`.
 fn addon_files(
     spec: &ClusterSpec,
     policies: &mut Vec<Doc>,
@@ -334,7 +337,7 @@ fn addon_files(
         let AddonRole::Own {
             role_name,
             role_arn,
-            policy,
+            policies: documents,
         } = &a.role
         else {
             continue;
@@ -355,17 +358,27 @@ fn addon_files(
             limit: Some(("trust policy", spec.iam.trust_policy_max_chars, TRUST_HINT)),
             origin: Origin::Generated,
         });
-        policies.push(Doc {
-            path: format!("{dir}/permission-policy.json"),
-            value: policy.clone(),
-            kind: Kind::Permission,
-            limit: Some((
-                "managed permission policy",
-                limits::MANAGED,
-                "; the blueprint's policy file grows with the names put into it: choose a shorter spec.cluster.name",
-            )),
-            origin: Origin::Account("blueprint"),
-        });
+        let mut managed = Vec::new();
+        for (name, document) in documents {
+            let file = format!("{name}-policy.json");
+            policies.push(Doc {
+                path: format!("{dir}/{file}"),
+                value: document.clone(),
+                kind: Kind::Permission,
+                limit: Some((
+                    "managed permission policy",
+                    limits::MANAGED,
+                    "; the blueprint's policy file grows with the names put into it: split it over several files (identity.policy.files, one managed policy each) or choose a shorter spec.cluster.name",
+                )),
+                origin: Origin::Account("blueprint"),
+            });
+            let policy_name = format!("{role_name}-{name}");
+            managed.push(json!({
+                "policyName": policy_name,
+                "policyArn": arn::customer_managed_policy(spec.account.partition, &spec.account.id, &policy_name),
+                "policyDocument": file,
+            }));
+        }
         descriptions.push((
             format!("{dir}/role.json"),
             json!({
@@ -375,8 +388,8 @@ fn addon_files(
                 "serviceAccount": {"namespace": a.namespace, "name": a.service_account},
                 "cluster": spec.cluster.arn,
                 "managedPolicyArns": [],
+                "customerManagedPolicies": managed,
                 "trustPolicy": "trust-policy.json",
-                "permissionPolicy": "permission-policy.json",
             }),
         ));
     }

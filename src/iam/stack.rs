@@ -6,9 +6,11 @@
 //!   roles of the blueprint (Karpenter's controller among them), Karpenter's node role — and
 //!   Karpenter's interruption queue with its EventBridge rules (Karpenter getting-started
 //!   CloudFormation, `KarpenterInterruptionQueue`, `ScheduledChangeRule`, `SpotInterruptionRule`,
-//!   `RebalanceRule`, `InstanceStateChangeRule`). Every role name is fixed, so the ARNs that
-//!   `cluster/cluster.yaml` and the Helm values use are the ones the stack guarantees; the
-//!   outputs list them.
+//!   `RebalanceRule`, `InstanceStateChangeRule`, `CapacityReservationInterruptionRule`). Every
+//!   role name is fixed, so the ARNs that `cluster/cluster.yaml` and the Helm values use are the
+//!   ones the stack guarantees; the outputs list them. An add-on role's policies are customer
+//!   managed policies of the stack (`AWS::IAM::ManagedPolicy`, one per policy file), attached by
+//!   reference.
 //! * `iam/cross-account/stack.yaml` (wave 2): roles of this account that service accounts of
 //!   other workload accounts assume. Their trust names the source roles, which IAM requires to
 //!   exist, so this stack follows every wave-1 stack of the fleet.
@@ -238,20 +240,47 @@ fn account_stack(spec: &ClusterSpec, docs: &Documents) -> Value {
         };
         let parts: Vec<&str> = dir.trim_start_matches("iam/").split('/').collect();
         let id = logical_id("Role", &parts, &mut used);
-        let managed: Vec<Value> = role["managedPolicyArns"]
+        let mut managed: Vec<Value> = role["managedPolicyArns"]
             .as_array()
             .cloned()
             .unwrap_or_default();
         let description = format!("eksvend: {dir}/ of cluster {}", spec.cluster.name);
+        // An add-on's policies: one customer managed policy each, attached by reference (so
+        // CloudFormation creates them before the role).
+        for p in role["customerManagedPolicies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(file)) = (p["policyName"].as_str(), p["policyDocument"].as_str())
+            else {
+                continue;
+            };
+            let Some(document) = find(&format!("{dir}/{file}")) else {
+                continue;
+            };
+            let mut policy_parts = parts.clone();
+            policy_parts.push(file.trim_end_matches("-policy.json"));
+            let policy_id = logical_id("Policy", &policy_parts, &mut used);
+            resources.insert(
+                policy_id.clone(),
+                json!({
+                    "Type": "AWS::IAM::ManagedPolicy",
+                    "Properties": {
+                        "ManagedPolicyName": name,
+                        "Description": truncate(&format!("eksvend: {dir}/{file} of cluster {}", spec.cluster.name), 1000),
+                        "PolicyDocument": document,
+                    }
+                }),
+            );
+            managed.push(json!({"Ref": policy_id}));
+        }
+        let inline = role["permissionPolicy"]
+            .as_str()
+            .and_then(|file| find(&format!("{dir}/{file}")));
         resources.insert(
             id.clone(),
-            role_resource(
-                role_arn,
-                trust,
-                find(&format!("{dir}/permission-policy.json")),
-                &managed,
-                &description,
-            ),
+            role_resource(role_arn, trust, inline, &managed, &description),
         );
         output(&mut outputs, &id, &description);
     }
@@ -269,7 +298,8 @@ fn account_stack(spec: &ClusterSpec, docs: &Documents) -> Value {
 
 /// Karpenter's interruption handling: the queue (named after the cluster, as
 /// `settings.interruptionQueue` in the Helm values and the controller policy's SQS statement
-/// say), its policy, and the four EventBridge rules of Karpenter's getting-started template.
+/// say), its policy, and the five EventBridge rules of Karpenter's getting-started template
+/// (1.15; the capacity-reservation interruption warning is for `capacityType: reserved` pools).
 fn karpenter_interruption(
     spec: &ClusterSpec,
     resources: &mut Map<String, Value>,
@@ -332,6 +362,11 @@ fn karpenter_interruption(
             "InstanceStateChangeRule",
             "aws.ec2",
             "EC2 Instance State-change Notification",
+        ),
+        (
+            "CapacityReservationInterruptionRule",
+            "aws.ec2",
+            "EC2 Capacity Reservation Instance Interruption Warning",
         ),
     ] {
         resources.insert(

@@ -404,7 +404,7 @@ fn addon_identities(
             let role = match id.policy.source()? {
                 PolicySource::WellKnown(w) => AddonRole::WellKnown(w.key()),
                 PolicySource::Managed(_) => AddonRole::Managed(id.policy.managed_arns(partition)),
-                PolicySource::Document(_) => {
+                PolicySource::Documents(_) => {
                     let name = role_name(&[
                         cluster.as_str(),
                         &addon.addon.namespace,
@@ -413,7 +413,7 @@ fn addon_identities(
                     AddonRole::Own {
                         role_arn: arn::role(partition, &a.account_id, &name),
                         role_name: name,
-                        policy: id.policy.document_for(&vars)?,
+                        policies: id.policy.documents_for(&vars),
                     }
                 }
             };

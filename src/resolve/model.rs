@@ -477,13 +477,13 @@ pub enum AddonRole {
     /// eksctl creates it with these AWS-managed policies (ARNs).
     Managed(Vec<String>),
     /// eksvend describes it in `iam/platform/<add-on>-controller/`, with the blueprint's policy
-    /// file substituted for this account.
+    /// files substituted for this account.
     Own {
         /// Role name.
         role_name: String,
         /// Role ARN.
         role_arn: String,
-        /// The permission policy.
-        policy: serde_json::Value,
+        /// Its customer managed policies: (policy name, document), in the blueprint's order.
+        policies: Vec<(String, serde_json::Value)>,
     },
 }

@@ -26,7 +26,16 @@ fn renamed_general() -> String {
       chart: karpenter
       version: 1.14.1
       namespace: kube-system
-      identity: {serviceAccount: karpenter, policy: {file: policies/karpenter-controller.json}}
+      identity:
+        serviceAccount: karpenter
+        policy:
+          files:
+            - policies/karpenter-controller/node-lifecycle.json
+            - policies/karpenter-controller/iam-integration.json
+            - policies/karpenter-controller/eks-integration.json
+            - policies/karpenter-controller/interruption.json
+            - policies/karpenter-controller/zonal-shift.json
+            - policies/karpenter-controller/resource-discovery.json
       values:
         settings:
           clusterName: ${cluster.name}
@@ -36,11 +45,18 @@ fn renamed_general() -> String {
 }
 
 fn with_user_catalog(t: &Test, blueprint: &str) {
-    let base = root().join("blueprints/base/policies/karpenter-controller.json");
-    t.file("custom/general/blueprint.yaml", blueprint).file(
-        "custom/general/policies/karpenter-controller.json",
-        &std::fs::read_to_string(base).unwrap(),
-    );
+    t.file("custom/general/blueprint.yaml", blueprint);
+    let base = root().join("blueprints/base/policies/karpenter-controller");
+    for file in std::fs::read_dir(&base).unwrap() {
+        let file = file.unwrap().path();
+        t.file(
+            &format!(
+                "custom/general/policies/karpenter-controller/{}",
+                file.file_name().unwrap().to_string_lossy()
+            ),
+            &std::fs::read_to_string(&file).unwrap(),
+        );
+    }
     // general's own policy files come along with its blueprint.yaml.
     let ack = root().join("blueprints/general/policies/ack-eks-controller.json");
     t.file(
@@ -83,7 +99,15 @@ fn renaming_every_addon_keeps_its_role_and_association() {
     }
     // The renamed Karpenter's role is described under its new name, with the same documents.
     let golden = root().join("tests/golden/payments-prod/iam/platform/karpenter-controller");
-    for file in ["permission-policy.json", "trust-policy.json"] {
+    for file in [
+        "node-lifecycle-policy.json",
+        "iam-integration-policy.json",
+        "eks-integration-policy.json",
+        "interruption-policy.json",
+        "zonal-shift-policy.json",
+        "resource-discovery-policy.json",
+        "trust-policy.json",
+    ] {
         assert_eq!(
             t.read(&format!(
                 "out/payments-prod/iam/platform/autoscaler-controller/{file}"
@@ -204,4 +228,69 @@ fn renaming_only_the_service_account_in_the_helm_values_is_an_error_at_the_bluep
     error: custom/general/blueprint.yaml: spec.addons[3].identity.serviceAccount: general@1.0.0: "external-dns" is not the service account the Helm values name (values.serviceAccount.name: "externaldns"); the role would go to a service account nothing runs as
     1 error found; nothing was written
     "#);
+}
+
+/// Issue 14: Karpenter's controller policy, one managed policy, refused cluster names longer
+/// than ~40 characters (the size check at `spec.blueprint`). Split into six managed policies as
+/// upstream splits it, the longest cluster name the inventory allows (a DNS-1123 label, 63
+/// characters) renders, each policy within the 6,144-character quota, each attached to the
+/// controller's role by the stack.
+#[test]
+fn the_longest_cluster_name_fits_karpenter_s_managed_policies() {
+    let t = Test::new();
+    let cluster = format!("payments-prod-{}", "x".repeat(63 - "payments-prod-".len()));
+    t.edit(
+        ACCOUNT,
+        "  blueprint: general@^1.0\n",
+        &format!("  blueprint: general@^1.0\n  cluster:\n    name: {cluster}\n"),
+    );
+    t.render("out").success();
+    let dir = "out/payments-prod/iam/platform/karpenter-controller";
+    let role: serde_json::Value =
+        serde_json::from_str(&t.read(&format!("{dir}/role.json"))).unwrap();
+    let policies = role["customerManagedPolicies"].as_array().unwrap();
+    let names: Vec<&str> = policies
+        .iter()
+        .map(|p| p["policyDocument"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "node-lifecycle-policy.json",
+            "iam-integration-policy.json",
+            "eks-integration-policy.json",
+            "interruption-policy.json",
+            "zonal-shift-policy.json",
+            "resource-discovery-policy.json"
+        ]
+    );
+    for p in policies {
+        let text = t.read(&format!("{dir}/{}", p["policyDocument"].as_str().unwrap()));
+        let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+        assert!(chars <= 6_144, "{p}: {chars}");
+        assert!(text.contains(&cluster) || p["policyDocument"] == "resource-discovery-policy.json");
+    }
+    let stack: serde_yaml::Value =
+        serde_yaml::from_str(&t.read("out/payments-prod/iam/stack.yaml")).unwrap();
+    let resources = stack["Resources"].as_mapping().unwrap();
+    let managed: Vec<&str> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::IAM::ManagedPolicy"))
+        .map(|(_, r)| r["Properties"]["ManagedPolicyName"].as_str().unwrap())
+        .collect();
+    assert_eq!(managed.len(), 6, "{managed:?}");
+    let role_name = role["roleName"].as_str().unwrap();
+    assert!(managed
+        .iter()
+        .all(|m| m.starts_with(&format!("{role_name}-")) && m.len() <= 128));
+    let attached = resources
+        .iter()
+        .find(|(_, r)| r["Properties"]["RoleName"].as_str() == Some(role_name))
+        .map(|(_, r)| {
+            r["Properties"]["ManagedPolicyArns"]
+                .as_sequence()
+                .unwrap()
+                .len()
+        });
+    assert_eq!(attached, Some(6));
 }

@@ -209,7 +209,7 @@ fn every_role_has_one_owner_and_eksctl_uses_the_stack_s_arns() {
             dir.display()
         );
         let policy: Value = serde_json::from_str(&t.read(&format!(
-            "out/{}/iam/platform/karpenter-controller/permission-policy.json",
+            "out/{}/iam/platform/karpenter-controller/interruption-policy.json",
             dir.file_name().unwrap().to_string_lossy()
         )))
         .unwrap();
@@ -232,6 +232,7 @@ fn every_role_has_one_owner_and_eksctl_uses_the_stack_s_arns() {
             "SpotInterruptionRule",
             "RebalanceRule",
             "InstanceStateChangeRule",
+            "CapacityReservationInterruptionRule",
         ] {
             assert!(
                 stack["Resources"][rule]["Type"].as_str() == Some("AWS::Events::Rule"),
