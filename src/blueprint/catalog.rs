@@ -879,7 +879,7 @@ spec:
         assert_eq!(
             names,
             [
-                ("karpenter", "1.14.1"),
+                ("karpenter", "1.15.0"),
                 ("aws-load-balancer-controller", "1.16.0"),
                 ("metrics-server", "3.13.0"),
                 ("external-dns", "1.20.0"),

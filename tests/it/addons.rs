@@ -24,7 +24,7 @@ fn renamed_general() -> String {
     - name: autoscaler
       repoUrl: oci://public.ecr.aws/karpenter
       chart: karpenter
-      version: 1.14.1
+      version: 1.15.0
       namespace: kube-system
       identity:
         serviceAccount: karpenter

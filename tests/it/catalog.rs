@@ -47,7 +47,7 @@ fn show_explains_parameters_addons_and_pools() {
             "Helm add-ons (chart versions pinned)",
             "Karpenter node pools",
             "Files rendered",
-            "karpenter karpenter 1.14.1",
+            "karpenter karpenter 1.15.0",
         ] {
             out.stdout_has(section);
         }

@@ -130,7 +130,7 @@ fn show_prints_the_blueprints_versions_and_each_pins_compatibility() {
       1.32  extended support until 2027-03-23 (standard support ended 2026-03-23)
 
     Pin compatibility (blueprints/compatibility.yaml):
-      karpenter 1.14.1: Kubernetes 1.29–1.35 (https://karpenter.sh/docs/upgrading/compatibility/)
+      karpenter 1.15.0: Kubernetes 1.31–1.37 (https://karpenter.sh/v1.15/upgrading/compatibility/)
       aws-load-balancer-controller 1.16.0: Kubernetes 1.22+ (https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/installation/)
       metrics-server 3.13.0: Kubernetes 1.31+ (https://github.com/kubernetes-sigs/metrics-server#compatibility-matrix)
       external-dns 1.20.0: Kubernetes 1.22+ (https://github.com/kubernetes-sigs/external-dns#kubernetes-version-compatibility)  [when externalDns]
