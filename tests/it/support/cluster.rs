@@ -4,7 +4,7 @@
 //! The control plane is `../shared/k8s/control-plane` (etcd + kube-apiserver v1.32 +
 //! kube-controller-manager), found through the envtest variable `KUBEBUILDER_ASSETS` (its
 //! `bin/` folder; the script and the upstream CRDs are beside it; the CRDs of `tests/crds/` are
-//! installed too). Without the variable the tests
+//! installed too, and replace the shared CRDs of a chart they hold CRDs of: [`crd_set`]). Without the variable the tests
 //! print why and return; with `CI=true` they fail instead. Each [`ControlPlane`] lives in its own
 //! temporary directory and is stopped in `Drop` — also when the test panics.
 //!
@@ -61,7 +61,8 @@ pub struct ControlPlane {
     cluster_scoped: BTreeSet<String>,
     /// What was applied (not dry-run) since the last [`ControlPlane::reset`]: `(-o name, namespace)`.
     applied: std::sync::Mutex<BTreeSet<(String, String)>>,
-    /// The upstream CRD files (`crds/`).
+    /// The CRD files installed: the shared upstream ones (`crds/`) and `tests/crds/`
+    /// ([`crd_set`]).
     crd_files: Vec<PathBuf>,
     /// The add-on CRDs a chart installed since the last reset (`crd/NAME`).
     chart_crds: std::sync::Mutex<Vec<String>>,
@@ -79,9 +80,88 @@ const CHART_CRDS: &[(&str, &[&str])] = &[
 
 /// Whether a CRD file (by name) is one of an add-on chart's, not the engines'.
 fn chart_crd(file: &str) -> bool {
+    chart_of(file).is_some()
+}
+
+/// The add-on chart whose CRDs a file (by name) holds.
+fn chart_of(file: &str) -> Option<&'static str> {
     CHART_CRDS
         .iter()
-        .any(|(_, prefixes)| prefixes.iter().any(|p| file.starts_with(p)))
+        .find(|(_, prefixes)| prefixes.iter().any(|p| file.starts_with(p)))
+        .map(|(chart, _)| *chart)
+}
+
+/// The `.yaml` files of a folder, sorted.
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The CRD files the cluster tests install: the shared ones (`../shared/k8s/crds`) and the
+/// project's own (`tests/crds/`: CRDs of rendered objects the shared set lacks, or a newer
+/// release of a chart's CRDs). A chart with CRDs of its own here gets only those: the shared
+/// files of that chart are left out, so a release vendored in `tests/crds/` replaces the shared
+/// one as a whole (same CRD names) rather than mixing with it. A file of the same name replaces
+/// the shared one.
+fn crd_set(shared: Vec<PathBuf>, own: Vec<PathBuf>) -> Vec<PathBuf> {
+    let name = |p: &PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+    let own_charts: BTreeSet<&str> = own.iter().filter_map(|p| chart_of(&name(p))).collect();
+    let own_names: BTreeSet<String> = own.iter().map(name).collect();
+    let mut files: Vec<PathBuf> = shared
+        .into_iter()
+        .filter(|p| {
+            let n = name(p);
+            !own_names.contains(&n) && chart_of(&n).is_none_or(|c| !own_charts.contains(c))
+        })
+        .chain(own)
+        .collect();
+    files.sort_by_key(|p| name(p));
+    files
+}
+
+#[test]
+fn a_chart_s_own_crds_replace_the_shared_ones() {
+    let paths = |dir: &str, names: &[&str]| -> Vec<PathBuf> {
+        names.iter().map(|n| Path::new(dir).join(n)).collect()
+    };
+    let shared = paths(
+        "shared",
+        &[
+            "application-crd.yaml",
+            "karpenter.sh_nodepools.yaml",
+            "kueue.x-k8s.io_clusterqueues.yaml",
+            "kueue.x-k8s.io_cohorts.yaml",
+            "kueue.x-k8s.io_localqueues.yaml",
+        ],
+    );
+    let own = paths(
+        "own",
+        &[
+            "elbv2.k8s.aws_ingressclassparams.yaml",
+            "kueue.x-k8s.io_clusterqueues.yaml",
+            "kueue.x-k8s.io_localqueues.yaml",
+        ],
+    );
+    let got: Vec<String> = crd_set(shared, own)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "shared/application-crd.yaml",
+            "own/elbv2.k8s.aws_ingressclassparams.yaml",
+            "shared/karpenter.sh_nodepools.yaml",
+            "own/kueue.x-k8s.io_clusterqueues.yaml",
+            "own/kueue.x-k8s.io_localqueues.yaml",
+        ],
+        "Kueue's shared cohorts CRD is not mixed with the vendored release"
+    );
 }
 
 impl ControlPlane {
@@ -107,12 +187,8 @@ impl ControlPlane {
         };
         let kubeconfig = dir.path().join("kubeconfig");
         run("up");
-        let mut crd_files: Vec<PathBuf> = std::fs::read_dir(home.join("crds"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-        crd_files.sort();
+        let own_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crds");
+        let crd_files = crd_set(yaml_files(&home.join("crds")), yaml_files(&own_dir));
         let mut cp = ControlPlane {
             dir,
             script,
@@ -135,9 +211,6 @@ impl ControlPlane {
             args.extend(["-f", f.as_str()]);
         }
         cp.must(&args);
-        // the project's own (`tests/crds/`: CRDs of rendered objects the shared set lacks)
-        let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crds");
-        cp.must(&["apply", "--server-side", "-f", &own.display().to_string()]);
         cp.wait_established(&["--all"]);
         // Which kinds are cluster-scoped: every CRD's scope, installed or not.
         for f in &cp.crd_files {
