@@ -81,9 +81,9 @@ fn a_newcomers_first_hour() {
     insta::assert_snapshot!(seen(&run(&["plan", "--out", "plan.json"])), @r#"
     exit 0
     create team-a-dev (general@1.0.0, repos/team-a-dev)
-      + 30 files
+      + 35 files
     create team-b-prod (general@1.0.0, repos/team-b-prod)
-      + 26 files
+      + 31 files
     2 to create, 0 to update, 0 unchanged, 0 conflict
     saved the plan to plan.json; apply exactly it with `eksvend apply plan.json`
     "#);
@@ -91,8 +91,8 @@ fn a_newcomers_first_hour() {
 
     insta::assert_snapshot!(seen(&run(&["apply", "plan.json"])), @r#"
     exit 0
-    created    repos/team-a-dev  30 files  commit [COMMIT]
-    created    repos/team-b-prod  26 files  commit [COMMIT]
+    created    repos/team-a-dev  35 files  commit [COMMIT]
+    created    repos/team-b-prod  31 files  commit [COMMIT]
     2 created, 0 updated, 0 unchanged, 0 conflict, 0 failed
     "#);
 
