@@ -283,7 +283,7 @@ fn git_url_that_is_not_a_url() {
 fn kubernetes_version_that_is_not_a_minor_version() {
     let stderr = refused(&[(
         FLEET,
-        "kubernetesVersion: \"1.33\"",
+        "kubernetesVersion: \"1.35\"",
         "kubernetesVersion: \"1.3x\"",
     )]);
     insta::assert_snapshot!(stderr, @r#"

@@ -47,7 +47,7 @@ fn the_first_commit_vends_the_account() {
         "{message}"
     );
     assert!(
-        message.contains("\nEksvend-Kubernetes-Version: 1.33\n"),
+        message.contains("\nEksvend-Kubernetes-Version: 1.35\n"),
         "{message}"
     );
 }
@@ -87,7 +87,7 @@ fn a_blueprint_bump_names_the_versions_and_the_files() {
 
     Eksvend-Blueprint: general@1.1.0
     Eksvend-Inventory-Digest: sha256:…
-    Eksvend-Kubernetes-Version: 1.33
+    Eksvend-Kubernetes-Version: 1.35
     Eksvend-Version: 0.1.0
     ");
 }
@@ -100,7 +100,7 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     t.edit(
         &format!("fleet/{CHK}"),
         "  blueprint: general\n",
-        "  blueprint: general\n  cluster:\n    kubernetesVersion: \"1.32\"\n",
+        "  blueprint: general\n  cluster:\n    kubernetesVersion: \"1.34\"\n",
     );
     t.edit(
         &format!("fleet/{CHK}"),
@@ -110,9 +110,9 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     t.args(["apply", "--only", "account=checkout-dev"])
         .success();
     insta::assert_snapshot!(readable(&t.repo("checkout-dev").message()), @r#"
-    eksvend: checkout-dev: Kubernetes 1.33 → 1.32, tenant checkout-web added
+    eksvend: checkout-dev: Kubernetes 1.35 → 1.34, tenant checkout-web added
 
-    Kubernetes version: 1.33 → 1.32
+    Kubernetes version: 1.35 → 1.34
     Tenants added: checkout-web
     Inventory digest: sha256:… → sha256:…
 
@@ -128,7 +128,7 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
 
     Eksvend-Blueprint: general@1.0.0
     Eksvend-Inventory-Digest: sha256:…
-    Eksvend-Kubernetes-Version: 1.32
+    Eksvend-Kubernetes-Version: 1.34
     Eksvend-Version: 0.1.0
     "#);
 }
@@ -165,7 +165,7 @@ fn a_commit_of_the_state_file_alone_says_why() {
 
     Eksvend-Blueprint: general@1.0.0
     Eksvend-Inventory-Digest: sha256:…
-    Eksvend-Kubernetes-Version: 1.33
+    Eksvend-Kubernetes-Version: 1.35
     Eksvend-Version: 0.1.0
     ");
 }
