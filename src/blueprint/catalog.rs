@@ -590,6 +590,14 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
                 "must name a boolean parameter of the blueprint".into(),
             );
         }
+        let values = serde_json::Value::Object(a.values.clone());
+        if let Some(at) = super::misplaced_list_placeholder(&values, super::VALUE_LIST_PLACEHOLDERS)
+        {
+            err(
+                format!("spec.addons[{i}].values"),
+                format!("{at}: a list placeholder (${{dns.…}}) must be a whole value or an item of a list, not inside a longer string or a key"),
+            );
+        }
     }
     let s = &bp.spec;
     let keys: [(&str, &str, Vec<&str>); 4] = [
@@ -720,7 +728,11 @@ mod tests {
                 &[
                     karpenter,
                     lbc,
-                    ("external-dns", "external-dns", "externalDNS"),
+                    (
+                        "external-dns",
+                        "external-dns",
+                        "file policies/external-dns.json",
+                    ),
                     (
                         "ack-eks-controller",
                         "ack-eks-controller",

@@ -42,11 +42,10 @@ fn with_user_catalog(t: &Test, blueprint: &str) {
         &std::fs::read_to_string(base).unwrap(),
     );
     // general's own policy files come along with its blueprint.yaml.
-    let ack = root().join("blueprints/general/policies/ack-eks-controller.json");
-    t.file(
-        "custom/general/policies/ack-eks-controller.json",
-        &std::fs::read_to_string(ack).unwrap(),
-    );
+    for policy in ["ack-eks-controller.json", "external-dns.json"] {
+        let text = std::fs::read_to_string(root().join("blueprints/general/policies").join(policy));
+        t.file(&format!("custom/general/policies/{policy}"), &text.unwrap());
+    }
 }
 
 #[test]
@@ -71,7 +70,7 @@ fn renaming_every_addon_keeps_its_role_and_association() {
         ),
         (
             "\"external-dns\"",
-            "wellKnownPolicies:\n        externalDNS: true",
+            "roleARN: \"arn:aws:iam::111122223333:role/payments-prod_kube-system_external-dns\"",
         ),
         (
             "\"cert-manager\"",

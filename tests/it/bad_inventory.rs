@@ -171,7 +171,7 @@ fn blueprint_version_that_does_not_exist() {
 fn unknown_field() {
     let stderr = refused(&[(PAY, "team: payments", "teem: payments")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`
+    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`, `dns`
       |
     8 |   teem: payments
       |   ^
@@ -565,11 +565,11 @@ fn every_unknown_field_is_reported() {
         "  teem: payments\n  regoin: us-east-1",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`
+    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`, `dns`
       |
     8 |   teem: payments
       |   ^
-    error: fleet/accounts/payments-prod.yaml:9:3: spec.regoin: unknown field `regoin`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`
+    error: fleet/accounts/payments-prod.yaml:9:3: spec.regoin: unknown field `regoin`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`, `dns`
       |
     9 |   regoin: us-east-1
       |   ^
@@ -636,7 +636,7 @@ fn document_size_is_bounded() {
     let big = format!("  team: payments\n  # {}", "x".repeat(1024 * 1024));
     let stderr = refused(&[(PAY, "  team: payments", &big)]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:1:1: this document is 1051855 bytes; an inventory document may be at most 1048576 bytes (split the fleet into one file per account)
+    error: fleet/accounts/payments-prod.yaml:1:1: this document is 1052432 bytes; an inventory document may be at most 1048576 bytes (split the fleet into one file per account)
       |
     1 | # yaml-language-server: $schema=../../eksvend.schema.json
       | ^

@@ -41,7 +41,7 @@ fn plan_text_diff_json_and_exit_codes() {
     let out = plan().args(["--detailed-exitcode"]).run().code(2);
     insta::assert_snapshot!(out.stdout, @r#"
     create payments-prod (general@1.0.0, repos/payments-prod)
-      + 57 files
+      + 60 files
     1 to create, 0 to update, 0 unchanged, 0 conflict
     "#);
     plan().success(); // without --detailed-exitcode pending changes exit 0
