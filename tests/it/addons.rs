@@ -98,9 +98,9 @@ const EXTERNAL_SECRETS: &str = r"apiVersion: eksvend.dev/v1alpha1
 kind: Blueprint
 metadata: {name: general}
 spec:
-  version: 1.1.0
+  version: 2.1.0
   description: general with External Secrets Operator reading this cluster's secrets
-  extends: general@1.0.0
+  extends: general@2.0.0
   addons:
     - name: external-secrets
       repoUrl: https://charts.external-secrets.io
@@ -200,7 +200,7 @@ fn renaming_only_the_service_account_in_the_helm_values_is_an_error_at_the_bluep
     with_user_catalog(&t, &renamed);
     let out = t.validate().args(["--blueprints", "custom"]).run().code(1);
     insta::assert_snapshot!(out.stderr, @r#"
-    error: custom/general/blueprint.yaml: spec.addons[3].identity.serviceAccount: general@1.0.0: "external-dns" is not the service account the Helm values name (values.serviceAccount.name: "externaldns"); the role would go to a service account nothing runs as
+    error: custom/general/blueprint.yaml: spec.addons[3].identity.serviceAccount: general@2.0.0: "external-dns" is not the service account the Helm values name (values.serviceAccount.name: "externaldns"); the role would go to a service account nothing runs as
     1 error found; nothing was written
     "#);
 }

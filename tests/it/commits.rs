@@ -35,7 +35,7 @@ fn the_first_commit_vends_the_account() {
         .success();
     let message = t.repo("checkout-dev").message();
     assert!(
-        message.starts_with("eksvend: vend checkout-dev (general 1.0.0)\n\nFiles:\n"),
+        message.starts_with("eksvend: vend checkout-dev (general 2.0.0)\n\nFiles:\n"),
         "{message}"
     );
     assert!(
@@ -43,7 +43,7 @@ fn the_first_commit_vends_the_account() {
         "{message}"
     );
     assert!(
-        message.contains("\nEksvend-Blueprint: general@1.0.0\nEksvend-Inventory-Digest: sha256:"),
+        message.contains("\nEksvend-Blueprint: general@2.0.0\nEksvend-Inventory-Digest: sha256:"),
         "{message}"
     );
     assert!(
@@ -63,7 +63,7 @@ fn a_blueprint_bump_names_the_versions_and_the_files() {
         "## Editing (read this first)",
     );
     t.repo("payments-prod").commit_all("README: a note");
-    // payments-prod follows general@^1.0: the catalog's 1.1.0 is a bump
+    // payments-prod follows general@^2.0: the catalog's 2.1.0 is a bump
     t.args([
         "apply",
         "--blueprints",
@@ -73,9 +73,9 @@ fn a_blueprint_bump_names_the_versions_and_the_files() {
     ])
     .success();
     insta::assert_snapshot!(readable(&t.repo("payments-prod").message()), @r"
-    eksvend: payments-prod: general 1.0.0 → 1.1.0
+    eksvend: payments-prod: general 2.0.0 → 2.1.0
 
-    Blueprint: general 1.0.0 → 1.1.0
+    Blueprint: general 2.0.0 → 2.1.0
     Inventory digest: sha256:… → sha256:…
 
     Files:
@@ -85,7 +85,7 @@ fn a_blueprint_bump_names_the_versions_and_the_files() {
     Rendered by eksvend from the fleet inventory for account payments-prod
     (111122223333, cluster payments-prod).
 
-    Eksvend-Blueprint: general@1.1.0
+    Eksvend-Blueprint: general@2.1.0
     Eksvend-Inventory-Digest: sha256:…
     Eksvend-Kubernetes-Version: 1.35
     Eksvend-Version: 0.1.0
@@ -126,7 +126,7 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     Rendered by eksvend from the fleet inventory for account checkout-dev
     (222233334444, cluster checkout-dev).
 
-    Eksvend-Blueprint: general@1.0.0
+    Eksvend-Blueprint: general@2.0.0
     Eksvend-Inventory-Digest: sha256:…
     Eksvend-Kubernetes-Version: 1.34
     Eksvend-Version: 0.1.0
@@ -163,7 +163,7 @@ fn a_commit_of_the_state_file_alone_says_why() {
     Rendered by eksvend from the fleet inventory for account checkout-dev
     (222233334444, cluster checkout-dev).
 
-    Eksvend-Blueprint: general@1.0.0
+    Eksvend-Blueprint: general@2.0.0
     Eksvend-Inventory-Digest: sha256:…
     Eksvend-Kubernetes-Version: 1.35
     Eksvend-Version: 0.1.0
@@ -208,7 +208,7 @@ fn trailers_are_current_after_a_conflict_resolved_by_hand() {
     );
     let message = readable(&repo.message());
     assert!(
-        message.starts_with("eksvend: payments-prod: record general@1.0.0 in the trailers\n"),
+        message.starts_with("eksvend: payments-prod: record general@2.0.0 in the trailers\n"),
         "{message}"
     );
     // and the next run is quiet again

@@ -77,7 +77,7 @@ fn ids_are_given_for_every_zone_or_none() {
 fn an_add_on_that_filters_on_zones_needs_them_in_prod_and_warns_without_them_elsewhere() {
     let stderr = refused(&[(PAY, &format!("  dns:\n    zones:\n{ZONES}"), "")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDns: add-on external-dns of blueprint general@1.0.0 needs spec.dns.zones in environment "prod": without them it may change records in every Route 53 hosted zone of the account; list the zones it manages (domain, type, hostedZoneId)
+    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDns: add-on external-dns of blueprint general@2.0.0 needs spec.dns.zones in environment "prod": without them it may change records in every Route 53 hosted zone of the account; list the zones it manages (domain, type, hostedZoneId)
        |
     14 |     externalDns: true
        |                  ^
@@ -90,7 +90,7 @@ fn an_add_on_that_filters_on_zones_needs_them_in_prod_and_warns_without_them_els
         "  blueprint: general\n  parameters:\n    externalDns: true\n",
     );
     let out = t.validate().success();
-    out.stderr_has("warning: checkout-dev: add-on external-dns of blueprint general@1.0.0 runs without zone filters: spec.dns.zones is empty, so it may change records in every Route 53 hosted zone of account 222233334444 that its role reaches; list the zones it manages");
+    out.stderr_has("warning: checkout-dev: add-on external-dns of blueprint general@2.0.0 runs without zone filters: spec.dns.zones is empty, so it may change records in every Route 53 hosted zone of account 222233334444 that its role reaches; list the zones it manages");
     t.render("out").success();
     let values = addon_values(&t, "checkout-dev");
     assert!(
@@ -197,7 +197,7 @@ fn a_list_placeholder_inside_a_longer_value_is_refused_by_the_catalog() {
         std::fs::read_to_string(crate::support::root().join("blueprints/general/blueprint.yaml"))
             .unwrap();
     let custom = general
-        .replace("  version: 1.0.0\n", "  version: 1.0.1\n")
+        .replace("  version: 2.0.0\n", "  version: 2.0.1\n")
         .replace(
             "txtOwnerId: ${cluster.name}",
             "txtOwnerId: owner-${dns.domains}",
@@ -215,7 +215,7 @@ fn a_list_placeholder_inside_a_longer_value_is_refused_by_the_catalog() {
     }
     let out = t.validate().args(["--blueprints", "custom"]).run().code(1);
     insta::assert_snapshot!(out.stderr, @r#"
-    error: custom/general/blueprint.yaml: spec.addons[3].values: general@1.0.1: /txtOwnerId: a list placeholder (${dns.…}) must be a whole value or an item of a list, not inside a longer string or a key
+    error: custom/general/blueprint.yaml: spec.addons[3].values: general@2.0.1: /txtOwnerId: a list placeholder (${dns.…}) must be a whole value or an item of a list, not inside a longer string or a key
     1 error found; nothing was written
     "#);
 }

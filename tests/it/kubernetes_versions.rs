@@ -68,7 +68,7 @@ fn a_pin_that_does_not_support_the_version_is_refused_naming_it_and_its_source()
         "kubernetesVersion: \"1.31\"",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/ml-research-dev.yaml:21:24: spec.cluster.kubernetesVersion: Kubernetes 1.31 is not supported by cert-manager v1.20.0 of blueprint general@1.0.0, which supports Kubernetes 1.32–1.35 (https://cert-manager.io/docs/releases/); versions every add-on of this account supports: 1.35, 1.34, 1.33, 1.32
+    error: fleet/accounts/ml-research-dev.yaml:21:24: spec.cluster.kubernetesVersion: Kubernetes 1.31 is not supported by cert-manager v1.20.0 of blueprint general@2.0.0, which supports Kubernetes 1.32–1.35 (https://cert-manager.io/docs/releases/); versions every add-on of this account supports: 1.35, 1.34, 1.33, 1.32
        |
     21 |     kubernetesVersion: "1.31"   # its own pin: a new Fleet default does not upgrade this cluster
        |                        ^
