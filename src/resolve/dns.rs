@@ -6,7 +6,20 @@ use crate::blueprint::Blueprint;
 use crate::domain::{arn, Partition};
 use crate::fleet::model as fleet;
 
-use super::AddonView;
+use super::{AddonView, PrivateZoneView};
+use crate::fleet::wire::ZoneType;
+
+/// The account's private zones, in inventory order.
+pub(super) fn private_zones(a: &fleet::Account) -> Vec<PrivateZoneView> {
+    a.dns_zones
+        .iter()
+        .filter(|z| z.kind == ZoneType::Private)
+        .map(|z| PrivateZoneView {
+            domain: z.domain.to_string(),
+            hosted_zone_id: z.id.as_ref().map(ToString::to_string),
+        })
+        .collect()
+}
 
 /// The values of [`crate::blueprint::VALUE_LIST_PLACEHOLDERS`] and
 /// [`crate::blueprint::POLICY_LIST_PLACEHOLDERS`] for one account.

@@ -222,6 +222,7 @@ fn resolve_account(
         files: bp.spec.files.clone(),
         git,
         warnings,
+        private_zones: dns::private_zones(a),
         access_entries: access_entries(a, partition),
         account,
         cluster,

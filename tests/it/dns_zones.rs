@@ -219,3 +219,22 @@ fn a_list_placeholder_inside_a_longer_value_is_refused_by_the_catalog() {
     1 error found; nothing was written
     "#);
 }
+
+#[test]
+fn the_networking_account_is_given_the_private_zones_to_associate() {
+    let t = Test::new();
+    t.render("out").success();
+    let readme = t.read("out/payments-prod/network/README.md");
+    assert!(
+        readme.contains("# payments.internal.acme.example: in account 111122223333, which owns the zone\naws route53 create-vpc-association-authorization --hosted-zone-id Z0PAYMENTS2PRIVATE0CD --vpc VPCRegion=us-east-1,VPCId=vpc-0a1b2c3d4e5f67890\n# in this account (999988887777)\naws route53 associate-vpc-with-hosted-zone --hosted-zone-id Z0PAYMENTS2PRIVATE0CD --vpc VPCRegion=us-east-1,VPCId=vpc-0a1b2c3d4e5f67890\n"),
+        "{readme}"
+    );
+    // The public zone is not associated with VPCs.
+    assert!(!readme.contains("Z0PAYMENTS1PUBLIC00AB"), "{readme}");
+    // Without private zones the commands keep the placeholder the networking team fills in.
+    let other = t.read("out/checkout-dev/network/README.md");
+    assert!(
+        other.contains("--hosted-zone-id <hosted-zone-id> --vpc"),
+        "{other}"
+    );
+}
