@@ -137,8 +137,8 @@ pub struct Account {
 pub struct HostedZone {
     /// The zone's domain.
     pub domain: DnsDomain,
-    /// Public or private.
-    pub kind: wire::ZoneType,
+    /// A private zone (associated with VPCs), else public.
+    pub private: bool,
     /// The zone's ID, when the inventory names it.
     pub id: Option<HostedZoneId>,
 }
@@ -413,7 +413,7 @@ fn convert_zone(
     };
     Some(HostedZone {
         domain: domain?,
-        kind: z.kind,
+        private: z.kind == wire::ZoneType::Private,
         id,
     })
 }

@@ -7,13 +7,12 @@ use crate::domain::{arn, Partition};
 use crate::fleet::model as fleet;
 
 use super::{AddonView, PrivateZoneView};
-use crate::fleet::wire::ZoneType;
 
 /// The account's private zones, in inventory order.
 pub(super) fn private_zones(a: &fleet::Account) -> Vec<PrivateZoneView> {
     a.dns_zones
         .iter()
-        .filter(|z| z.kind == ZoneType::Private)
+        .filter(|z| z.private)
         .map(|z| PrivateZoneView {
             domain: z.domain.to_string(),
             hosted_zone_id: z.id.as_ref().map(ToString::to_string),
@@ -42,7 +41,8 @@ impl DnsLists {
             .filter_map(|z| z.id.as_ref().map(ToString::to_string))
             .collect();
         hosted_zone_ids.sort();
-        let mut kinds: Vec<&str> = a.dns_zones.iter().map(|z| z.kind.as_str()).collect();
+        let kind = |private: bool| if private { "private" } else { "public" };
+        let mut kinds: Vec<&str> = a.dns_zones.iter().map(|z| kind(z.private)).collect();
         kinds.sort_unstable();
         kinds.dedup();
         let zone_type = match kinds.as_slice() {
