@@ -614,6 +614,14 @@ fn check_blueprint(bp: &Blueprint, catalog: &Catalog, diags: &mut Diagnostics) {
                 "must name a boolean parameter of the blueprint".into(),
             );
         }
+        let values = serde_json::Value::Object(a.values.clone());
+        if let Some(at) = super::misplaced_list_placeholder(&values, super::VALUE_LIST_PLACEHOLDERS)
+        {
+            err(
+                format!("spec.addons[{i}].values"),
+                format!("{at}: a list placeholder (${{dns.…}}) must be a whole value or an item of a list, not inside a longer string or a key"),
+            );
+        }
     }
     let s = &bp.spec;
     let keys: [(&str, &str, Vec<&str>); 4] = [
@@ -662,14 +670,14 @@ mod tests {
         let catalog = Catalog::builtin().expect("built-in catalog is valid");
         let general = catalog.lookup("general").unwrap();
         assert_eq!(general.name, "general");
-        assert!(catalog.lookup("general@^1").is_ok());
+        assert!(catalog.lookup("general@^2").is_ok());
         assert_eq!(
             catalog.lookup("general@^9").unwrap_err().to_string(),
-            "no version of blueprint \"general\" matches ^9; available versions: 1.0.0"
+            "no version of blueprint \"general\" matches ^9; available versions: 2.0.0"
         );
         assert_eq!(
             catalog.lookup("generl").unwrap_err().to_string(),
-            "no blueprint named \"generl\"; available: aiml@1.0.0, batch@1.0.0, general@1.0.0"
+            "no blueprint named \"generl\"; available: aiml@2.0.0, batch@2.0.0, general@2.0.0"
         );
         assert_eq!(
             catalog.lookup("General").unwrap_err().to_string(),
@@ -682,7 +690,7 @@ mod tests {
         let catalog = Catalog::builtin().unwrap();
         assert_eq!(
             catalog.lookup("base").unwrap_err().to_string(),
-            "blueprint \"base\" is abstract (only for extends); available: aiml@1.0.0, batch@1.0.0, general@1.0.0"
+            "blueprint \"base\" is abstract (only for extends); available: aiml@2.0.0, batch@2.0.0, general@2.0.0"
         );
         let names: Vec<&str> = catalog.selectable().map(|b| b.name.as_str()).collect();
         assert_eq!(names, ["aiml", "batch", "general"]);
@@ -745,7 +753,11 @@ mod tests {
                 &[
                     karpenter,
                     lbc,
-                    ("external-dns", "external-dns", "externalDNS"),
+                    (
+                        "external-dns",
+                        "external-dns",
+                        "file policies/external-dns.json",
+                    ),
                     (
                         "ack-eks-controller",
                         "ack-eks-controller",
@@ -788,7 +800,7 @@ mod tests {
         ];
         for (name, addons, ids) in table {
             let bp = catalog.lookup(name).unwrap();
-            assert_eq!(bp.spec.extends.as_deref(), Some("base@^1"));
+            assert_eq!(bp.spec.extends.as_deref(), Some("base@^2"));
             assert!(!bp.spec.is_abstract, "{name}: abstract is not inherited");
             let names: Vec<&str> = bp.spec.addons.iter().map(|a| a.name.as_str()).collect();
             assert_eq!(&names, addons);
@@ -844,7 +856,7 @@ mod tests {
 spec:
   version: 1.0.0
   description: data
-  extends: general@^1
+  extends: general@^2
   addons:
     - {{name: cert-manager, remove: true}}
     - name: s3-sync
@@ -929,7 +941,7 @@ spec:
         let bp = |name: &str, extends: &str, rest: &str| {
             format!("{HEADER}metadata: {{name: {name}}}\nspec:\n  version: 1.0.0\n  description: x\n{extends}{rest}")
         };
-        let on_general = "  extends: general@^1\n";
+        let on_general = "  extends: general@^2\n";
         let addon = |name: &str, identity: &str, sa: &str| {
             format!("    - {{name: {name}, repoUrl: https://x.example, chart: {name}, version: 1.0.0, namespace: kube-system, identity: {identity}, values: {{serviceAccount: {{name: {sa}}}}}}}\n")
         };

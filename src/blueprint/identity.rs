@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Addon, POLICY_PLACEHOLDERS};
+use super::{misplaced_list_placeholder, Addon, POLICY_LIST_PLACEHOLDERS, POLICY_PLACEHOLDERS};
 use crate::domain::{DnsLabel, RepoPath};
 
 /// Why an add-on's `identity.policy.file` cannot be used. `path` is the file as written.
@@ -42,6 +42,14 @@ pub enum PolicyFileError {
         path: String,
         /// What a policy document has that this one lacks.
         expected: &'static str,
+    },
+    /// A list placeholder inside a longer string or a key, where no list can go.
+    #[error("{path:?}: {at}: a list placeholder (${{dns.hostedZoneArns}}) must be a whole value (e.g. \"Resource\": \"${{dns.hostedZoneArns}}\") or an item of a list")]
+    MisplacedList {
+        /// The path as written.
+        path: String,
+        /// JSON pointer of the use.
+        at: String,
     },
     /// A `${name}` that is neither a known placeholder nor an IAM policy variable.
     #[error("{path:?}: unknown placeholder `${{{name}}}`; known: {known}")]
@@ -96,12 +104,19 @@ pub(crate) fn load_document(
             "statements with \"Effect\": \"Allow\" or \"Deny\"",
         ));
     }
+    if let Some(at) = misplaced_list_placeholder(&doc, POLICY_LIST_PLACEHOLDERS) {
+        return Err(PolicyFileError::MisplacedList {
+            path: path.into(),
+            at,
+        });
+    }
     if let Some(name) = unknown_placeholder(&doc) {
         return Err(PolicyFileError::UnknownPlaceholder {
             path: path.into(),
             name,
             known: POLICY_PLACEHOLDERS
                 .iter()
+                .chain(POLICY_LIST_PLACEHOLDERS)
                 .map(|p| format!("${{{p}}}"))
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -117,7 +132,9 @@ fn unknown_placeholder(v: &Value) -> Option<String> {
         s.split("${").skip(1).find_map(|rest| {
             let name = rest.split_once('}').map_or(rest, |(n, _)| n);
             let iam_variable = name.contains(':') || matches!(name, "*" | "?" | "$");
-            (!iam_variable && !POLICY_PLACEHOLDERS.contains(&name)).then(|| name.to_string())
+            let known =
+                POLICY_PLACEHOLDERS.contains(&name) || POLICY_LIST_PLACEHOLDERS.contains(&name);
+            (!iam_variable && !known).then(|| name.to_string())
         })
     };
     match v {
@@ -315,6 +332,7 @@ mod tests {
                 policy,
             }),
             values: values.as_object().cloned().unwrap(),
+            dns_zones_required_in: Vec::new(),
         }
     }
 

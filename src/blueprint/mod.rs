@@ -260,9 +260,112 @@ pub struct Addon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<AddonIdentity>,
     /// Helm values. Strings may hold `${cluster.name}`, `${cluster.region}`, `${network.vpcId}`,
-    /// `${account.id}` or `${partition}`, replaced per account.
+    /// `${account.id}` or `${partition}`, replaced per account, and the list placeholders of
+    /// [`VALUE_LIST_PLACEHOLDERS`] (the account's `spec.dns.zones`): a value that is exactly
+    /// one becomes that list; an item of a list that holds one becomes one item per value, the
+    /// rest of its text kept (`--zone-id-filter=${dns.hostedZoneIds}`), none for an empty list.
     #[serde(default)]
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// Environments (a WorkloadAccount's `spec.environment`) where an account that installs
+    /// this add-on must declare `spec.dns.zones`: its values use the `${dns.*}` filters, and
+    /// without zones they are empty, so it may change records in every hosted zone its role
+    /// reaches. Elsewhere that is a warning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_zones_required_in: Vec<String>,
+}
+
+impl Addon {
+    /// Whether the add-on's values use one of the `${dns.*}` placeholders.
+    #[must_use]
+    pub fn uses_dns_zones(&self) -> bool {
+        fn any(v: &serde_json::Value) -> bool {
+            match v {
+                serde_json::Value::String(s) => s.contains("${dns."),
+                serde_json::Value::Array(a) => a.iter().any(any),
+                serde_json::Value::Object(o) => o.values().any(any),
+                _ => false,
+            }
+        }
+        self.values.values().any(any)
+    }
+}
+
+/// The list-valued placeholders of Helm values, without `${` `}`, from the account's
+/// `spec.dns.zones`: `dns.domains` (each zone's domain, sorted, once), `dns.hostedZoneIds`
+/// (their IDs, when the inventory names them), `dns.zoneType` (`public` or `private` when every
+/// zone is of that type, else nothing).
+pub const VALUE_LIST_PLACEHOLDERS: &[&str] = &["dns.domains", "dns.hostedZoneIds", "dns.zoneType"];
+
+/// The list-valued placeholders of a policy `file`: `dns.hostedZoneArns`, the ARN of each
+/// hosted zone the inventory names by ID, or of every hosted zone (`hostedzone/*`) when it
+/// names none. Written as a whole string (`"Resource": "${dns.hostedZoneArns}"`).
+pub const POLICY_LIST_PLACEHOLDERS: &[&str] = &["dns.hostedZoneArns"];
+
+/// Replace the list placeholders `(placeholder, values)` in `v`: a string that is exactly one
+/// becomes the list; a string item of a list that holds one becomes one item per value (with
+/// the placeholder replaced in its text), so none when the list is empty. Keys are left alone.
+pub fn substitute_lists(v: &mut serde_json::Value, lists: &[(&str, &[String])]) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let Some((_, values)) = lists.iter().find(|(k, _)| s == k) {
+                *v = Value::Array(values.iter().cloned().map(Value::String).collect());
+            }
+        }
+        Value::Array(items) => {
+            *items = std::mem::take(items)
+                .into_iter()
+                .flat_map(|mut item| {
+                    let hit = item.as_str().and_then(|s| {
+                        lists
+                            .iter()
+                            .find(|(k, _)| s.contains(k))
+                            .map(|(k, values)| (s.to_string(), *k, *values))
+                    });
+                    if let Some((s, k, values)) = hit {
+                        values
+                            .iter()
+                            .map(|x| Value::String(s.replace(k, x)))
+                            .collect::<Vec<_>>()
+                    } else {
+                        substitute_lists(&mut item, lists);
+                        vec![item]
+                    }
+                })
+                .collect();
+        }
+        Value::Object(o) => o.values_mut().for_each(|x| substitute_lists(x, lists)),
+        _ => {}
+    }
+}
+
+/// Where a list placeholder of `names` (without `${` `}`) is used so that it could not be
+/// replaced: inside a longer string that is not an item of a list, or in a key. The JSON
+/// pointer of the first such use.
+#[must_use]
+pub fn misplaced_list_placeholder(v: &serde_json::Value, names: &[&str]) -> Option<String> {
+    use serde_json::Value;
+    fn walk(v: &Value, names: &[&str], at: &str, in_list: bool) -> Option<String> {
+        let holds = |s: &str| names.iter().any(|n| s.contains(&format!("${{{n}}}")));
+        let whole = |s: &str| names.iter().any(|n| s == format!("${{{n}}}"));
+        match v {
+            Value::String(s) if holds(s) && !in_list && !whole(s) => Some(at.to_string()),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| walk(x, names, &format!("{at}/{i}"), true)),
+            Value::Object(o) => o.iter().find_map(|(k, x)| {
+                let here = format!("{at}/{k}");
+                if holds(k) {
+                    Some(here)
+                } else {
+                    walk(x, names, &here, false)
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(v, names, "", false)
 }
 
 /// The IAM role of a Helm add-on's service account.
@@ -359,13 +462,15 @@ impl AddonPolicy {
     }
 
     /// The policy documents of `file` or `files`, by policy name, with the placeholders
-    /// replaced for one account.
+    /// (list placeholders first) replaced for one account.
     pub fn documents_for(&self, vars: &PolicyVars<'_>) -> Vec<(String, serde_json::Value)> {
+        let lists = vars.lists();
         let pairs = vars.pairs();
         self.documents
             .iter()
             .map(|(name, doc)| {
                 let mut doc = doc.clone();
+                substitute_lists(&mut doc, &lists);
                 substitute(&mut doc, &pairs);
                 (name.clone(), doc)
             })
@@ -458,9 +563,16 @@ pub struct PolicyVars<'a> {
     pub cluster_name: &'a str,
     /// `${karpenter.nodeRoleArn}`: the role of the nodes Karpenter launches.
     pub karpenter_node_role_arn: &'a str,
+    /// `${dns.hostedZoneArns}` (a list): see [`POLICY_LIST_PLACEHOLDERS`].
+    pub hosted_zone_arns: &'a [String],
 }
 
 impl<'a> PolicyVars<'a> {
+    /// (`${name}`, values) for [`substitute_lists`].
+    pub fn lists(&self) -> Vec<(&'static str, &'a [String])> {
+        vec![("${dns.hostedZoneArns}", self.hosted_zone_arns)]
+    }
+
     /// (`${name}`, value) for [`substitute`]; `${ec2.servicePrincipal}` follows the partition.
     pub fn pairs(&self) -> Vec<(&'static str, &'a str)> {
         vec![
@@ -581,6 +693,7 @@ mod tests {
                 account_id: account_id.as_str(),
                 cluster_name: cluster.as_str(),
                 karpenter_node_role_arn: &node_role_arn,
+                hosted_zone_arns: &[],
             };
             for bp in &catalog.blueprints {
                 let addon = bp
@@ -641,6 +754,7 @@ mod tests {
                 account_id: account_id.as_str(),
                 cluster_name: &cluster,
                 karpenter_node_role_arn: &node_role_arn,
+                hosted_zone_arns: &[],
             };
             let docs = policy.documents_for(&vars);
             assert_eq!(docs.len(), 6);
@@ -690,6 +804,41 @@ mod tests {
     }
 
     #[test]
+    fn list_placeholders_become_lists_or_items() {
+        let two = ["a.example".to_string(), "b.example".to_string()];
+        let lists: [(&str, &[String]); 2] = [("${d}", &two), ("${none}", &[])];
+        let mut v = json!({
+            "whole": "${d}",
+            "args": ["--f=${d}", "--g=${none}", "keep", ["${d}"]],
+            "deep": {"x": "${none}"},
+        });
+        substitute_lists(&mut v, &lists);
+        assert_eq!(
+            v,
+            json!({
+                "whole": ["a.example", "b.example"],
+                "args": ["--f=a.example", "--f=b.example", "keep", ["a.example", "b.example"]],
+                "deep": {"x": []},
+            })
+        );
+    }
+
+    #[test]
+    fn a_list_placeholder_inside_a_scalar_string_or_a_key_is_misplaced() {
+        let names = ["dns.domains"];
+        for (v, at) in [
+            (json!({"a": "x-${dns.domains}"}), Some("/a")),
+            (json!({"${dns.domains}": 1}), Some("/${dns.domains}")),
+            (
+                json!({"a": {"b": ["x-${dns.domains}"]}, "c": "${dns.domains}"}),
+                None,
+            ),
+        ] {
+            assert_eq!(misplaced_list_placeholder(&v, &names).as_deref(), at, "{v}");
+        }
+    }
+
+    #[test]
     fn ec2_service_principal_follows_the_partition() {
         let vars = |partition| PolicyVars {
             partition,
@@ -697,6 +846,7 @@ mod tests {
             account_id: "a",
             cluster_name: "c",
             karpenter_node_role_arn: "n",
+            hosted_zone_arns: &[],
         };
         // (partition, ${ec2.servicePrincipal})
         for (partition, principal) in [

@@ -90,6 +90,13 @@ pub fn ec2_any_account(region: &Region, resource: &str) -> String {
     format!("arn:{}:ec2:{region}:*:{resource}", region.partition())
 }
 
+/// ARN of Route 53 hosted zone `id`, or of every hosted zone with `None`:
+/// `arn:<p>:route53:::hostedzone/<id>` (global: no region, no account).
+#[must_use]
+pub fn route53_hosted_zone(partition: Partition, id: Option<&str>) -> String {
+    format!("arn:{partition}:route53:::hostedzone/{}", id.unwrap_or("*"))
+}
+
 /// ARN of subnet `subnet` owned by `owner` (the networking account), as AWS RAM shares it:
 /// `arn:<p>:ec2:<region>:<owner>:subnet/<subnet>`.
 #[must_use]

@@ -10,6 +10,7 @@ pub mod limits;
 
 mod aws;
 mod date;
+mod dns;
 mod git;
 mod iam;
 mod names;
@@ -21,6 +22,7 @@ pub use aws::{
     REGIONS,
 };
 pub use date::{Date, TODAY_VAR};
+pub use dns::{DnsDomain, HostedZoneId};
 pub use git::{redact_credentials, GitRef, GitUrl, RepoPath, TeamRepoPath};
 pub use iam::{ExternalId, IamAction, OidcIssuer, PolicyArn, RoleArn};
 pub use limits::LimitExceeded;

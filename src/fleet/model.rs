@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::domain::{
-    AccountId, ApiGroup, BlueprintRef, DnsLabel, ExternalId, GitRef, GitUrl, Invalid, Ipv4Cidr,
-    KindName, KubernetesVersion, LabelValue, OidcIssuer, PolicyArn, Quantity, RamShareArn, Region,
-    RoleArn, SubnetId, TeamRepoPath, VpcId, ZoneId,
+    AccountId, ApiGroup, BlueprintRef, DnsDomain, DnsLabel, ExternalId, GitRef, GitUrl,
+    HostedZoneId, Invalid, Ipv4Cidr, KindName, KubernetesVersion, LabelValue, OidcIssuer,
+    PolicyArn, Quantity, RamShareArn, Region, RoleArn, SubnetId, TeamRepoPath, VpcId, ZoneId,
 };
 use crate::fleet::wire::{self, ChainingMode, Engine, IdentityMode, Statement};
 use crate::fleet::{Inventory, Sourced};
@@ -128,6 +128,19 @@ pub struct Account {
     pub platform_admins: Vec<RoleArn>,
     /// IAM principals by the Kubernetes group they get.
     pub team_access: BTreeMap<String, Vec<RoleArn>>,
+    /// The account's Route 53 hosted zones (`spec.dns.zones`), in inventory order.
+    pub dns_zones: Vec<HostedZone>,
+}
+
+/// A Route 53 hosted zone of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostedZone {
+    /// The zone's domain.
+    pub domain: DnsDomain,
+    /// A private zone (associated with VPCs), else public.
+    pub private: bool,
+    /// The zone's ID, when the inventory names it.
+    pub id: Option<HostedZoneId>,
 }
 
 /// A cluster-scoped kind a team repository installs (`clusterResources`).
@@ -388,6 +401,23 @@ fn convert_network(c: &mut Conv<'_, wire::Document<wire::NetworkSpec>>) -> Optio
     })
 }
 
+fn convert_zone(
+    c: &mut Conv<'_, wire::Document<wire::WorkloadAccountSpec>>,
+    i: usize,
+    z: &wire::HostedZone,
+) -> Option<HostedZone> {
+    let domain = c.typed(&format!("spec.dns.zones[{i}].domain"), &z.domain);
+    let id = match &z.hosted_zone_id {
+        Some(id) => Some(c.typed(&format!("spec.dns.zones[{i}].hostedZoneId"), id)?),
+        None => None,
+    };
+    Some(HostedZone {
+        domain: domain?,
+        private: z.kind == wire::ZoneType::Private,
+        id,
+    })
+}
+
 fn convert_account(
     c: &mut Conv<'_, wire::Document<wire::WorkloadAccountSpec>>,
     source: usize,
@@ -433,9 +463,17 @@ fn convert_account(
         .iter()
         .map(|(g, arns)| (g.clone(), c.list(&format!("spec.access.teams.{g}"), arns)))
         .collect();
+    let dns_zones = spec
+        .dns
+        .zones
+        .iter()
+        .enumerate()
+        .filter_map(|(i, z)| convert_zone(c, i, z))
+        .collect();
     let account = Account {
         platform_admins,
         team_access,
+        dns_zones,
         source,
         name: name?,
         account_id: account_id?,

@@ -16,6 +16,7 @@ use crate::domain::{
     RamShareArn, Region, RoleArn, SubnetId, TeamRepoPath, VpcId, ZoneId,
 };
 
+mod dns;
 mod identity;
 mod kubernetes;
 
@@ -370,6 +371,8 @@ fn check_account(
     }
     check_repos(&mut c, &spec.gitops.repos);
     check_access(&mut c);
+    dns::check_zones(&mut c);
+    dns::check_required(&mut c, catalog);
     identity::check_account_iam(&mut c);
     let mode = spec
         .identity

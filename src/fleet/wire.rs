@@ -205,6 +205,73 @@ pub struct WorkloadAccountSpec {
     /// Who may reach the cluster's API: IAM principals that become EKS access entries.
     #[serde(default, skip_serializing_if = "Access::is_default")]
     pub access: Access,
+    /// The Route 53 hosted zones of this account that the cluster's DNS add-ons (ExternalDNS)
+    /// may change records in.
+    #[serde(default, skip_serializing_if = "Dns::is_default")]
+    pub dns: Dns,
+}
+
+/// DNS of a WorkloadAccount: the hosted zones its cluster manages records in.
+///
+/// The zones are this account's own: Route 53 lets only the zone's account change its records.
+/// A private zone is associated with the shared VPC by the networking account (the vended
+/// `network/README.md`, step 3).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dns {
+    /// The hosted zones. ExternalDNS gets their domains as `domainFilters`, their type as
+    /// `--aws-zone-type` when all are of one type, and their IDs as `--zone-id-filter`; with
+    /// IDs its IAM policy may change records only in those zones. Empty: ExternalDNS may change
+    /// records in every hosted zone of the account (refused in the environments its blueprint
+    /// add-on lists in `dnsZonesRequiredIn`, a warning elsewhere).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<HostedZone>,
+}
+
+impl Dns {
+    fn is_default(&self) -> bool {
+        self == &Dns::default()
+    }
+}
+
+/// A Route 53 hosted zone of the account.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HostedZone {
+    /// The zone's domain, e.g. `payments.acme.example` (lowercase, no wildcard, no trailing
+    /// dot, not a top-level domain alone).
+    pub domain: String,
+    /// `public` (resolvable from the internet) or `private` (associated with VPCs).
+    #[serde(rename = "type")]
+    pub kind: ZoneType,
+    /// The zone's ID (`Z…`, as `aws route53 list-hosted-zones` prints it after
+    /// `/hostedzone/`). Give it for every zone or for none: with IDs, ExternalDNS touches only
+    /// these zones and its role may change records only in them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted_zone_id: Option<String>,
+}
+
+/// Whether a hosted zone is public or private.
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum ZoneType {
+    /// Resolvable from the internet.
+    Public,
+    /// Resolvable in the VPCs associated with it.
+    Private,
+}
+
+impl ZoneType {
+    /// As ExternalDNS's `--aws-zone-type` writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneType::Public => "public",
+            ZoneType::Private => "private",
+        }
+    }
 }
 
 /// People's access to the cluster: EKS access entries (`accessConfig.accessEntries`).

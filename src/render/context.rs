@@ -237,6 +237,17 @@ struct Network<'a> {
     load_balancer_subnets: LoadBalancerSubnets<'a>,
     /// The VPC endpoints' CIDR blocks; empty when the Network declares none.
     endpoint_cidrs: &'a [String],
+    /// The account's private hosted zones, which the networking account associates with the
+    /// VPC (`network/README.md`); empty when the inventory declares none.
+    private_zones: Vec<PrivateZone<'a>>,
+}
+
+/// A private hosted zone of the account (`spec.dns.zones`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PrivateZone<'a> {
+    domain: &'a str,
+    hosted_zone_id: Option<&'a str>,
 }
 
 /// The subnets the AWS Load Balancer Controller is given by ID (`IngressClassParams`
@@ -493,6 +504,14 @@ impl<'a> Spec<'a> {
                     private: LoadBalancerSubnets::one_per_zone(&spec.network.private_subnets),
                 },
                 endpoint_cidrs: &spec.network.endpoint_cidrs,
+                private_zones: spec
+                    .private_zones
+                    .iter()
+                    .map(|z| PrivateZone {
+                        domain: &z.domain,
+                        hosted_zone_id: z.hosted_zone_id.as_deref(),
+                    })
+                    .collect(),
             },
             gitops: gitops(&spec.gitops),
             tenants: spec.tenants.iter().map(Tenant::of).collect(),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use crate::blueprint::catalog::Catalog;
-use crate::blueprint::{substitute, Blueprint, PolicySource, PolicyVars};
+use crate::blueprint::{substitute, substitute_lists, Blueprint, PolicySource, PolicyVars};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::domain::arn::{self, role_name};
 use crate::domain::{limits, AccountId, DnsLabel, Partition};
@@ -19,6 +19,7 @@ use crate::fleet::Inventory;
 use crate::gitops::Engine;
 use crate::identity::modes::{ChainingMode, IdentityMode};
 
+mod dns;
 mod model;
 mod service_accounts;
 
@@ -180,7 +181,16 @@ fn resolve_account(
     };
     cluster.with_oidc = all_sas().any(|s| s.identity == IdentityMode::Irsa);
     let git = git_settings(settings, name);
-    let blueprint = blueprint_view(bp, a, &account, cluster_name.as_str(), net.vpc_id.as_str());
+    let dns = dns::DnsLists::new(a, partition);
+    let blueprint = blueprint_view(
+        bp,
+        a,
+        &account,
+        cluster_name.as_str(),
+        net.vpc_id.as_str(),
+        &dns,
+    );
+    warnings.extend(dns::unfiltered_warnings(&blueprint.addons, a, bp));
     let karpenter = karpenter_view(partition, &a.account_id, &cluster_name);
     Ok(ClusterSpec {
         source: a.source,
@@ -191,7 +201,7 @@ fn resolve_account(
             git.remote.clone().unwrap_or_default(),
             settings.branch.as_str(),
         ),
-        addon_identities: addon_identities(&blueprint.addons, a, &cluster_name, &karpenter),
+        addon_identities: addon_identities(&blueprint.addons, a, &cluster_name, &karpenter, &dns),
         blueprint,
         pod_identity_associations: all_sas()
             .filter(|s| s.identity == IdentityMode::PodIdentity)
@@ -212,6 +222,7 @@ fn resolve_account(
         files: bp.spec.files.clone(),
         git,
         warnings,
+        private_zones: dns::private_zones(a),
         access_entries: access_entries(a, partition),
         account,
         cluster,
@@ -388,6 +399,7 @@ fn addon_identities(
     a: &fleet::Account,
     cluster: &DnsLabel,
     karpenter: &KarpenterView,
+    dns: &dns::DnsLists,
 ) -> Vec<AddonIdentityView> {
     let partition = a.region.partition();
     let vars = PolicyVars {
@@ -396,6 +408,7 @@ fn addon_identities(
         account_id: a.account_id.as_str(),
         cluster_name: cluster.as_str(),
         karpenter_node_role_arn: &karpenter.node_role_arn,
+        hosted_zone_arns: &dns.hosted_zone_arns,
     };
     addons
         .iter()
@@ -581,6 +594,7 @@ fn blueprint_view(
     account: &AccountView,
     cluster: &str,
     vpc_id: &str,
+    dns: &dns::DnsLists,
 ) -> BlueprintView {
     let mut parameters: BTreeMap<String, serde_json::Value> = bp
         .spec
@@ -608,6 +622,7 @@ fn blueprint_view(
         .map(|a| {
             let mut a = a.clone();
             for v in a.values.values_mut() {
+                substitute_lists(v, &dns.values());
                 substitute(v, &vars);
             }
             AddonView {

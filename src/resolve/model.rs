@@ -61,6 +61,18 @@ pub struct ClusterSpec {
     pub git: GitSettings,
     /// Things a person should know; the run still succeeds.
     pub warnings: Vec<String>,
+    /// The account's private hosted zones (`spec.dns.zones` of type `private`), in inventory
+    /// order: the networking account associates them with the VPC.
+    pub private_zones: Vec<PrivateZoneView>,
+}
+
+/// A private hosted zone of the account.
+#[derive(Debug, Clone)]
+pub struct PrivateZoneView {
+    /// The zone's domain.
+    pub domain: String,
+    /// Its ID, when the inventory names it.
+    pub hosted_zone_id: Option<String>,
 }
 
 /// Git settings of the Fleet, resolved for one account.

@@ -145,9 +145,9 @@ fn network_that_does_not_exist() {
 
 #[test]
 fn blueprint_that_does_not_exist() {
-    let stderr = refused(&[(PAY, "blueprint: general@^1.0", "blueprint: generic")]);
+    let stderr = refused(&[(PAY, "blueprint: general@^2.0", "blueprint: generic")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:12:14: spec.blueprint: no blueprint named "generic"; available: aiml@1.0.0, batch@1.0.0, general@1.0.0
+    error: fleet/accounts/payments-prod.yaml:12:14: spec.blueprint: no blueprint named "generic"; available: aiml@2.0.0, batch@2.0.0, general@2.0.0
        |
     12 |   blueprint: generic
        |              ^
@@ -157,11 +157,25 @@ fn blueprint_that_does_not_exist() {
 
 #[test]
 fn blueprint_version_that_does_not_exist() {
-    let stderr = refused(&[(PAY, "blueprint: general@^1.0", "blueprint: general@^2")]);
+    let stderr = refused(&[(PAY, "blueprint: general@^2.0", "blueprint: general@^3")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:12:14: spec.blueprint: no version of blueprint "general" matches ^2; available versions: 1.0.0
+    error: fleet/accounts/payments-prod.yaml:12:14: spec.blueprint: no version of blueprint "general" matches ^3; available versions: 2.0.0
        |
-    12 |   blueprint: general@^2
+    12 |   blueprint: general@^3
+       |              ^
+    1 error found; nothing was written
+    "#);
+}
+
+/// Issue 14 (blueprint versions): the built-in blueprints are 2.0.0, a major version; an account
+/// still on `general@^1.0` is refused, listing the version to move to (blueprints/CHANGELOG.md).
+#[test]
+fn an_account_on_the_previous_major_is_refused_until_it_names_2() {
+    let stderr = refused(&[(PAY, "blueprint: general@^2.0", "blueprint: general@^1.0")]);
+    insta::assert_snapshot!(stderr, @r#"
+    error: fleet/accounts/payments-prod.yaml:12:14: spec.blueprint: no version of blueprint "general" matches ^1.0; available versions: 2.0.0
+       |
+    12 |   blueprint: general@^1.0
        |              ^
     1 error found; nothing was written
     "#);
@@ -171,7 +185,7 @@ fn blueprint_version_that_does_not_exist() {
 fn unknown_field() {
     let stderr = refused(&[(PAY, "team: payments", "teem: payments")]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`
+    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`, `dns`
       |
     8 |   teem: payments
       |   ^
@@ -283,7 +297,7 @@ fn git_url_that_is_not_a_url() {
 fn kubernetes_version_that_is_not_a_minor_version() {
     let stderr = refused(&[(
         FLEET,
-        "kubernetesVersion: \"1.33\"",
+        "kubernetesVersion: \"1.35\"",
         "kubernetesVersion: \"1.3x\"",
     )]);
     insta::assert_snapshot!(stderr, @r#"
@@ -358,11 +372,11 @@ fn unknown_and_mistyped_blueprint_parameters() {
         (ML, "publicEndpoint: false", "publicEndpoint: \"no\""),
     ]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/ml-research-dev.yaml:17:21: spec.parameters.publicEndpoint: expected a boolean for parameter "publicEndpoint" of blueprint general@1.0.0, found "no"
+    error: fleet/accounts/ml-research-dev.yaml:17:21: spec.parameters.publicEndpoint: expected a boolean for parameter "publicEndpoint" of blueprint general@2.0.0, found "no"
        |
     17 |     publicEndpoint: "no"
        |                     ^
-    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDNS: blueprint general@1.0.0 has no parameter "externalDNS"; known: ackPodIdentity, amiAlias, argocdVersion, certManager, controlPlaneLogRetentionDays, controlPlaneLogTypes, externalDns, fluxVersion, publicAccessCidrs, publicEndpoint, systemInstanceType, tenantDefaultCpuRequest, tenantDefaultMemoryRequest
+    error: fleet/accounts/payments-prod.yaml:14:18: spec.parameters.externalDNS: blueprint general@2.0.0 has no parameter "externalDNS"; known: ackPodIdentity, amiAlias, argocdVersion, certManager, controlPlaneLogRetentionDays, controlPlaneLogTypes, externalDns, fluxVersion, publicAccessCidrs, publicEndpoint, systemInstanceType, tenantDefaultCpuRequest, tenantDefaultMemoryRequest
        |
     14 |     externalDNS: true
        |                  ^
@@ -565,11 +579,11 @@ fn every_unknown_field_is_reported() {
         "  teem: payments\n  regoin: us-east-1",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`
+    error: fleet/accounts/payments-prod.yaml:8:3: spec.teem: unknown field `teem`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`, `dns`
       |
     8 |   teem: payments
       |   ^
-    error: fleet/accounts/payments-prod.yaml:9:3: spec.regoin: unknown field `regoin`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`
+    error: fleet/accounts/payments-prod.yaml:9:3: spec.regoin: unknown field `regoin`, expected one of `accountId`, `team`, `environment`, `region`, `network`, `blueprint`, `identity`, `parameters`, `cluster`, `gitops`, `tenants`, `iam`, `access`, `dns`
       |
     9 |   regoin: us-east-1
       |   ^
@@ -636,7 +650,7 @@ fn document_size_is_bounded() {
     let big = format!("  team: payments\n  # {}", "x".repeat(1024 * 1024));
     let stderr = refused(&[(PAY, "  team: payments", &big)]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/payments-prod.yaml:1:1: this document is 1051855 bytes; an inventory document may be at most 1048576 bytes (split the fleet into one file per account)
+    error: fleet/accounts/payments-prod.yaml:1:1: this document is 1052432 bytes; an inventory document may be at most 1048576 bytes (split the fleet into one file per account)
       |
     1 | # yaml-language-server: $schema=../../eksvend.schema.json
       | ^
@@ -666,7 +680,7 @@ fn parameter_required_by_another() {
         "sharedStorageSecurityGroupId: \"\"",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/vision-aiml-dev.yaml:17:35: spec.parameters.sharedStorageSecurityGroupId: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), an existing group (its ID is needed before the cluster exists, so not the cluster security group) that allows Lustre traffic (TCP 988, 1018-1023) from the nodes and between the file servers
+    error: fleet/accounts/vision-aiml-dev.yaml:17:35: spec.parameters.sharedStorageSecurityGroupId: parameter "sharedStorageSecurityGroupId" of blueprint aiml@2.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), an existing group (its ID is needed before the cluster exists, so not the cluster security group) that allows Lustre traffic (TCP 988, 1018-1023) from the nodes and between the file servers
        |
     17 |     sharedStorageSecurityGroupId: ""
        |                                   ^

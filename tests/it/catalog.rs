@@ -10,7 +10,7 @@ fn list_shows_every_builtin_blueprint_with_its_version() {
         assert!(
             out.stdout
                 .lines()
-                .any(|l| l.starts_with(name) && l.contains("1.0.0")),
+                .any(|l| l.starts_with(name) && l.contains("2.0.0")),
             "{name} missing:\n{}",
             out.stdout
         );
@@ -29,11 +29,11 @@ fn the_abstract_base_blueprint_is_neither_listed_nor_selectable() {
     let out = t.args(["blueprints", "show", "base"]).run().code(1);
     assert_eq!(
         out.stderr.trim_end(),
-        "error: blueprint \"base\" is abstract (only for extends); available: aiml@1.0.0, batch@1.0.0, general@1.0.0"
+        "error: blueprint \"base\" is abstract (only for extends); available: aiml@2.0.0, batch@2.0.0, general@2.0.0"
     );
     t.args(["blueprints", "show", "batch"])
         .success()
-        .stdout_has("extends: base@^1");
+        .stdout_has("extends: base@^2");
 }
 
 #[test]
@@ -62,8 +62,8 @@ fn extends_merges_and_the_highest_matching_version_is_selected() {
         t.args(args).success().stdout
     };
     let out = show("general");
-    assert!(out.starts_with("general@1.1.0"), "{out}");
-    assert!(out.contains("extends: general@1.0.0"), "{out}");
+    assert!(out.starts_with("general@2.1.0"), "{out}");
+    assert!(out.contains("extends: general@2.0.0"), "{out}");
     assert!(
         out.contains(
             "amiAlias (string, default \"al2023@v20261001\"): Karpenter EC2NodeClass AMI alias"
@@ -71,12 +71,12 @@ fn extends_merges_and_the_highest_matching_version_is_selected() {
         "parameter description inherited:\n{out}"
     );
     assert!(out.contains("general-spot"), "node pools inherited:\n{out}");
-    assert!(show("general@~1.0").starts_with("general@1.0.0"));
+    assert!(show("general@~2.0").starts_with("general@2.0.0"));
     let out = t
         .args(["blueprints", "list", "--blueprints", "custom"])
         .success();
     assert!(
-        out.stdout.contains("general  1.0.0") && out.stdout.contains("general  1.1.0"),
+        out.stdout.contains("general  2.0.0") && out.stdout.contains("general  2.1.0"),
         "{}",
         out.stdout
     );
@@ -85,11 +85,11 @@ fn extends_merges_and_the_highest_matching_version_is_selected() {
 #[test]
 fn a_blueprint_bump_is_a_minimal_diff() {
     let t = with_general_1_1();
-    // payments-prod follows general@^1.0; checkout-dev is pinned to exactly 1.0.0.
+    // payments-prod follows general@^2.0; checkout-dev is pinned to exactly 1.0.0.
     t.edit(
         "fleet/accounts/checkout-dev.yaml",
         "blueprint: general",
-        "blueprint: general@1.0.0",
+        "blueprint: general@2.0.0",
     );
     t.apply().success();
     let out = t.apply().args(["--blueprints", "custom"]).success();
@@ -115,13 +115,13 @@ fn a_blueprint_bump_is_a_minimal_diff() {
     );
     assert!(
         repo.message()
-            .contains("\nEksvend-Blueprint: general@1.1.0\n"),
+            .contains("\nEksvend-Blueprint: general@2.1.0\n"),
         "{}",
         repo.message()
     );
     assert!(repo
         .file(".eksvend/state.yaml")
-        .contains("blueprint: general@1.1.0"));
+        .contains("blueprint: general@2.1.0"));
     // the pinned account did not move
     out.stdout_has("unchanged  repos/checkout-dev");
 }
@@ -136,7 +136,7 @@ fn the_fleet_can_name_catalog_directories() {
     );
     t.render("out").success();
     let state = t.read("out/payments-prod/.eksvend/state.yaml");
-    assert!(state.contains("blueprint: general@1.1.0"), "{state}");
+    assert!(state.contains("blueprint: general@2.1.0"), "{state}");
 }
 
 /// The built-in template `rel`, changed by replacing `from` with `to`.
@@ -230,7 +230,7 @@ fn validate_catches_template_errors_too() {
     );
     let out = t.validate().run().code(1);
     insta::assert_snapshot!(out.stderr, @r#"
-    error: fleet/accounts/vision-aiml-dev.yaml:16:20: spec.parameters.sharedStorage: parameter "sharedStorageSecurityGroupId" of blueprint aiml@1.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), an existing group (its ID is needed before the cluster exists, so not the cluster security group) that allows Lustre traffic (TCP 988, 1018-1023) from the nodes and between the file servers
+    error: fleet/accounts/vision-aiml-dev.yaml:16:20: spec.parameters.sharedStorage: parameter "sharedStorageSecurityGroupId" of blueprint aiml@2.0.0 must be set when "sharedStorage" is true: Security group of the FSx for Lustre file systems (required with sharedStorage), an existing group (its ID is needed before the cluster exists, so not the cluster security group) that allows Lustre traffic (TCP 988, 1018-1023) from the nodes and between the file servers
        |
     16 |     sharedStorage: true
        |                    ^

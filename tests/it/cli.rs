@@ -14,9 +14,9 @@ const ACCOUNTS: [&str; 5] = [
 /// The blueprint each example account is vended from.
 fn blueprint_of(account: &str) -> &'static str {
     match account {
-        "risk-batch-prod" => "batch@1.0.0",
-        "vision-aiml-dev" => "aiml@1.0.0",
-        _ => "general@1.0.0",
+        "risk-batch-prod" => "batch@2.0.0",
+        "vision-aiml-dev" => "aiml@2.0.0",
+        _ => "general@2.0.0",
     }
 }
 
@@ -261,7 +261,7 @@ mod refused {
     #[test]
     fn blueprint_with_a_typo() {
         let err = stderr(&Test::empty(), &["blueprints", "show", "genral"]);
-        insta::assert_snapshot!(err, @r#"error: no blueprint named "genral"; available: aiml@1.0.0, batch@1.0.0, general@1.0.0"#);
+        insta::assert_snapshot!(err, @r#"error: no blueprint named "genral"; available: aiml@2.0.0, batch@2.0.0, general@2.0.0"#);
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn the_first_commit_vends_the_account() {
         .success();
     let message = t.repo("checkout-dev").message();
     assert!(
-        message.starts_with("eksvend: vend checkout-dev (general 1.0.0)\n\nFiles:\n"),
+        message.starts_with("eksvend: vend checkout-dev (general 2.0.0)\n\nFiles:\n"),
         "{message}"
     );
     assert!(
@@ -43,11 +43,11 @@ fn the_first_commit_vends_the_account() {
         "{message}"
     );
     assert!(
-        message.contains("\nEksvend-Blueprint: general@1.0.0\nEksvend-Inventory-Digest: sha256:"),
+        message.contains("\nEksvend-Blueprint: general@2.0.0\nEksvend-Inventory-Digest: sha256:"),
         "{message}"
     );
     assert!(
-        message.contains("\nEksvend-Kubernetes-Version: 1.33\n"),
+        message.contains("\nEksvend-Kubernetes-Version: 1.35\n"),
         "{message}"
     );
 }
@@ -63,7 +63,7 @@ fn a_blueprint_bump_names_the_versions_and_the_files() {
         "## Editing (read this first)",
     );
     t.repo("payments-prod").commit_all("README: a note");
-    // payments-prod follows general@^1.0: the catalog's 1.1.0 is a bump
+    // payments-prod follows general@^2.0: the catalog's 2.1.0 is a bump
     t.args([
         "apply",
         "--blueprints",
@@ -73,9 +73,9 @@ fn a_blueprint_bump_names_the_versions_and_the_files() {
     ])
     .success();
     insta::assert_snapshot!(readable(&t.repo("payments-prod").message()), @r"
-    eksvend: payments-prod: general 1.0.0 → 1.1.0
+    eksvend: payments-prod: general 2.0.0 → 2.1.0
 
-    Blueprint: general 1.0.0 → 1.1.0
+    Blueprint: general 2.0.0 → 2.1.0
     Inventory digest: sha256:… → sha256:…
 
     Files:
@@ -85,9 +85,9 @@ fn a_blueprint_bump_names_the_versions_and_the_files() {
     Rendered by eksvend from the fleet inventory for account payments-prod
     (111122223333, cluster payments-prod).
 
-    Eksvend-Blueprint: general@1.1.0
+    Eksvend-Blueprint: general@2.1.0
     Eksvend-Inventory-Digest: sha256:…
-    Eksvend-Kubernetes-Version: 1.33
+    Eksvend-Kubernetes-Version: 1.35
     Eksvend-Version: 0.1.0
     ");
 }
@@ -100,7 +100,7 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     t.edit(
         &format!("fleet/{CHK}"),
         "  blueprint: general\n",
-        "  blueprint: general\n  cluster:\n    kubernetesVersion: \"1.32\"\n",
+        "  blueprint: general\n  cluster:\n    kubernetesVersion: \"1.34\"\n",
     );
     t.edit(
         &format!("fleet/{CHK}"),
@@ -110,9 +110,9 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     t.args(["apply", "--only", "account=checkout-dev"])
         .success();
     insta::assert_snapshot!(readable(&t.repo("checkout-dev").message()), @r#"
-    eksvend: checkout-dev: Kubernetes 1.33 → 1.32, tenant checkout-web added
+    eksvend: checkout-dev: Kubernetes 1.35 → 1.34, tenant checkout-web added
 
-    Kubernetes version: 1.33 → 1.32
+    Kubernetes version: 1.35 → 1.34
     Tenants added: checkout-web
     Inventory digest: sha256:… → sha256:…
 
@@ -126,9 +126,9 @@ fn an_inventory_change_names_the_tenant_and_the_kubernetes_version() {
     Rendered by eksvend from the fleet inventory for account checkout-dev
     (222233334444, cluster checkout-dev).
 
-    Eksvend-Blueprint: general@1.0.0
+    Eksvend-Blueprint: general@2.0.0
     Eksvend-Inventory-Digest: sha256:…
-    Eksvend-Kubernetes-Version: 1.32
+    Eksvend-Kubernetes-Version: 1.34
     Eksvend-Version: 0.1.0
     "#);
 }
@@ -163,9 +163,9 @@ fn a_commit_of_the_state_file_alone_says_why() {
     Rendered by eksvend from the fleet inventory for account checkout-dev
     (222233334444, cluster checkout-dev).
 
-    Eksvend-Blueprint: general@1.0.0
+    Eksvend-Blueprint: general@2.0.0
     Eksvend-Inventory-Digest: sha256:…
-    Eksvend-Kubernetes-Version: 1.33
+    Eksvend-Kubernetes-Version: 1.35
     Eksvend-Version: 0.1.0
     ");
 }
@@ -208,7 +208,7 @@ fn trailers_are_current_after_a_conflict_resolved_by_hand() {
     );
     let message = readable(&repo.message());
     assert!(
-        message.starts_with("eksvend: payments-prod: record general@1.0.0 in the trailers\n"),
+        message.starts_with("eksvend: payments-prod: record general@2.0.0 in the trailers\n"),
         "{message}"
     );
     // and the next run is quiet again

@@ -10,7 +10,7 @@ fn a_version_eks_does_not_offer_is_refused_at_its_field_listing_the_supported_on
     for bad in ["1.25", "1.40"] {
         let stderr = refused(&[(
             ML,
-            "kubernetesVersion: \"1.32\"",
+            "kubernetesVersion: \"1.35\"",
             &format!("kubernetesVersion: \"{bad}\""),
         )]);
         assert!(
@@ -26,7 +26,7 @@ fn a_version_eks_does_not_offer_is_refused_at_its_field_listing_the_supported_on
 fn the_fleet_default_is_checked_at_the_fleet() {
     let stderr = refused(&[(
         FLEET,
-        "kubernetesVersion: \"1.33\"",
+        "kubernetesVersion: \"1.35\"",
         "kubernetesVersion: \"1.28\"",
     )]);
     assert!(
@@ -40,7 +40,7 @@ fn a_version_past_its_extended_support_is_refused_on_that_date() {
     let t = Test::new();
     t.edit(
         "fleet/accounts/ml-research-dev.yaml",
-        "kubernetesVersion: \"1.32\"",
+        "kubernetesVersion: \"1.35\"",
         "kubernetesVersion: \"1.31\"",
     );
     // cert-manager v1.20.0 (certManager: true) does not support 1.31: take it out.
@@ -64,13 +64,13 @@ fn a_pin_that_does_not_support_the_version_is_refused_naming_it_and_its_source()
     // ml-research-dev installs cert-manager v1.20.0 (1.32–1.35): 1.31 is still an EKS version.
     let stderr = refused(&[(
         ML,
-        "kubernetesVersion: \"1.32\"",
+        "kubernetesVersion: \"1.35\"",
         "kubernetesVersion: \"1.31\"",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/ml-research-dev.yaml:21:24: spec.cluster.kubernetesVersion: Kubernetes 1.31 is not supported by cert-manager v1.20.0 of blueprint general@1.0.0, which supports Kubernetes 1.32–1.35 (https://cert-manager.io/docs/releases/); versions every add-on of this account supports: 1.35, 1.34, 1.33, 1.32
+    error: fleet/accounts/ml-research-dev.yaml:21:24: spec.cluster.kubernetesVersion: Kubernetes 1.31 is not supported by cert-manager v1.20.0 of blueprint general@2.0.0, which supports Kubernetes 1.32–1.35 (https://cert-manager.io/docs/releases/); versions every add-on of this account supports: 1.35, 1.34, 1.33, 1.32
        |
-    21 |     kubernetesVersion: "1.31"
+    21 |     kubernetesVersion: "1.31"   # its own pin: a new Fleet default does not upgrade this cluster
        |                        ^
     1 error found; nothing was written
     "#);
@@ -81,7 +81,7 @@ fn an_optional_add_on_is_only_checked_when_it_is_installed() {
     let t = Test::new();
     t.edit(
         "fleet/accounts/ml-research-dev.yaml",
-        "kubernetesVersion: \"1.32\"",
+        "kubernetesVersion: \"1.35\"",
         "kubernetesVersion: \"1.31\"",
     );
     t.edit(
@@ -97,10 +97,10 @@ fn an_optional_add_on_is_only_checked_when_it_is_installed() {
 #[test]
 fn versions_in_standard_support_validate_without_a_warning() {
     let t = Test::new();
-    for v in ["1.34", "1.35"] {
+    for v in ["1.35", "1.34"] {
         t.edit(
             "fleet/accounts/ml-research-dev.yaml",
-            "kubernetesVersion: \"1.32\"",
+            "kubernetesVersion: \"1.35\"",
             &format!("kubernetesVersion: \"{v}\""),
         );
         let out = t.validate().success();
@@ -108,7 +108,7 @@ fn versions_in_standard_support_validate_without_a_warning() {
         t.edit(
             "fleet/accounts/ml-research-dev.yaml",
             &format!("kubernetesVersion: \"{v}\""),
-            "kubernetesVersion: \"1.32\"",
+            "kubernetesVersion: \"1.35\"",
         );
     }
 }
@@ -142,4 +142,18 @@ fn show_prints_the_blueprints_versions_and_each_pins_compatibility() {
       eks-pod-identity-agent (EKS add-on): every EKS version (https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html)
       aws-ebs-csi-driver (EKS add-on): every EKS version (https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html)
     "#);
+}
+
+/// Issue 14 (supported example versions): on 2026-12-03 (1.34's standard support ended the day
+/// before) the example fleet and the `init` starter validate without an extended-support
+/// warning, so a newcomer's first run is on a version in standard support.
+#[test]
+fn the_example_and_starter_fleets_are_in_standard_support_after_1_34_left_it() {
+    let example = Test::new();
+    let starter = Test::empty();
+    starter.args(["init"]).success();
+    for t in [&example, &starter] {
+        let out = t.validate().env("EKSVEND_TODAY", "2026-12-03").success();
+        assert!(!out.stderr.contains("extended support"), "{}", out.stderr);
+    }
 }

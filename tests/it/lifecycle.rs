@@ -12,7 +12,7 @@ fn latest_ami_aliases_are_refused_in_prod_and_allowed_elsewhere() {
         "  parameters:\n    amiAlias: al2023@latest\n",
     )]);
     insta::assert_snapshot!(stderr, @r#"
-    error: fleet/accounts/risk-batch-prod.yaml:16:15: spec.parameters.amiAlias: "al2023@latest": parameter "amiAlias" of blueprint batch@1.0.0 must name a release in environment "prod" (e.g. al2023@v20260903), not @latest: every new image would replace every node; @latest is allowed in other environments
+    error: fleet/accounts/risk-batch-prod.yaml:16:15: spec.parameters.amiAlias: "al2023@latest": parameter "amiAlias" of blueprint batch@2.0.0 must name a release in environment "prod" (e.g. al2023@v20260903), not @latest: every new image would replace every node; @latest is allowed in other environments
        |
     16 |     amiAlias: al2023@latest
        |               ^

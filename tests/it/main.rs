@@ -15,6 +15,7 @@ mod cluster;
 mod cli;
 mod commits;
 mod containment;
+mod dns_zones;
 mod endpoint_storage_logs;
 mod errors;
 mod golden;

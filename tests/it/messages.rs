@@ -15,21 +15,21 @@ fn blueprints_list_and_show_use_the_fleets_catalog_with_f() {
         "spec:\n  blueprints: [../custom]\n",
     );
     let builtin = t.args(["blueprints", "list"]).success().stdout;
-    assert!(!builtin.contains("1.1.0"), "{builtin}");
+    assert!(!builtin.contains("2.1.0"), "{builtin}");
     let out = t.args(["blueprints", "list", "-f", "fleet"]).success();
     insta::assert_snapshot!(out.stdout, @r"
     NAME     VERSION   DESCRIPTION
-    aiml     1.0.0     AI/ML cluster with NVIDIA GPU pools, the NVIDIA device plugin, Kueue job queueing and optional FSx for Lustre
-    batch    1.0.0     Batch cluster with spot-first Karpenter pools, Kueue job queueing and priority classes
-    general  1.0.0     General-purpose cluster with Karpenter on-demand and spot pools, load balancing and metrics
-    general  1.1.0     General-purpose cluster, node images pinned
+    aiml     2.0.0     AI/ML cluster with NVIDIA GPU pools, the NVIDIA device plugin, Kueue job queueing and optional FSx for Lustre
+    batch    2.0.0     Batch cluster with spot-first Karpenter pools, Kueue job queueing and priority classes
+    general  2.0.0     General-purpose cluster with Karpenter on-demand and spot pools, load balancing and metrics
+    general  2.1.0     General-purpose cluster, node images pinned
     ");
     let out = t
         .args(["blueprints", "show", "general", "-f", "fleet"])
         .success();
     assert!(
         out.stdout
-            .starts_with("general@1.1.0  General-purpose cluster, node images pinned\n"),
+            .starts_with("general@2.1.0  General-purpose cluster, node images pinned\n"),
         "{}",
         out.stdout
     );

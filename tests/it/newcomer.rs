@@ -80,9 +80,9 @@ fn a_newcomers_first_hour() {
 
     insta::assert_snapshot!(seen(&run(&["plan", "--out", "plan.json"])), @r#"
     exit 0
-    create team-a-dev (general@1.0.0, repos/team-a-dev)
+    create team-a-dev (general@2.0.0, repos/team-a-dev)
       + 35 files
-    create team-b-prod (general@1.0.0, repos/team-b-prod)
+    create team-b-prod (general@2.0.0, repos/team-b-prod)
       + 31 files
     2 to create, 0 to update, 0 unchanged, 0 conflict
     saved the plan to plan.json; apply exactly it with `eksvend apply plan.json`
@@ -101,7 +101,7 @@ fn a_newcomers_first_hour() {
     t.edit(nodeclass, "volumeSize: 100Gi", "volumeSize: 200Gi");
     t.git("repos/team-a-dev", &["commit", "-qam", "bigger disks"]);
 
-    // the platform team publishes general 1.1.0 in its own catalog, which the Fleet names
+    // the platform team publishes general 2.1.0 in its own catalog, which the Fleet names
     t.file("platform-catalog/general-1.1/blueprint.yaml", GENERAL_1_1);
     t.edit(
         "fleet/fleet.yaml",
@@ -111,10 +111,10 @@ fn a_newcomers_first_hour() {
 
     insta::assert_snapshot!(seen(&run(&["plan", "--diff"])), @r#"
     exit 0
-    update team-a-dev (general@1.1.0, repos/team-a-dev)
+    update team-a-dev (general@2.1.0, repos/team-a-dev)
       ~ .eksvend/state.yaml
       ~ platform/karpenter/ec2nodeclass.yaml  (edited by a person and changed by the generator: merged)
-    update team-b-prod (general@1.1.0, repos/team-b-prod)
+    update team-b-prod (general@2.1.0, repos/team-b-prod)
       ~ .eksvend/state.yaml
       ~ platform/karpenter/ec2nodeclass.yaml
         --- a/platform/karpenter/ec2nodeclass.yaml

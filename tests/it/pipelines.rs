@@ -40,8 +40,8 @@ fn plan_text_diff_json_and_exit_codes() {
     // nothing exists yet: create
     let out = plan().args(["--detailed-exitcode"]).run().code(2);
     insta::assert_snapshot!(out.stdout, @r#"
-    create payments-prod (general@1.0.0, repos/payments-prod)
-      + 62 files
+    create payments-prod (general@2.0.0, repos/payments-prod)
+      + 65 files
     1 to create, 0 to update, 0 unchanged, 0 conflict
     "#);
     plan().success(); // without --detailed-exitcode pending changes exit 0
@@ -58,7 +58,7 @@ fn plan_text_diff_json_and_exit_codes() {
     raise_payments_quota(&t);
     let out = plan().args(["--diff", "--detailed-exitcode"]).run().code(2);
     insta::assert_snapshot!(out.stdout, @r#"
-    update payments-prod (general@1.0.0, repos/payments-prod)
+    update payments-prod (general@2.0.0, repos/payments-prod)
       ~ .eksvend/state.yaml
       ~ tenants/payments/tenant.yaml
         --- a/tenants/payments/tenant.yaml
@@ -86,7 +86,7 @@ fn plan_text_diff_json_and_exit_codes() {
         (
             &"payments-prod".into(),
             &"update".into(),
-            &"general@1.0.0".into()
+            &"general@2.0.0".into()
         )
     );
     let files: Vec<(&str, &str)> = repo["files"]
@@ -236,7 +236,7 @@ const NEW_FRAUD_PROD: [&str; 18] = [
     "--network",
     "prod-use1",
     "--blueprint",
-    "general@^1",
+    "general@^2",
     "--identity",
     "irsa",
 ];

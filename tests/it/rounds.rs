@@ -98,9 +98,9 @@ fn bump_blueprint(t: &Test, g: &mut Generator) {
     g.bumps += 1;
     g.ami = format!("al2023@v2025{:04}", 1100 + g.bumps);
     t.file(
-        &format!("custom/blueprints/general-1.0.{}/blueprint.yaml", g.bumps),
+        &format!("custom/blueprints/general-2.0.{}/blueprint.yaml", g.bumps),
         &format!(
-            "apiVersion: eksvend.dev/v1alpha1\nkind: Blueprint\nmetadata: {{name: general}}\nspec:\n  version: 1.0.{}\n  description: General-purpose cluster, node image {}\n  extends: general@1.0.0\n  parameters:\n    amiAlias:\n      default: {}\n",
+            "apiVersion: eksvend.dev/v1alpha1\nkind: Blueprint\nmetadata: {{name: general}}\nspec:\n  version: 2.0.{}\n  description: General-purpose cluster, node image {}\n  extends: general@2.0.0\n  parameters:\n    amiAlias:\n      default: {}\n",
             g.bumps, g.ami, g.ami
         ),
     );

@@ -63,9 +63,9 @@ pub const GENERAL_1_1: &str = "apiVersion: eksvend.dev/v1alpha1
 kind: Blueprint
 metadata: {name: general}
 spec:
-  version: 1.1.0
+  version: 2.1.0
   description: General-purpose cluster, node images pinned
-  extends: general@1.0.0
+  extends: general@2.0.0
   parameters:
     amiAlias:
       default: al2023@v20261001

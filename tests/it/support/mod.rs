@@ -11,7 +11,7 @@
 //! let repo = t.repo("payments-prod"); // read back with git2
 //! repo.fsck();
 //! assert!(repo.file("tenants/payments/tenant.yaml").contains("requests.cpu: \"96\""));
-//! assert!(repo.message().contains("Eksvend-Blueprint: general@1.1.0"));
+//! assert!(repo.message().contains("Eksvend-Blueprint: general@2.1.0"));
 //! ```
 //!
 //! Scenario steps on the example inventory (`refused`, `quota_conflict`, …) are in `example`.
