@@ -299,6 +299,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn accounts_of_a_blueprint_share_its_add_ons_and_dropped_documents_render_the_same() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+        let (inv, catalog) = prepare(&dir, &[]).unwrap();
+        let prepared = prepare_accounts(&inv, &catalog, |_| true).unwrap();
+        let specs: Vec<&ClusterSpec> = prepared.accounts.iter().map(|(s, _)| s).collect();
+        let (a, b) = specs
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| {
+                let b = specs[i + 1..]
+                    .iter()
+                    .find(|b| b.blueprint.id == a.blueprint.id)?;
+                Some((*a, *b))
+            })
+            .expect("two accounts of one blueprint in the example fleet");
+        let first = |s: &ClusterSpec| std::sync::Arc::clone(&s.blueprint.addons[0].addon);
+        assert!(
+            std::sync::Arc::ptr_eq(&first(a), &first(b)),
+            "one copy of the blueprint's add-on for both accounts"
+        );
+        // documents not kept past the check stage are built again: the same tree
+        let (spec, docs) = &prepared.accounts[0];
+        assert!(!docs.is_empty());
+        let kept = prepared.render(spec, docs).unwrap().tree;
+        let again = prepared.render(spec, &Documents::default()).unwrap().tree;
+        assert_eq!(kept, again);
+    }
+
+    #[test]
     fn the_render_digest_changes_with_the_eksvend_version_and_nothing_else_varies_it() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
         let (inv, catalog) = prepare(&dir, &[]).unwrap();
