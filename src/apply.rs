@@ -128,7 +128,7 @@ pub fn apply_all_with(
 /// Rendered trees [`apply_prepared`] keeps between its two passes, in bytes of file content;
 /// an account beyond it is rendered again when its turn comes (memory stays bounded however
 /// large the fleet).
-const KEEP_RENDERED_BYTES: usize = 128 << 20;
+const KEEP_RENDERED_BYTES: usize = 32 << 20;
 
 /// Apply every prepared account under `repos_dir/<account>/`, in parallel.
 ///
@@ -137,7 +137,7 @@ const KEEP_RENDERED_BYTES: usize = 128 << 20;
 /// unchanged without rendering; every other account is rendered and verified. A render or
 /// verify error stops the run before any repository is written (every error at once). Second
 /// pass: each rendered account is planned and committed, and only its report (paths and
-/// actions, no contents) is kept; trees beyond 128 MiB of file content are rendered again
+/// actions, no contents) is kept; trees beyond 32 MiB of file content are rendered again
 /// rather than held. Fails when the repositories directory cannot be locked or an account
 /// does not render.
 pub fn apply_prepared(

@@ -79,7 +79,9 @@ pub fn render_fleet(
 }
 
 /// Convert a validated inventory into the typed fleet model, resolve it once, build each
-/// account's IAM documents once, and check them: the accounts ready to render.
+/// account's IAM documents once, and check them: the accounts ready to render. Each account's
+/// documents are checked as soon as they are built and then kept as file text only
+/// ([`Documents::into_text`]), so the fleet's JSON values are never held at once.
 pub fn resolve_and_check(
     inv: &Inventory,
     catalog: &Catalog,
@@ -87,16 +89,43 @@ pub fn resolve_and_check(
     let model = fleet::model::convert(inv).map_err(PipelineError::Invalid)?;
     let specs = resolve::resolve(&model, catalog)
         .map_err(|unresolved| PipelineError::Invalid(unresolved.locate(inv)))?;
-    let accounts: Vec<(ClusterSpec, Documents)> = specs
+    drop(model);
+    let fleet = check::Fleet::of(&specs);
+    let kept = std::sync::atomic::AtomicUsize::new(0);
+    let checked: Vec<(ClusterSpec, Documents, crate::diag::Diagnostics)> = specs
         .into_par_iter()
         .map(|spec| {
             let docs = iam::build(&spec);
-            (spec, docs)
+            let diags = check::check_account(inv, &fleet, &spec, &docs);
+            let docs = docs.into_text();
+            let bytes = docs.text_len();
+            let total = kept.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+            // beyond the bound, the account's documents are built again when it renders
+            let docs = if total + bytes <= KEEP_DOCUMENTS_BYTES {
+                docs
+            } else {
+                Documents::default()
+            };
+            (spec, docs, diags)
         })
         .collect();
-    check::check(inv, &accounts).map_err(PipelineError::Invalid)?;
-    Ok(accounts)
+    let mut diags = crate::diag::Diagnostics::default();
+    let mut accounts = Vec::with_capacity(checked.len());
+    for (spec, docs, found) in checked {
+        diags.0.extend(found.0);
+        accounts.push((spec, docs));
+    }
+    if diags.is_empty() {
+        Ok(accounts)
+    } else {
+        Err(PipelineError::Invalid(diags.sorted()))
+    }
 }
+
+/// IAM file text [`resolve_and_check`] keeps for rendering, in bytes: the documents of an
+/// account beyond it are dropped once checked and built again if the account renders (a no-op
+/// apply renders none), so memory stays bounded however large the fleet.
+const KEEP_DOCUMENTS_BYTES: usize = 16 << 20;
 
 /// Resolve, check, render and verify a validated inventory, for the accounts `select` keeps.
 pub fn render_inventory(
@@ -174,6 +203,17 @@ impl Prepared {
         render_tree(&self.tera, spec, docs)
     }
 
+    /// Render and verify every account, in parallel, dropping each tree once verified (memory
+    /// stays bounded); every render and verify error at once.
+    pub fn verify_all(&self) -> Result<(), PipelineError> {
+        let results: Vec<Result<(), PipelineError>> = self
+            .accounts
+            .par_iter()
+            .map(|(spec, docs)| self.render_tree(spec, docs).map(drop))
+            .collect();
+        gather(results).map(drop)
+    }
+
     /// Render and verify every account, in parallel; every render and verify error at once.
     pub fn render_all(self) -> Result<Vec<Rendered>, PipelineError> {
         let tera = &self.tera;
@@ -185,25 +225,30 @@ impl Prepared {
                 render_tree(tera, &spec, &docs).map(|tree| Rendered { spec, tree })
             })
             .collect();
-        let mut rendered = Vec::new();
-        let mut render_errors: Vec<RenderError> = Vec::new();
-        let mut problems: Vec<VerifyError> = Vec::new();
-        for r in results {
-            match r {
-                Ok(r) => rendered.push(r),
-                Err(PipelineError::Render(e)) => render_errors.extend(e),
-                Err(PipelineError::Verify(e)) => problems.extend(e),
-                Err(other) => return Err(other),
-            }
-        }
-        if !render_errors.is_empty() {
-            return Err(PipelineError::Render(render_errors));
-        }
-        if !problems.is_empty() {
-            return Err(PipelineError::Verify(problems));
-        }
-        Ok(rendered)
+        gather(results)
     }
+}
+
+/// The results of every account, or every render error (else every verify error) at once.
+fn gather<T>(results: Vec<Result<T, PipelineError>>) -> Result<Vec<T>, PipelineError> {
+    let mut ok = Vec::new();
+    let mut render_errors: Vec<RenderError> = Vec::new();
+    let mut problems: Vec<VerifyError> = Vec::new();
+    for r in results {
+        match r {
+            Ok(r) => ok.push(r),
+            Err(PipelineError::Render(e)) => render_errors.extend(e),
+            Err(PipelineError::Verify(e)) => problems.extend(e),
+            Err(other) => return Err(other),
+        }
+    }
+    if !render_errors.is_empty() {
+        return Err(PipelineError::Render(render_errors));
+    }
+    if !problems.is_empty() {
+        return Err(PipelineError::Verify(problems));
+    }
+    Ok(ok)
 }
 
 /// Render one account, attach its state file and verify the tree.
@@ -212,6 +257,14 @@ fn render_tree(
     spec: &ClusterSpec,
     docs: &Documents,
 ) -> Result<RenderedTree, PipelineError> {
+    // documents not kept past the check stage (KEEP_DOCUMENTS_BYTES) are built again
+    let rebuilt;
+    let docs = if docs.is_empty() {
+        rebuilt = iam::build(spec);
+        &rebuilt
+    } else {
+        docs
+    };
     let mut tree = render::render(tera, spec, docs).map_err(|e| PipelineError::Render(vec![e]))?;
     state::attach(&mut tree, spec);
     let problems = verify::verify(&tree);
@@ -244,6 +297,35 @@ fn hex_digest(h: Sha256) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accounts_of_a_blueprint_share_its_add_ons_and_dropped_documents_render_the_same() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+        let (inv, catalog) = prepare(&dir, &[]).unwrap();
+        let prepared = prepare_accounts(&inv, &catalog, |_| true).unwrap();
+        let specs: Vec<&ClusterSpec> = prepared.accounts.iter().map(|(s, _)| s).collect();
+        let (a, b) = specs
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| {
+                let b = specs[i + 1..]
+                    .iter()
+                    .find(|b| b.blueprint.id == a.blueprint.id)?;
+                Some((*a, *b))
+            })
+            .expect("two accounts of one blueprint in the example fleet");
+        let first = |s: &ClusterSpec| std::sync::Arc::clone(&s.blueprint.addons[0].addon);
+        assert!(
+            std::sync::Arc::ptr_eq(&first(a), &first(b)),
+            "one copy of the blueprint's add-on for both accounts"
+        );
+        // documents not kept past the check stage are built again: the same tree
+        let (spec, docs) = &prepared.accounts[0];
+        assert!(!docs.is_empty());
+        let kept = prepared.render(spec, docs).unwrap().tree;
+        let again = prepared.render(spec, &Documents::default()).unwrap().tree;
+        assert_eq!(kept, again);
+    }
 
     #[test]
     fn the_render_digest_changes_with_the_eksvend_version_and_nothing_else_varies_it() {

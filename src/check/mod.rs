@@ -18,28 +18,56 @@ use crate::resolve::{AddonRole, ClusterSpec};
 /// Check every resolved account with its IAM documents; all findings at once.
 /// `inv` is only used to point at files and lines.
 pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(), Diagnostics> {
+    let fleet = Fleet::of(accounts.iter().map(|(spec, _)| spec));
     let mut diags = Diagnostics::default();
-    let managed = managed_roles(accounts);
     for (spec, docs) in accounts {
-        let Some(src) = inv.accounts.get(spec.source) else {
-            diags.push(Diagnostic::new(
-                crate::diag::Location::default(),
-                "",
-                format!("account {} is not in the inventory", spec.account.name),
-            ));
-            continue;
-        };
-        let mut c = Check::new(src, &mut diags);
-        check_documents(&mut c, spec, docs);
-        check_associations(&mut c, spec);
-        check_role_names(&mut c, spec);
-        check_targets(&mut c, spec, &managed);
+        diags.0.extend(check_account(inv, &fleet, spec, docs).0);
     }
     if diags.is_empty() {
         Ok(())
     } else {
         Err(diags.sorted())
     }
+}
+
+/// What checking one account needs to know about the others (built once from every resolved
+/// account, before any IAM document): the roles eksvend creates across the fleet.
+pub struct Fleet {
+    managed: BTreeMap<String, String>,
+}
+
+impl Fleet {
+    /// The fleet-wide facts of the resolved accounts `specs`.
+    pub fn of<'s>(specs: impl IntoIterator<Item = &'s ClusterSpec>) -> Fleet {
+        Fleet {
+            managed: managed_roles(specs),
+        }
+    }
+}
+
+/// Check one resolved account with its IAM documents (so that the documents of one account at
+/// a time are held, not the fleet's); its findings, unsorted.
+pub fn check_account(
+    inv: &Inventory,
+    fleet: &Fleet,
+    spec: &ClusterSpec,
+    docs: &Documents,
+) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let Some(src) = inv.accounts.get(spec.source) else {
+        diags.push(Diagnostic::new(
+            crate::diag::Location::default(),
+            "",
+            format!("account {} is not in the inventory", spec.account.name),
+        ));
+        return diags;
+    };
+    let mut c = Check::new(src, &mut diags);
+    check_documents(&mut c, spec, docs);
+    check_associations(&mut c, spec);
+    check_role_names(&mut c, spec);
+    check_targets(&mut c, spec, &fleet.managed);
+    diags
 }
 
 /// The field path of `field` of the service account `ns/name` of `spec`.
@@ -138,9 +166,9 @@ fn check_role_names<T>(c: &mut Check<'_, T>, spec: &ClusterSpec) {
 }
 
 /// Every role ARN eksvend creates in an account of the fleet, with what it is for.
-fn managed_roles(accounts: &[(ClusterSpec, Documents)]) -> BTreeMap<String, String> {
+fn managed_roles<'s>(specs: impl IntoIterator<Item = &'s ClusterSpec>) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for (spec, _) in accounts {
+    for spec in specs {
         let acct = &spec.account.name;
         out.insert(
             spec.karpenter.node_role_arn.clone(),

@@ -9,8 +9,9 @@ use crate::pipeline;
 
 pub(super) fn run(p: &Printer, f: &FleetArgs) -> Result<ExitStatus, Error> {
     let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
-    let rendered = pipeline::render_inventory(&inv, &catalog, |_| true)?;
-    super::print_warnings(p, rendered.iter().map(|r| &r.spec));
+    let prepared = pipeline::prepare_accounts(&inv, &catalog, |_| true)?;
+    prepared.verify_all()?;
+    super::print_warnings(p, prepared.accounts.iter().map(|(spec, _)| spec));
     let (a, n) = (inv.accounts.len(), inv.networks.len());
     p.info(&format!(
         "{}: valid ({a} account{}, {n} network{}; every repository renders and verifies)",

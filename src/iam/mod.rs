@@ -66,6 +66,34 @@ pub struct Documents {
     pub files: Vec<(String, String)>,
 }
 
+impl Documents {
+    /// The documents as the files they are written as, once the check stage has measured and
+    /// linted the policies: every policy becomes its file text (after the stacks and role
+    /// descriptions, so the tree gets the same files), and no JSON value is kept.
+    #[must_use]
+    pub fn into_text(mut self) -> Documents {
+        let policies = std::mem::take(&mut self.policies);
+        self.files.extend(
+            policies
+                .into_iter()
+                .map(|d| (d.path, crate::identity::policy::to_file_text(&d.value))),
+        );
+        self.files.shrink_to_fit();
+        self
+    }
+
+    /// True for no document at all: never an account's built documents (every account has at
+    /// least the recommended SCP), so it marks documents that were not kept.
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty() && self.files.is_empty() && self.descriptions.is_empty()
+    }
+
+    /// Bytes of file text held (what [`Documents::into_text`] keeps).
+    pub fn text_len(&self) -> usize {
+        self.files.iter().map(|(p, t)| p.len() + t.len()).sum()
+    }
+}
+
 /// Build every IAM file of the account, once.
 pub fn build(spec: &ClusterSpec) -> Documents {
     crate::stats::count(crate::stats::Stage::Iam);
@@ -337,11 +365,14 @@ fn addon_files(
         let AddonRole::Own {
             role_name,
             role_arn,
-            policies: documents,
         } = &a.role
         else {
             continue;
         };
+        let documents = spec.addon_policies(&a.addon);
+        if documents.is_empty() {
+            continue; // an own role always has its policy files (resolve's AddonRole::Own)
+        }
         let dir = format!("iam/platform/{}-controller", a.addon);
         policies.push(Doc {
             path: format!("{dir}/trust-policy.json"),
@@ -363,7 +394,7 @@ fn addon_files(
             let file = format!("{name}-policy.json");
             policies.push(Doc {
                 path: format!("{dir}/{file}"),
-                value: document.clone(),
+                value: document,
                 kind: Kind::Permission,
                 limit: Some((
                     "managed permission policy",

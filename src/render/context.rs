@@ -14,9 +14,9 @@ use crate::blueprint::{EksAddon, NodePool, Taint};
 use crate::gitops::Engine;
 use crate::identity::modes::IdentityMode;
 use crate::resolve::{
-    AddonIdentityView, AddonRole, AddonView, ClusterKindView, ClusterSpec, GitopsView, QuotaView,
-    RepoView, ServiceAccountView, SharedChainingRoleView, SubnetView, TargetView, TeamView,
-    TenantView,
+    AddonIdentityView, AddonRole, AddonView, BlueprintView, ClusterKindView, ClusterSpec,
+    GitopsView, QuotaView, RepoView, ServiceAccountView, SharedChainingRoleView, SubnetView,
+    TargetView, TeamView, TenantView,
 };
 
 /// The taint key that marks a GPU node pool.
@@ -220,7 +220,7 @@ struct Addon<'a> {
     chart: &'a str,
     version: &'a str,
     namespace: &'a str,
-    values: &'a serde_json::Map<String, Value>,
+    values: serde_json::Map<String, Value>,
     oci: bool,
     helm_repo: &'a str,
 }
@@ -478,7 +478,7 @@ impl<'a> Spec<'a> {
                 parameters: &bp.parameters,
                 eks_addons: bp.eks_addons.iter().map(eks_addon).collect(),
                 node_pools,
-                addons: bp.addons.iter().map(addon).collect(),
+                addons: bp.addons.iter().map(|a| addon(bp, a)).collect(),
                 capacity,
                 kueue: spec.files.iter().any(|f| f.template.starts_with("kueue/")),
             },
@@ -677,14 +677,14 @@ fn taint(t: &Taint) -> TaintCtx<'_> {
     }
 }
 
-fn addon(a: &AddonView) -> Addon<'_> {
+fn addon<'a>(bp: &BlueprintView, a: &'a AddonView) -> Addon<'a> {
     Addon {
         name: &a.addon.name,
         repo_url: &a.addon.repo_url,
         chart: &a.addon.chart,
         version: &a.addon.version,
         namespace: &a.addon.namespace,
-        values: &a.addon.values,
+        values: bp.values(a),
         oci: a.oci,
         helm_repo: &a.helm_repo,
     }

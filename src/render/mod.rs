@@ -89,7 +89,7 @@ pub fn render(
     };
     let mut ctx = Context::new();
     ctx.insert("spec", &context::Spec::of(spec));
-    for file in &spec.files {
+    for file in spec.files.iter() {
         if file.engine.is_some_and(|e| e != spec.gitops.engine) {
             continue;
         }

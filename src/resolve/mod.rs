@@ -6,11 +6,12 @@
 //! [`Model`], never a wire document.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use crate::blueprint::catalog::Catalog;
-use crate::blueprint::{substitute, substitute_lists, Blueprint, PolicySource, PolicyVars};
+use crate::blueprint::{Addon, Blueprint, EksAddon, FileSpec, NodePool, PolicySource};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::domain::arn::{self, role_name};
 use crate::domain::{limits, AccountId, DnsLabel, Partition};
@@ -38,8 +39,9 @@ pub fn resolve(fleet: &Model, catalog: &Catalog) -> Result<Vec<ClusterSpec>, Unr
         .collect();
     let mut specs = Vec::with_capacity(fleet.accounts.len());
     let mut failures = Vec::new();
+    let mut shared = BTreeMap::new();
     for a in &fleet.accounts {
-        match resolve_account(fleet, &accounts, catalog, a) {
+        match resolve_account(fleet, &accounts, catalog, &mut shared, a) {
             Ok(spec) => specs.push(spec),
             Err(e) => failures.push(e),
         }
@@ -115,10 +117,32 @@ impl Unresolved {
     }
 }
 
+/// The parts of a blueprint every account of it renders the same, built once per blueprint
+/// and shared by its accounts.
+#[derive(Clone)]
+struct Shared {
+    eks_addons: Arc<[EksAddon]>,
+    node_pools: Arc<[NodePool]>,
+    addons: Vec<Arc<Addon>>,
+    files: Arc<[FileSpec]>,
+}
+
+impl Shared {
+    fn of(bp: &Blueprint) -> Shared {
+        Shared {
+            eks_addons: bp.spec.eks_addons.iter().cloned().collect(),
+            node_pools: bp.spec.node_pools.iter().cloned().collect(),
+            addons: bp.spec.addons.iter().cloned().map(Arc::new).collect(),
+            files: bp.spec.files.iter().cloned().collect(),
+        }
+    }
+}
+
 fn resolve_account(
     fleet: &Model,
     accounts: &BTreeMap<String, String>,
     catalog: &Catalog,
+    shared: &mut BTreeMap<String, Shared>,
     a: &fleet::Account,
 ) -> Result<ClusterSpec, AccountError> {
     let fail = |field, message: String| AccountError {
@@ -182,8 +206,14 @@ fn resolve_account(
     cluster.with_oidc = all_sas().any(|s| s.identity == IdentityMode::Irsa);
     let git = git_settings(settings, name);
     let dns = dns::DnsLists::new(a, partition);
+    let parts = shared
+        .entry(bp.id())
+        .or_insert_with(|| Shared::of(bp))
+        .clone();
+    let files = Arc::clone(&parts.files);
     let blueprint = blueprint_view(
         bp,
+        parts,
         a,
         &account,
         cluster_name.as_str(),
@@ -201,7 +231,7 @@ fn resolve_account(
             git.remote.clone().unwrap_or_default(),
             settings.branch.as_str(),
         ),
-        addon_identities: addon_identities(&blueprint.addons, a, &cluster_name, &karpenter, &dns),
+        addon_identities: addon_identities(&blueprint.addons, a, &cluster_name),
         blueprint,
         pod_identity_associations: all_sas()
             .filter(|s| s.identity == IdentityMode::PodIdentity)
@@ -219,10 +249,11 @@ fn resolve_account(
         handoff_grants: Vec::new(),
         iam: iam_settings(a, settings),
         inventory_digest: inventory_digest(a, bp),
-        files: bp.spec.files.clone(),
+        files,
         git,
         warnings,
         private_zones: dns::private_zones(a),
+        hosted_zone_arns: dns.hosted_zone_arns.clone(),
         access_entries: access_entries(a, partition),
         account,
         cluster,
@@ -398,18 +429,8 @@ fn addon_identities(
     addons: &[AddonView],
     a: &fleet::Account,
     cluster: &DnsLabel,
-    karpenter: &KarpenterView,
-    dns: &dns::DnsLists,
 ) -> Vec<AddonIdentityView> {
     let partition = a.region.partition();
-    let vars = PolicyVars {
-        partition,
-        region: a.region.as_str(),
-        account_id: a.account_id.as_str(),
-        cluster_name: cluster.as_str(),
-        karpenter_node_role_arn: &karpenter.node_role_arn,
-        hosted_zone_arns: &dns.hosted_zone_arns,
-    };
     addons
         .iter()
         .filter_map(|addon| {
@@ -426,7 +447,6 @@ fn addon_identities(
                     AddonRole::Own {
                         role_arn: arn::role(partition, &a.account_id, &name),
                         role_name: name,
-                        policies: id.policy.documents_for(&vars),
                     }
                 }
             };
@@ -590,6 +610,7 @@ const APPLICATION_TEAM: &str = "application";
 
 fn blueprint_view(
     bp: &Blueprint,
+    shared: Shared,
     a: &fleet::Account,
     account: &AccountView,
     cluster: &str,
@@ -603,33 +624,25 @@ fn blueprint_view(
         .map(|(k, p)| (k.clone(), p.default_for(&account.environment).clone()))
         .collect();
     parameters.extend(a.parameters.clone());
-    let vars = [
-        ("${cluster.name}", cluster),
-        ("${cluster.region}", &account.region),
-        ("${network.vpcId}", vpc_id),
-        ("${account.id}", &account.id),
-        ("${partition}", &account.partition),
+    let vars = vec![
+        ("${cluster.name}", cluster.to_string()),
+        ("${cluster.region}", account.region.as_str().to_string()),
+        ("${network.vpcId}", vpc_id.to_string()),
+        ("${account.id}", account.id.as_str().to_string()),
+        ("${partition}", account.partition.as_str().to_string()),
     ];
-    let addons = bp
-        .spec
+    let addons = shared
         .addons
-        .iter()
+        .into_iter()
         .filter(|a| {
             a.when
                 .as_ref()
                 .is_none_or(|p| parameters.get(p) == Some(&serde_json::Value::Bool(true)))
         })
-        .map(|a| {
-            let mut a = a.clone();
-            for v in a.values.values_mut() {
-                substitute_lists(v, &dns.values());
-                substitute(v, &vars);
-            }
-            AddonView {
-                oci: a.repo_url.starts_with("oci://"),
-                helm_repo: a.repo_url.trim_start_matches("oci://").to_string(),
-                addon: a,
-            }
+        .map(|a| AddonView {
+            oci: a.repo_url.starts_with("oci://"),
+            helm_repo: a.repo_url.trim_start_matches("oci://").to_string(),
+            addon: a,
         })
         .collect();
     BlueprintView {
@@ -637,9 +650,15 @@ fn blueprint_view(
         version: bp.version.to_string(),
         id: bp.id(),
         parameters,
-        eks_addons: bp.spec.eks_addons.clone(),
-        node_pools: bp.spec.node_pools.clone(),
+        eks_addons: shared.eks_addons,
+        node_pools: shared.node_pools,
         addons,
+        vars,
+        lists: dns
+            .values()
+            .into_iter()
+            .map(|(k, v)| (k, v.to_vec()))
+            .collect(),
     }
 }
 

@@ -3,8 +3,9 @@
 //! Not `Serialize`: templates see `render::context`, built from it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::blueprint::{Addon, EksAddon, FileSpec, NodePool};
+use crate::blueprint::{substitute, substitute_lists, Addon, EksAddon, FileSpec, NodePool};
 use crate::domain::{AccountId, OidcIssuer, Partition, Region};
 use crate::gitops::Engine;
 use crate::identity;
@@ -55,8 +56,9 @@ pub struct ClusterSpec {
     pub iam: IamSettings,
     /// `sha256:…` of this account's resolved inputs.
     pub inventory_digest: String,
-    /// Files the blueprint renders (not shown to templates).
-    pub files: Vec<FileSpec>,
+    /// Files the blueprint renders (not shown to templates); shared by every account of the
+    /// blueprint.
+    pub files: Arc<[FileSpec]>,
     /// Git settings for the commit (not shown to templates).
     pub git: GitSettings,
     /// Things a person should know; the run still succeeds.
@@ -64,6 +66,8 @@ pub struct ClusterSpec {
     /// The account's private hosted zones (`spec.dns.zones` of type `private`), in inventory
     /// order: the networking account associates them with the VPC.
     pub private_zones: Vec<PrivateZoneView>,
+    /// `${dns.hostedZoneArns}` of the add-ons' policy files: the account's named hosted zones.
+    pub hosted_zone_arns: Vec<String>,
 }
 
 /// A private hosted zone of the account.
@@ -73,6 +77,31 @@ pub struct PrivateZoneView {
     pub domain: String,
     /// Its ID, when the inventory names it.
     pub hosted_zone_id: Option<String>,
+}
+
+impl ClusterSpec {
+    /// The customer managed policies (policy name, document) of the enabled add-on `addon`
+    /// whose role is eksvend's own ([`AddonRole::Own`]): the blueprint's policy files with their
+    /// placeholders replaced for this account, in the blueprint's order. Built when they are
+    /// needed (by the iam stage), never kept per account.
+    pub fn addon_policies(&self, addon: &str) -> Vec<(String, serde_json::Value)> {
+        let Some(a) = self.blueprint.addons.iter().find(|a| a.addon.name == addon) else {
+            return Vec::new();
+        };
+        let vars = crate::blueprint::PolicyVars {
+            partition: self.account.partition,
+            region: self.account.region.as_str(),
+            account_id: self.account.id.as_str(),
+            cluster_name: &self.cluster.name,
+            karpenter_node_role_arn: &self.karpenter.node_role_arn,
+            hosted_zone_arns: &self.hosted_zone_arns,
+        };
+        a.addon
+            .identity
+            .as_ref()
+            .map(|id| id.policy.documents_for(&vars))
+            .unwrap_or_default()
+    }
 }
 
 /// Git settings of the Fleet, resolved for one account.
@@ -122,8 +151,11 @@ pub struct ClusterView {
     pub with_oidc: bool,
 }
 
-/// The blueprint, resolved.
-#[derive(Debug, Clone)]
+/// The blueprint, resolved. What is the same for every account of the blueprint (its EKS
+/// add-ons, node pools and Helm add-ons) is shared, not copied per account: an account keeps
+/// only its parameters and the values of the `${…}` placeholders of the add-ons' Helm values,
+/// which [`BlueprintView::values`] substitutes when the account is rendered.
+#[derive(Clone)]
 pub struct BlueprintView {
     /// Name.
     pub name: String,
@@ -134,18 +166,63 @@ pub struct BlueprintView {
     /// Parameters: the account's values over the blueprint's defaults.
     pub parameters: BTreeMap<String, serde_json::Value>,
     /// EKS managed add-ons.
-    pub eks_addons: Vec<EksAddon>,
+    pub eks_addons: Arc<[EksAddon]>,
     /// Karpenter node pools.
-    pub node_pools: Vec<NodePool>,
-    /// Helm add-ons enabled for this account, values resolved.
+    pub node_pools: Arc<[NodePool]>,
+    /// Helm add-ons enabled for this account.
     pub addons: Vec<AddonView>,
+    /// The account's value of each `${…}` placeholder of the add-ons' Helm values.
+    pub vars: Vec<(&'static str, String)>,
+    /// The account's values of each list placeholder of the Helm values (`${dns.domains}`…).
+    pub lists: Vec<(&'static str, Vec<String>)>,
 }
 
-/// A Helm add-on, resolved for one account.
+impl BlueprintView {
+    /// The Helm values of `addon` for this account: the blueprint's, with every `${…}`
+    /// placeholder replaced.
+    pub fn values(&self, addon: &AddonView) -> serde_json::Map<String, serde_json::Value> {
+        let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let lists: Vec<(&str, &[String])> =
+            self.lists.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        let mut values = addon.addon.values.clone();
+        for v in values.values_mut() {
+            substitute_lists(v, &lists);
+            substitute(v, &vars);
+        }
+        values
+    }
+}
+
+/// What the account's rendering depends on, for `pipeline`'s digest: the shared parts are
+/// named by the blueprint's id (the catalog digest covers their content), not printed for
+/// every account.
+impl std::fmt::Debug for BlueprintView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlueprintView")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("id", &self.id)
+            .field("parameters", &self.parameters)
+            .field(
+                "addons",
+                &self
+                    .addons
+                    .iter()
+                    .map(|a| &a.addon.name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("vars", &self.vars)
+            .field("lists", &self.lists)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Helm add-on enabled for one account.
 #[derive(Debug, Clone)]
 pub struct AddonView {
-    /// The blueprint's add-on, with `${…}` values replaced.
-    pub addon: Addon,
+    /// The blueprint's add-on, shared by every account of the blueprint: its values still
+    /// hold the `${…}` placeholders ([`BlueprintView::values`] replaces them).
+    pub addon: Arc<Addon>,
     /// True for an OCI chart repository (`oci://`).
     pub oci: bool,
     /// The repository as Argo CD names it (no `oci://` scheme).
@@ -489,13 +566,11 @@ pub enum AddonRole {
     /// eksctl creates it with these AWS-managed policies (ARNs).
     Managed(Vec<String>),
     /// eksvend describes it in `iam/platform/<add-on>-controller/`, with the blueprint's policy
-    /// files substituted for this account.
+    /// files substituted for this account (by the iam stage: [`ClusterSpec::addon_policies`]).
     Own {
         /// Role name.
         role_name: String,
         /// Role ARN.
         role_arn: String,
-        /// Its customer managed policies: (policy name, document), in the blueprint's order.
-        policies: Vec<(String, serde_json::Value)>,
     },
 }

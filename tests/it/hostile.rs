@@ -57,7 +57,7 @@ fn poison(spec: &mut ClusterSpec, v: &str, keys: bool) {
         }
     }
     for a in &mut spec.blueprint.addons {
-        a.addon
+        std::sync::Arc::make_mut(&mut a.addon)
             .values
             .insert("injected".into(), serde_json::Value::String(v.into()));
     }
