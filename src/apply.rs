@@ -130,6 +130,17 @@ pub fn apply_all_with(
 /// large the fleet).
 const KEEP_RENDERED_BYTES: usize = 32 << 20;
 
+/// The environment variable that lowers [`KEEP_RENDERED_BYTES`] (a number of bytes) — for
+/// tests only, so that small fleets take the render-again path of large ones.
+pub const KEEP_RENDERED_VAR: &str = "EKSVEND_KEEP_RENDERED_BYTES";
+
+fn keep_rendered_bytes() -> usize {
+    std::env::var(KEEP_RENDERED_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(KEEP_RENDERED_BYTES, |n: usize| n.min(KEEP_RENDERED_BYTES))
+}
+
 /// Apply every prepared account under `repos_dir/<account>/`, in parallel.
 ///
 /// First pass: an account whose repository records that its branch tip holds the rendering of
@@ -155,6 +166,7 @@ pub fn apply_prepared(
     };
     let recovered = early.as_ref().is_some_and(|l| l.recovered);
     let kept = std::sync::atomic::AtomicUsize::new(0);
+    let keep = keep_rendered_bytes();
     let first = || -> Vec<Result<Pass, PipelineError>> {
         prepared
             .accounts
@@ -170,7 +182,7 @@ pub fn apply_prepared(
                 let r = prepared.render(spec, docs)?;
                 let bytes: usize = r.tree.files.values().map(|f| f.content.len()).sum();
                 let total = kept.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
-                Ok(if total + bytes <= KEEP_RENDERED_BYTES {
+                Ok(if total + bytes <= keep {
                     Pass::Rendered(Box::new(r), digest)
                 } else {
                     Pass::Again(digest)
@@ -194,7 +206,7 @@ pub fn apply_prepared(
                         }
                     }
                     Pass::Rendered(r, digest) => apply_recorded(&r, &digest, &path, opts, lock),
-                    Pass::Again(digest) => match prepared.render(spec, docs) {
+                    Pass::Again(digest) => match prepared.render_again(spec, docs) {
                         Ok(r) => apply_recorded(&r, &digest, &path, opts, lock),
                         Err(e) => RepoReport {
                             account: spec.account.name.clone(),

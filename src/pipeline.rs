@@ -195,6 +195,24 @@ impl Prepared {
         })
     }
 
+    /// Render one account again that [`Prepared::render`] already rendered and verified in
+    /// this run (apply's second pass, for a tree it did not keep): rendering is deterministic,
+    /// so the tree is the one verified and is not verified twice.
+    pub fn render_again(
+        &self,
+        spec: &ClusterSpec,
+        docs: &Documents,
+    ) -> Result<Rendered, PipelineError> {
+        let docs = rebuilt_if_dropped(spec, docs);
+        let mut tree =
+            render::render(&self.tera, spec, &docs).map_err(|e| PipelineError::Render(vec![e]))?;
+        state::attach(&mut tree, spec);
+        Ok(Rendered {
+            spec: spec.clone(),
+            tree,
+        })
+    }
+
     fn render_tree(
         &self,
         spec: &ClusterSpec,
@@ -257,21 +275,27 @@ fn render_tree(
     spec: &ClusterSpec,
     docs: &Documents,
 ) -> Result<RenderedTree, PipelineError> {
-    // documents not kept past the check stage (KEEP_DOCUMENTS_BYTES) are built again
-    let rebuilt;
-    let docs = if docs.is_empty() {
-        rebuilt = iam::build(spec);
-        &rebuilt
-    } else {
-        docs
-    };
-    let mut tree = render::render(tera, spec, docs).map_err(|e| PipelineError::Render(vec![e]))?;
+    let docs = rebuilt_if_dropped(spec, docs);
+    let mut tree = render::render(tera, spec, &docs).map_err(|e| PipelineError::Render(vec![e]))?;
     state::attach(&mut tree, spec);
     let problems = verify::verify(&tree);
     if problems.is_empty() {
         Ok(tree)
     } else {
         Err(PipelineError::Verify(problems))
+    }
+}
+
+/// The account's documents: `docs`, or built again when they were not kept past the check
+/// stage ([`KEEP_DOCUMENTS_BYTES`]).
+fn rebuilt_if_dropped<'d>(
+    spec: &ClusterSpec,
+    docs: &'d Documents,
+) -> std::borrow::Cow<'d, Documents> {
+    if docs.is_empty() {
+        std::borrow::Cow::Owned(iam::build(spec))
+    } else {
+        std::borrow::Cow::Borrowed(docs)
     }
 }
 

@@ -184,3 +184,31 @@ fn an_uncommitted_edit_is_refused_as_before_not_reported_unchanged() {
     assert_eq!(rendered(&out), 1, "{}", out.stderr);
     out.stdout_has(&format!("failed     repos/{PAY}"));
 }
+
+/// Trees beyond apply's memory bound are rendered again in its second pass, without a second
+/// verify: with the bound at 0 bytes every account takes that path, and every repository gets
+/// the same commit tree as when the trees are kept.
+#[test]
+fn trees_rendered_again_past_the_memory_bound_are_the_trees_kept() {
+    let kept = Test::new();
+    kept.apply().run().code(0);
+    let again = Test::new();
+    again
+        .apply()
+        .env("EKSVEND_KEEP_RENDERED_BYTES", "0")
+        .run()
+        .code(0);
+    for account in [
+        "checkout-dev",
+        "ml-research-dev",
+        PAY,
+        RISK,
+        "vision-aiml-dev",
+    ] {
+        assert_eq!(
+            again.repo(account).tree(),
+            kept.repo(account).tree(),
+            "{account}"
+        );
+    }
+}
