@@ -20,6 +20,17 @@ mod dns;
 mod identity;
 mod kubernetes;
 
+/// Whether the boolean blueprint parameter `flag` is on for the account: its own value, or the
+/// blueprint's default for its environment.
+fn parameter_on(spec: &WorkloadAccountSpec, bp: &crate::blueprint::Blueprint, flag: &str) -> bool {
+    spec.parameters.get(flag).or_else(|| {
+        bp.spec
+            .parameters
+            .get(flag)
+            .map(|p| p.default_for(&spec.environment))
+    }) == Some(&serde_json::Value::Bool(true))
+}
+
 /// Namespaces eksvend and EKS own; tenants may not claim them.
 const RESERVED_NAMESPACES: &[&str] = &[
     "default",

@@ -63,14 +63,7 @@ pub(super) fn check_required(c: &mut Check<'_, Document<WorkloadAccountSpec>>, c
     let Ok(bp) = catalog.lookup(&spec.blueprint) else {
         return;
     };
-    let on = |flag: &str| {
-        spec.parameters.get(flag).or_else(|| {
-            bp.spec
-                .parameters
-                .get(flag)
-                .map(|p| p.default_for(&spec.environment))
-        }) == Some(&serde_json::Value::Bool(true))
-    };
+    let on = |flag: &str| super::parameter_on(spec, bp, flag);
     let mut found = Vec::new();
     for a in &bp.spec.addons {
         let installed = a.when.as_deref().is_none_or(on);

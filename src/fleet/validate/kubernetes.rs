@@ -84,14 +84,7 @@ pub(super) fn check_account_version(
     let Ok(bp) = catalog.lookup(&spec.blueprint) else {
         return;
     };
-    let on = |flag: &str| {
-        spec.parameters.get(flag).or_else(|| {
-            bp.spec
-                .parameters
-                .get(flag)
-                .map(|p| p.default_for(&spec.environment))
-        }) == Some(&serde_json::Value::Bool(true))
-    };
+    let on = |flag: &str| super::parameter_on(spec, bp, flag);
     let pins = table.pins(bp);
     let installed: Vec<_> = pins.iter().filter(|p| p.when.is_none_or(on)).collect();
     let common: Vec<String> = table
