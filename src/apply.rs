@@ -130,8 +130,9 @@ pub fn apply_all_with(
 /// large the fleet).
 const KEEP_RENDERED_BYTES: usize = 32 << 20;
 
-/// The environment variable that lowers [`KEEP_RENDERED_BYTES`] (a number of bytes) — for
-/// tests only, so that small fleets take the render-again path of large ones.
+/// The environment variable that lowers apply's bound on the trees kept between its passes
+/// (32 MiB) to a number of bytes — for tests only, so that small fleets take the render-again
+/// path of large ones.
 pub const KEEP_RENDERED_VAR: &str = "EKSVEND_KEEP_RENDERED_BYTES";
 
 fn keep_rendered_bytes() -> usize {
