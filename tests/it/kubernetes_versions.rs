@@ -37,18 +37,7 @@ fn the_fleet_default_is_checked_at_the_fleet() {
 
 #[test]
 fn a_version_past_its_extended_support_is_refused_on_that_date() {
-    let t = Test::new();
-    t.edit(
-        "fleet/accounts/ml-research-dev.yaml",
-        "kubernetesVersion: \"1.35\"",
-        "kubernetesVersion: \"1.31\"",
-    );
-    // cert-manager v1.20.0 (certManager: true) does not support 1.31: take it out.
-    t.edit(
-        "fleet/accounts/ml-research-dev.yaml",
-        "certManager: true",
-        "certManager: false",
-    );
+    let t = on_1_31_without_cert_manager();
     t.validate().success();
     t.validate().env("EKSVEND_TODAY", "2026-11-26").success();
     let out = t
@@ -78,17 +67,7 @@ fn a_pin_that_does_not_support_the_version_is_refused_naming_it_and_its_source()
 
 #[test]
 fn an_optional_add_on_is_only_checked_when_it_is_installed() {
-    let t = Test::new();
-    t.edit(
-        "fleet/accounts/ml-research-dev.yaml",
-        "kubernetesVersion: \"1.35\"",
-        "kubernetesVersion: \"1.31\"",
-    );
-    t.edit(
-        "fleet/accounts/ml-research-dev.yaml",
-        "certManager: true",
-        "certManager: false",
-    );
+    let t = on_1_31_without_cert_manager();
     let out = t.validate().success();
     // 1.31 is in extended support on the tests' date: a warning, not an error.
     out.stderr_has("warning: ml-research-dev: Kubernetes 1.31 is in EKS extended support: extended support until 2026-11-26 (standard support ended 2025-11-26)");
@@ -156,4 +135,18 @@ fn the_example_and_starter_fleets_are_in_standard_support_after_1_34_left_it() {
         let out = t.validate().env("EKSVEND_TODAY", "2026-12-03").success();
         assert!(!out.stderr.contains("extended support"), "{}", out.stderr);
     }
+}
+
+/// The example fleet with ml-research-dev on Kubernetes 1.31, without cert-manager (v1.20.0
+/// does not support 1.31).
+fn on_1_31_without_cert_manager() -> Test {
+    let t = Test::new();
+    let ml = format!("fleet/{ML}");
+    t.edit(
+        &ml,
+        "kubernetesVersion: \"1.35\"",
+        "kubernetesVersion: \"1.31\"",
+    );
+    t.edit(&ml, "certManager: true", "certManager: false");
+    t
 }

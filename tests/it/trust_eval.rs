@@ -162,6 +162,26 @@ fn chained(role: &str, cluster: &str, ns: &str, sa: &str) -> Request {
         .with("aws:PrincipalTag/kubernetes-service-account", &[sa])
 }
 
+/// The chained requests that differ from the intended pod's in one subject each: another
+/// namespace, service account, cluster or source role.
+fn impostors(source: &str, cluster: &str, ns: &str, sa: &str) -> [(&'static str, Request); 4] {
+    [
+        ("another namespace", chained(source, cluster, "other", sa)),
+        (
+            "another service account",
+            chained(source, cluster, ns, "other"),
+        ),
+        (
+            "another cluster",
+            chained(source, &other_cluster(cluster), ns, sa),
+        ),
+        (
+            "another role",
+            chained(&format!("{source}-other"), cluster, ns, sa),
+        ),
+    ]
+}
+
 fn other_cluster(cluster: &str) -> String {
     format!("{cluster}-other")
 }
@@ -331,21 +351,7 @@ fn every_rendered_trust_admits_exactly_its_principal() {
                         ..ok.clone()
                     };
                     assert!(allows(&tt, &tag), "{tp}: sts:TagSession is denied");
-                    for (what, bad) in [
-                        ("another namespace", chained(source, cluster, "other", sa)),
-                        (
-                            "another service account",
-                            chained(source, cluster, ns, "other"),
-                        ),
-                        (
-                            "another cluster",
-                            chained(source, &other_cluster(cluster), ns, sa),
-                        ),
-                        (
-                            "another role",
-                            chained(&format!("{source}-other"), cluster, ns, sa),
-                        ),
-                    ] {
+                    for (what, bad) in impostors(source, cluster, ns, sa) {
                         assert!(!allows(&tt, &bad), "{tp}: {what} is allowed");
                     }
                     // Condition keys are case-insensitive: a role *tagged* Kubernetes-Namespace
@@ -539,21 +545,7 @@ spec:
             allows(trust, &chained(source, cluster, ns, sa)),
             "{account}: {ns}/{sa} is denied"
         );
-        for (what, bad) in [
-            ("another namespace", chained(source, cluster, "other", sa)),
-            (
-                "another service account",
-                chained(source, cluster, ns, "other"),
-            ),
-            (
-                "another cluster",
-                chained(source, &other_cluster(cluster), ns, sa),
-            ),
-            (
-                "another role",
-                chained(&format!("{source}-other"), cluster, ns, sa),
-            ),
-        ] {
+        for (what, bad) in impostors(source, cluster, ns, sa) {
             assert!(!allows(trust, &bad), "{account}: {what} is allowed");
         }
     }
