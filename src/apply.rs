@@ -172,7 +172,7 @@ pub fn apply_prepared(
         prepared
             .accounts
             .par_iter()
-            .map(|(spec, docs)| {
+            .map(|spec| {
                 let digest = prepared.digest(spec);
                 let path = repos_dir.join(&spec.account.name);
                 // after a killed run (a stale lock) every repository goes the full way
@@ -180,7 +180,7 @@ pub fn apply_prepared(
                     done();
                     return Ok(Pass::Unchanged);
                 }
-                let r = prepared.render(spec, docs)?;
+                let r = prepared.render(spec)?;
                 let bytes: usize = r.tree.files.values().map(|f| f.content.len()).sum();
                 let total = kept.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
                 Ok(if total + bytes <= keep {
@@ -195,7 +195,7 @@ pub fn apply_prepared(
         passes
             .into_par_iter()
             .zip(prepared.accounts.par_iter())
-            .map(|(pass, (spec, docs))| {
+            .map(|(pass, spec)| {
                 let path = repos_dir.join(&spec.account.name);
                 let report = match pass {
                     Pass::Unchanged => {
@@ -207,7 +207,7 @@ pub fn apply_prepared(
                         }
                     }
                     Pass::Rendered(r, digest) => apply_recorded(&r, &digest, &path, opts, lock),
-                    Pass::Again(digest) => match prepared.render_again(spec, docs) {
+                    Pass::Again(digest) => match prepared.render_again(spec) {
                         Ok(r) => apply_recorded(&r, &digest, &path, opts, lock),
                         Err(e) => RepoReport {
                             account: spec.account.name.clone(),

@@ -2,6 +2,7 @@
 //!
 //! Nothing here writes; `render` and `apply` commands decide where the trees go.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -10,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::blueprint::catalog::Catalog;
 use crate::check;
 use crate::fleet::{self, Inventory};
-use crate::iam::{self, Documents};
+use crate::iam;
 use crate::render::{self, RenderError, RenderedTree};
 use crate::resolve::{self, ClusterSpec};
 use crate::state;
@@ -78,54 +79,33 @@ pub fn render_fleet(
     render_inventory(&inv, catalog, select)
 }
 
-/// Convert a validated inventory into the typed fleet model, resolve it once, build each
-/// account's IAM documents once, and check them: the accounts ready to render. Each account's
-/// documents are checked as soon as they are built and then kept as file text only
-/// ([`Documents::into_text`]), so the fleet's JSON values are never held at once.
+/// Convert a validated inventory into the typed fleet model, resolve it once, and check each
+/// account with its policy documents ([`iam::policies`]): the accounts ready to render. The
+/// documents of one account at a time are held (in parallel, one per worker), never the
+/// fleet's, and none is kept: an account that renders builds its IAM files in full then.
 pub fn resolve_and_check(
     inv: &Inventory,
     catalog: &Catalog,
-) -> Result<Vec<(ClusterSpec, Documents)>, PipelineError> {
+) -> Result<Vec<ClusterSpec>, PipelineError> {
     let model = fleet::model::convert(inv).map_err(PipelineError::Invalid)?;
     let specs = resolve::resolve(&model, catalog)
         .map_err(|unresolved| PipelineError::Invalid(unresolved.locate(inv)))?;
     drop(model);
     let fleet = check::Fleet::of(&specs);
-    let kept = std::sync::atomic::AtomicUsize::new(0);
-    let checked: Vec<(ClusterSpec, Documents, crate::diag::Diagnostics)> = specs
-        .into_par_iter()
-        .map(|spec| {
-            let docs = iam::build(&spec);
-            let diags = check::check_account(inv, &fleet, &spec, &docs);
-            let docs = docs.into_text();
-            let bytes = docs.text_len();
-            let total = kept.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
-            // beyond the bound, the account's documents are built again when it renders
-            let docs = if total + bytes <= KEEP_DOCUMENTS_BYTES {
-                docs
-            } else {
-                Documents::default()
-            };
-            (spec, docs, diags)
-        })
+    let found: Vec<crate::diag::Diagnostics> = specs
+        .par_iter()
+        .map(|spec| check::check_account(inv, &fleet, spec, &iam::policies(spec)))
         .collect();
     let mut diags = crate::diag::Diagnostics::default();
-    let mut accounts = Vec::with_capacity(checked.len());
-    for (spec, docs, found) in checked {
-        diags.0.extend(found.0);
-        accounts.push((spec, docs));
+    for f in found {
+        diags.0.extend(f.0);
     }
     if diags.is_empty() {
-        Ok(accounts)
+        Ok(specs)
     } else {
         Err(PipelineError::Invalid(diags.sorted()))
     }
 }
-
-/// IAM file text [`resolve_and_check`] keeps for rendering, in bytes: the documents of an
-/// account beyond it are dropped once checked and built again if the account renders (a no-op
-/// apply renders none), so memory stays bounded however large the fleet.
-const KEEP_DOCUMENTS_BYTES: usize = 16 << 20;
 
 /// Resolve, check, render and verify a validated inventory, for the accounts `select` keeps.
 pub fn render_inventory(
@@ -143,9 +123,9 @@ pub fn prepare_accounts(
     catalog: &Catalog,
     select: impl Fn(&ClusterSpec) -> bool,
 ) -> Result<Prepared, PipelineError> {
-    let accounts: Vec<(ClusterSpec, Documents)> = resolve_and_check(inv, catalog)?
+    let accounts: Vec<ClusterSpec> = resolve_and_check(inv, catalog)?
         .into_iter()
-        .filter(|(s, _)| select(s))
+        .filter(|s| select(s))
         .collect();
     let tera = render::engine(catalog).map_err(|e| PipelineError::Render(vec![e]))?;
     Ok(Prepared {
@@ -157,8 +137,8 @@ pub fn prepare_accounts(
 
 /// The selected accounts of a fleet, resolved and checked, with the template engine.
 pub struct Prepared {
-    /// Each selected account and its IAM documents, in inventory order.
-    pub accounts: Vec<(ClusterSpec, Documents)>,
+    /// Each selected account, resolved and checked, in inventory order.
+    pub accounts: Vec<ClusterSpec>,
     tera: tera::Tera,
     catalog_digest: String,
 }
@@ -181,14 +161,15 @@ impl Prepared {
         h.update(self.catalog_digest.as_bytes());
         h.update([0u8]);
         // the resolved model holds only vectors, ordered maps and values: its Debug text is
-        // deterministic, and everything a template or an IAM builder can read is in it
-        h.update(format!("{spec:?}").as_bytes());
+        // deterministic, and everything a template or an IAM builder can read is in it; it is
+        // hashed as it is written, never held as one string
+        let _ = write!(Hashing(&mut h), "{spec:?}");
         hex_digest(h)
     }
 
     /// Render and verify one account.
-    pub fn render(&self, spec: &ClusterSpec, docs: &Documents) -> Result<Rendered, PipelineError> {
-        let tree = self.render_tree(spec, docs)?;
+    pub fn render(&self, spec: &ClusterSpec) -> Result<Rendered, PipelineError> {
+        let tree = render_tree(&self.tera, spec)?;
         Ok(Rendered {
             spec: spec.clone(),
             tree,
@@ -198,12 +179,8 @@ impl Prepared {
     /// Render one account again that [`Prepared::render`] already rendered and verified in
     /// this run (apply's second pass, for a tree it did not keep): rendering is deterministic,
     /// so the tree is the one verified and is not verified twice.
-    pub fn render_again(
-        &self,
-        spec: &ClusterSpec,
-        docs: &Documents,
-    ) -> Result<Rendered, PipelineError> {
-        let docs = rebuilt_if_dropped(spec, docs);
+    pub fn render_again(&self, spec: &ClusterSpec) -> Result<Rendered, PipelineError> {
+        let docs = iam::build(spec);
         let mut tree =
             render::render(&self.tera, spec, &docs).map_err(|e| PipelineError::Render(vec![e]))?;
         state::attach(&mut tree, spec);
@@ -213,21 +190,13 @@ impl Prepared {
         })
     }
 
-    fn render_tree(
-        &self,
-        spec: &ClusterSpec,
-        docs: &Documents,
-    ) -> Result<RenderedTree, PipelineError> {
-        render_tree(&self.tera, spec, docs)
-    }
-
     /// Render and verify every account, in parallel, dropping each tree once verified (memory
     /// stays bounded); every render and verify error at once.
     pub fn verify_all(&self) -> Result<(), PipelineError> {
         let results: Vec<Result<(), PipelineError>> = self
             .accounts
             .par_iter()
-            .map(|(spec, docs)| self.render_tree(spec, docs).map(drop))
+            .map(|spec| render_tree(&self.tera, spec).map(drop))
             .collect();
         gather(results).map(drop)
     }
@@ -238,9 +207,9 @@ impl Prepared {
         let results: Vec<Result<Rendered, PipelineError>> = self
             .accounts
             .into_par_iter()
-            .map(|(spec, docs)| {
+            .map(|spec| {
                 // the account moves into its result: no second copy of the resolved model
-                render_tree(tera, &spec, &docs).map(|tree| Rendered { spec, tree })
+                render_tree(tera, &spec).map(|tree| Rendered { spec, tree })
             })
             .collect();
         gather(results)
@@ -269,13 +238,9 @@ fn gather<T>(results: Vec<Result<T, PipelineError>>) -> Result<Vec<T>, PipelineE
     Ok(ok)
 }
 
-/// Render one account, attach its state file and verify the tree.
-fn render_tree(
-    tera: &tera::Tera,
-    spec: &ClusterSpec,
-    docs: &Documents,
-) -> Result<RenderedTree, PipelineError> {
-    let docs = rebuilt_if_dropped(spec, docs);
+/// Build the account's IAM files, render it, attach its state file and verify the tree.
+fn render_tree(tera: &tera::Tera, spec: &ClusterSpec) -> Result<RenderedTree, PipelineError> {
+    let docs = iam::build(spec);
     let mut tree = render::render(tera, spec, &docs).map_err(|e| PipelineError::Render(vec![e]))?;
     state::attach(&mut tree, spec);
     let problems = verify::verify(&tree);
@@ -283,19 +248,6 @@ fn render_tree(
         Ok(tree)
     } else {
         Err(PipelineError::Verify(problems))
-    }
-}
-
-/// The account's documents: `docs`, or built again when they were not kept past the check
-/// stage ([`KEEP_DOCUMENTS_BYTES`]).
-fn rebuilt_if_dropped<'d>(
-    spec: &ClusterSpec,
-    docs: &'d Documents,
-) -> std::borrow::Cow<'d, Documents> {
-    if docs.is_empty() {
-        std::borrow::Cow::Owned(iam::build(spec))
-    } else {
-        std::borrow::Cow::Borrowed(docs)
     }
 }
 
@@ -313,6 +265,16 @@ fn catalog_digest(catalog: &Catalog) -> String {
     hex_digest(h)
 }
 
+/// Text written into a hash as it is formatted.
+struct Hashing<'h>(&'h mut Sha256);
+
+impl std::fmt::Write for Hashing<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
+}
+
 fn hex_digest(h: Sha256) -> String {
     let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
@@ -323,11 +285,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accounts_of_a_blueprint_share_its_add_ons_and_dropped_documents_render_the_same() {
+    fn accounts_of_a_blueprint_share_its_add_ons_and_the_check_sees_the_policies_that_render() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
         let (inv, catalog) = prepare(&dir, &[]).unwrap();
         let prepared = prepare_accounts(&inv, &catalog, |_| true).unwrap();
-        let specs: Vec<&ClusterSpec> = prepared.accounts.iter().map(|(s, _)| s).collect();
+        let specs: Vec<&ClusterSpec> = prepared.accounts.iter().collect();
         let (a, b) = specs
             .iter()
             .enumerate()
@@ -343,12 +305,22 @@ mod tests {
             std::sync::Arc::ptr_eq(&first(a), &first(b)),
             "one copy of the blueprint's add-on for both accounts"
         );
-        // documents not kept past the check stage are built again: the same tree
-        let (spec, docs) = &prepared.accounts[0];
-        assert!(!docs.is_empty());
-        let kept = prepared.render(spec, docs).unwrap().tree;
-        let again = prepared.render(spec, &Documents::default()).unwrap().tree;
-        assert_eq!(kept, again);
+        // the check stage measures exactly the policy documents the account renders
+        for spec in &prepared.accounts {
+            let of = |docs: &[iam::Doc]| -> Vec<(String, String)> {
+                docs.iter()
+                    .map(|d| (d.path.clone(), d.value.to_string()))
+                    .collect()
+            };
+            let checked = of(&iam::policies(spec));
+            assert!(!checked.is_empty());
+            assert_eq!(
+                checked,
+                of(&iam::build(spec).policies),
+                "{}",
+                spec.account.name
+            );
+        }
     }
 
     #[test]
@@ -357,8 +329,8 @@ mod tests {
         let (inv, catalog) = prepare(&dir, &[]).unwrap();
         let prepared = prepare_accounts(&inv, &catalog, |_| true).unwrap();
         let again = prepare_accounts(&inv, &catalog, |_| true).unwrap();
-        let (spec, _) = &prepared.accounts[0];
-        assert_eq!(prepared.digest(spec), again.digest(&again.accounts[0].0));
+        let spec = &prepared.accounts[0];
+        assert_eq!(prepared.digest(spec), again.digest(&again.accounts[0]));
         assert_ne!(
             prepared.digest_as("0.1.0", spec),
             prepared.digest_as("0.1.1", spec)
@@ -366,7 +338,7 @@ mod tests {
         let digests: std::collections::BTreeSet<String> = prepared
             .accounts
             .iter()
-            .map(|(s, _)| prepared.digest(s))
+            .map(|s| prepared.digest(s))
             .collect();
         assert_eq!(
             digests.len(),

@@ -10,13 +10,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub enum Stage {
     /// One call of `resolve::resolve` (the whole fleet).
     Resolve,
-    /// One account's IAM documents built (`iam::build`).
+    /// One account's policy documents built for the check stage (`iam::policies`).
+    Check,
+    /// One account's IAM files built in full, stacks included (`iam::build`), to render it.
     Iam,
     /// One account rendered (`render::render`).
     Render,
 }
 
-static COUNTS: [AtomicUsize; 3] = [
+static COUNTS: [AtomicUsize; 4] = [
+    AtomicUsize::new(0),
     AtomicUsize::new(0),
     AtomicUsize::new(0),
     AtomicUsize::new(0),
@@ -32,11 +35,12 @@ pub fn get(stage: Stage) -> usize {
     COUNTS[stage as usize].load(Ordering::Relaxed)
 }
 
-/// `resolve 1, iam 5, render 5`.
+/// `resolve 1, check 5, iam 5, render 5`.
 pub fn summary() -> String {
     format!(
-        "stage counts: resolve {}, iam {}, render {}",
+        "stage counts: resolve {}, check {}, iam {}, render {}",
         get(Stage::Resolve),
+        get(Stage::Check),
         get(Stage::Iam),
         get(Stage::Render)
     )

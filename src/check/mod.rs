@@ -10,25 +10,10 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::domain::limits;
 use crate::fleet::validate::Check;
 use crate::fleet::Inventory;
-use crate::iam::{Documents, Origin};
+use crate::iam::{Doc, Origin};
 use crate::identity::lint;
 use crate::identity::modes::IdentityMode;
 use crate::resolve::{AddonRole, ClusterSpec};
-
-/// Check every resolved account with its IAM documents; all findings at once.
-/// `inv` is only used to point at files and lines.
-pub fn check(inv: &Inventory, accounts: &[(ClusterSpec, Documents)]) -> Result<(), Diagnostics> {
-    let fleet = Fleet::of(accounts.iter().map(|(spec, _)| spec));
-    let mut diags = Diagnostics::default();
-    for (spec, docs) in accounts {
-        diags.0.extend(check_account(inv, &fleet, spec, docs).0);
-    }
-    if diags.is_empty() {
-        Ok(())
-    } else {
-        Err(diags.sorted())
-    }
-}
 
 /// What checking one account needs to know about the others (built once from every resolved
 /// account, before any IAM document): the roles eksvend creates across the fleet.
@@ -45,13 +30,13 @@ impl Fleet {
     }
 }
 
-/// Check one resolved account with its IAM documents (so that the documents of one account at
-/// a time are held, not the fleet's); its findings, unsorted.
+/// Check one resolved account with its policy documents ([`iam::policies`], so that the
+/// documents of one account at a time are held, not the fleet's); its findings, unsorted.
 pub fn check_account(
     inv: &Inventory,
     fleet: &Fleet,
     spec: &ClusterSpec,
-    docs: &Documents,
+    policies: &[Doc],
 ) -> Diagnostics {
     let mut diags = Diagnostics::default();
     let Some(src) = inv.accounts.get(spec.source) else {
@@ -63,7 +48,7 @@ pub fn check_account(
         return diags;
     };
     let mut c = Check::new(src, &mut diags);
-    check_documents(&mut c, spec, docs);
+    check_documents(&mut c, spec, policies);
     check_associations(&mut c, spec);
     check_role_names(&mut c, spec);
     check_targets(&mut c, spec, &fleet.managed);
@@ -82,8 +67,8 @@ fn sa_field(spec: &ClusterSpec, ns: &str, name: &str, field: &str) -> String {
         )
 }
 
-fn check_documents<T>(c: &mut Check<'_, T>, spec: &ClusterSpec, docs: &Documents) {
-    for d in &docs.policies {
+fn check_documents<T>(c: &mut Check<'_, T>, spec: &ClusterSpec, policies: &[Doc]) {
+    for d in policies {
         let field = match &d.origin {
             Origin::ServiceAccount {
                 namespace,

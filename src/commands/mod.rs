@@ -235,7 +235,7 @@ fn prepare_selected(
             fleet: inv.accounts.len(),
         });
     }
-    print_warnings(p, prepared.accounts.iter().map(|(spec, _)| spec));
+    print_warnings(p, prepared.accounts.iter());
     Ok((prepared, catalog))
 }
 

@@ -40,8 +40,8 @@ pub(super) fn run(
     let results: Vec<Result<RepoPlan, Error>> = prepared
         .accounts
         .par_iter()
-        .map(|(spec, docs)| {
-            let r = prepared.render(spec, docs)?;
+        .map(|spec| {
+            let r = prepared.render(spec)?;
             let mut plan = preview::preview(&r, &repos.join(&spec.account.name))?;
             if !o.diff {
                 plan.before.clear();
@@ -65,7 +65,7 @@ pub(super) fn run(
             }
         }
     }
-    let fleet = FleetPlan::new(plans).with_warnings(prepared.accounts.iter().map(|(s, _)| s));
+    let fleet = FleetPlan::new(plans).with_warnings(prepared.accounts.iter());
     // a plan with refused repositories cannot be applied as made: nothing is saved
     if let (Some(out), Some(inputs), 0) = (&o.out, inputs, refused) {
         let arguments = saved_plan::Arguments {

@@ -30,7 +30,7 @@ pub(super) fn run(
     if prepared.accounts.is_empty() {
         return Ok(ExitStatus::Success); // an empty selection allowed on purpose writes nothing
     }
-    for (spec, _) in &prepared.accounts {
+    for spec in &prepared.accounts {
         check_account_dir(&out.join(&spec.account.name))?;
     }
     fs::create_dir_all(out).map_err(Error::fs(out))?;
@@ -43,10 +43,10 @@ pub(super) fn run(
     let results: Vec<Result<usize, Error>> = prepared
         .accounts
         .par_iter()
-        .map(|(spec, docs)| write_tree(&prepared.render(spec, docs)?, out))
+        .map(|spec| write_tree(&prepared.render(spec)?, out))
         .collect();
     let mut status = ExitStatus::Success;
-    for ((spec, _), result) in prepared.accounts.iter().zip(results) {
+    for (spec, result) in prepared.accounts.iter().zip(results) {
         let target = out.join(&spec.account.name);
         match result {
             Ok(n) => p.info(&format!("{}: {n} files", target.display())),

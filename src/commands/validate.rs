@@ -11,7 +11,7 @@ pub(super) fn run(p: &Printer, f: &FleetArgs) -> Result<ExitStatus, Error> {
     let (inv, catalog) = pipeline::prepare(&f.fleet, &f.blueprints)?;
     let prepared = pipeline::prepare_accounts(&inv, &catalog, |_| true)?;
     prepared.verify_all()?;
-    super::print_warnings(p, prepared.accounts.iter().map(|(spec, _)| spec));
+    super::print_warnings(p, prepared.accounts.iter());
     let (a, n) = (inv.accounts.len(), inv.networks.len());
     p.info(&format!(
         "{}: valid ({a} account{}, {n} network{}; every repository renders and verifies)",

@@ -61,43 +61,14 @@ pub struct Documents {
     pub descriptions: Vec<(String, Value)>,
     /// The CloudFormation templates that create the roles (and Karpenter's queue) and the role
     /// descriptions, as the file text they are written as (path, text): only written, never
-    /// inspected again, so they are kept as text rather than as JSON values (a tenth of the
-    /// memory, held for every account of the fleet).
+    /// inspected again, so they are kept as text rather than as JSON values.
     pub files: Vec<(String, String)>,
 }
 
-impl Documents {
-    /// The documents as the files they are written as, once the check stage has measured and
-    /// linted the policies: every policy becomes its file text (after the stacks and role
-    /// descriptions, so the tree gets the same files), and no JSON value is kept.
-    #[must_use]
-    pub fn into_text(mut self) -> Documents {
-        let policies = std::mem::take(&mut self.policies);
-        self.files.extend(
-            policies
-                .into_iter()
-                .map(|d| (d.path, crate::identity::policy::to_file_text(&d.value))),
-        );
-        self.files.shrink_to_fit();
-        self
-    }
-
-    /// True for no document at all: never an account's built documents (every account has at
-    /// least the recommended SCP), so it marks documents that were not kept.
-    pub fn is_empty(&self) -> bool {
-        self.policies.is_empty() && self.files.is_empty() && self.descriptions.is_empty()
-    }
-
-    /// Bytes of file text held (what [`Documents::into_text`] keeps).
-    pub fn text_len(&self) -> usize {
-        self.files.iter().map(|(p, t)| p.len() + t.len()).sum()
-    }
-}
-
-/// Build every IAM file of the account, once.
+/// Build every IAM file of the account (policies, role descriptions and the CloudFormation
+/// stacks that create the roles): once per account that renders.
 pub fn build(spec: &ClusterSpec) -> Documents {
     crate::stats::count(crate::stats::Stage::Iam);
-    let mut policies = documents(spec);
     let mut descriptions = Vec::new();
     for sa in spec.tenants.iter().flat_map(|t| &t.service_accounts) {
         descriptions.push((
@@ -133,8 +104,7 @@ pub fn build(spec: &ClusterSpec) -> Documents {
             }),
         ));
     }
-    addon_files(spec, &mut policies, &mut descriptions);
-    node_role_files(spec, &mut policies, &mut descriptions);
+    let policies = policy_documents(spec, &mut descriptions);
     let mut docs = Documents {
         policies,
         descriptions,
@@ -152,6 +122,24 @@ pub fn build(spec: &ClusterSpec) -> Documents {
     );
     docs.files = files;
     docs
+}
+
+/// The account's policy documents alone, without the CloudFormation stacks and role
+/// descriptions [`build`] adds: what the check stage measures and lints, for every account of the
+/// fleet. An account that renders gets them again from [`build`]; a no-op apply renders none, so
+/// it never builds a stack.
+pub fn policies(spec: &ClusterSpec) -> Vec<Doc> {
+    crate::stats::count(crate::stats::Stage::Check);
+    policy_documents(spec, &mut Vec::new())
+}
+
+/// Every policy document of the account, in a fixed order; the add-on and node role
+/// descriptions go to `descriptions`.
+fn policy_documents(spec: &ClusterSpec, descriptions: &mut Vec<(String, Value)>) -> Vec<Doc> {
+    let mut policies = documents(spec);
+    addon_files(spec, &mut policies, descriptions);
+    node_role_files(spec, &mut policies, descriptions);
+    policies
 }
 
 /// Every IAM policy document of the account's repository, in a fixed order.

@@ -1,6 +1,7 @@
-//! The pipeline's shape, observed from outside: each command resolves the fleet once and builds
-//! each account's IAM documents once (counted by the binary when `EKSVEND_STAGE_COUNTS` is set),
-//! and an account that cannot resolve is reported, never dropped.
+//! The pipeline's shape, observed from outside: each command resolves the fleet once, checks
+//! each account's policy documents once and builds an account's IAM files in full only when it
+//! renders (counted by the binary when `EKSVEND_STAGE_COUNTS` is set), and an account that
+//! cannot resolve is reported, never dropped.
 
 use crate::support::{Output, Test};
 
@@ -9,7 +10,7 @@ fn counted(s: &Test, args: &[&str]) -> Output {
 }
 
 #[test]
-fn every_command_resolves_once_and_builds_iam_documents_once_per_account() {
+fn every_command_resolves_once_and_checks_and_builds_iam_documents_once_per_account() {
     let s = Test::new();
     for args in [
         &["validate", "-f", "fleet"][..],
@@ -21,11 +22,20 @@ fn every_command_resolves_once_and_builds_iam_documents_once_per_account() {
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("stage counts: resolve 1, iam 5, render 5"),
+                .contains("stage counts: resolve 1, check 5, iam 5, render 5"),
             "{args:?}: {}",
             run.stderr
         );
     }
+    // a no-op apply checks every account and builds no stack: nothing renders
+    let run = counted(&s, &["apply", "-f", "fleet", "--repos", "repos"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("stage counts: resolve 1, check 5, iam 0, render 0"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -46,7 +56,7 @@ fn a_selection_renders_only_what_it_selects_but_checks_the_whole_fleet() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("stage counts: resolve 1, iam 5, render 1"),
+            .contains("stage counts: resolve 1, check 5, iam 1, render 1"),
         "{}",
         run.stderr
     );
@@ -74,7 +84,7 @@ fn an_account_whose_network_does_not_resolve_is_reported_not_dropped() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("stage counts: resolve 0, iam 0, render 0"),
+            .contains("stage counts: resolve 0, check 0, iam 0, render 0"),
         "{}",
         run.stderr
     );
