@@ -348,11 +348,13 @@ fn already_applied(spec: &ClusterSpec, digest: &str, path: &Path, opts: &ApplyOp
     let Some(record) = git::record::read_rendered(&repo) else {
         return false;
     };
-    let Ok(Some(tip)) = git::branch_tip(&repo, branch) else {
+    let refname = format!("refs/heads/{branch}");
+    // the ref's target alone: the commit itself is not read
+    let Ok(tip) = repo.refname_to_id(&refname) else {
         return false;
     };
-    record.branch == format!("refs/heads/{branch}")
-        && record.tip == tip.id()
+    record.branch == refname
+        && record.tip == tip
         && record.digest == digest
         && git::check_settled(&repo)
 }

@@ -19,6 +19,7 @@ pub mod pack;
 pub mod record;
 pub mod remote;
 pub mod safety;
+mod settled;
 
 /// The path a repository is named by in errors: its working tree, or the git directory of a
 /// bare repository.
@@ -145,7 +146,7 @@ pub fn ensure_clean(repo: &Repository) -> Result<(), Error> {
         return Ok(());
     }
     finish_interrupted_update(repo)?;
-    check_worktree(repo)
+    check_worktree(repo, Refresh::Write)
 }
 
 /// What [`ensure_clean`] would say, without changing anything (for `plan`): a repository
@@ -155,14 +156,17 @@ pub fn check_clean(repo: &Repository) -> Result<(), Error> {
     if repo.is_bare() || record::read(repo).is_some() {
         return Ok(());
     }
-    check_worktree(repo)
+    check_worktree(repo, Refresh::InMemory)
 }
 
 /// True when nothing is pending in the repository: no operation in progress, no interrupted
-/// update to finish, no uncommitted change to a tracked file.
+/// update to finish, no uncommitted change to a tracked file (from stat data where git would
+/// trust it, else from a status scan).
 pub fn check_settled(repo: &Repository) -> bool {
     check_state(repo).is_ok()
-        && (repo.is_bare() || (record::read(repo).is_none() && check_worktree(repo).is_ok()))
+        && (repo.is_bare()
+            || (record::read(repo).is_none()
+                && (settled::stat_clean(repo) || check_worktree(repo, Refresh::Write).is_ok())))
 }
 
 fn check_state(repo: &Repository) -> Result<(), Error> {
@@ -175,10 +179,24 @@ fn check_state(repo: &Repository) -> Result<(), Error> {
     })
 }
 
-fn check_worktree(repo: &Repository) -> Result<(), Error> {
+/// Whether a status check may write the index's refreshed stat data back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refresh {
+    /// Apply: as `git status` does, when some entry needed it.
+    Write,
+    /// Plan: never writes to a repository.
+    InMemory,
+}
+
+fn check_worktree(repo: &Repository, refresh: Refresh) -> Result<(), Error> {
     let name = name_of(repo);
     let mut opts = StatusOptions::new();
-    opts.include_untracked(false).include_ignored(false);
+    // An entry whose file was written in the same clock tick as the index is "racily clean":
+    // status hashes its file on every run until the index holds newer stat data. Written back
+    // (only when some entry needed it), the next run compares stat data alone.
+    opts.include_untracked(false)
+        .include_ignored(false)
+        .update_index(refresh == Refresh::Write);
     let statuses = repo
         .statuses(Some(&mut opts))
         .map_err(Error::git(&name, "read the working tree status"))?;
