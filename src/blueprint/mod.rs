@@ -468,12 +468,7 @@ impl AddonPolicy {
         let pairs = vars.pairs();
         self.documents
             .iter()
-            .map(|(name, doc)| {
-                let mut doc = doc.clone();
-                substitute_lists(&mut doc, &lists);
-                substitute(&mut doc, &pairs);
-                (name.clone(), doc)
-            })
+            .map(|(name, doc)| (name.clone(), instantiated(doc, &pairs, &lists)))
             .collect()
     }
 
@@ -591,25 +586,96 @@ impl<'a> PolicyVars<'a> {
 
 /// Replace each `(placeholder, value)` in every string of `v`, object keys included (IAM
 /// condition keys such as `aws:ResourceTag/kubernetes.io/cluster/${cluster.name}` hold them).
+/// One pass over each string: a value is never searched for placeholders itself, and a string
+/// or key without `${` is left as it is (no copy).
 pub fn substitute(v: &mut serde_json::Value, vars: &[(&str, &str)]) {
-    let replace = |s: &str| {
-        vars.iter()
-            .fold(s.to_string(), |acc, (k, val)| acc.replace(k, val))
-    };
     match v {
-        serde_json::Value::String(s) => *s = replace(s),
+        serde_json::Value::String(s) => {
+            if let Some(replaced) = replaced(s, vars) {
+                *s = replaced;
+            }
+        }
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, vars)),
         serde_json::Value::Object(o) => {
-            *o = std::mem::take(o)
-                .into_iter()
-                .map(|(k, mut x)| {
-                    substitute(&mut x, vars);
-                    (replace(&k), x)
-                })
-                .collect();
+            if o.keys().any(|k| k.contains("${")) {
+                *o = std::mem::take(o)
+                    .into_iter()
+                    .map(|(k, mut x)| {
+                        substitute(&mut x, vars);
+                        (replaced(&k, vars).unwrap_or(k), x)
+                    })
+                    .collect();
+            } else {
+                o.values_mut().for_each(|x| substitute(x, vars));
+            }
         }
         _ => {}
     }
+}
+
+/// A copy of `v` with its list placeholders and then its placeholders replaced, as
+/// [`substitute_lists`] followed by [`substitute`] would leave it, built in one pass without
+/// copying `v` first (each account's policy documents and Helm values come from the blueprint's
+/// shared ones this way).
+pub fn instantiated(
+    v: &serde_json::Value,
+    vars: &[(&str, &str)],
+    lists: &[(&str, &[String])],
+) -> serde_json::Value {
+    use serde_json::Value;
+    let text = |s: &str| Value::String(replaced(s, vars).unwrap_or_else(|| s.to_string()));
+    match v {
+        Value::String(s) => match lists.iter().find(|(k, _)| s == k) {
+            Some((_, values)) => Value::Array(values.iter().map(|x| text(x)).collect()),
+            None => text(s),
+        },
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .flat_map(|item| {
+                    let hit = item
+                        .as_str()
+                        .and_then(|s| lists.iter().find(|(k, _)| s.contains(k)).map(|l| (s, l)));
+                    match hit {
+                        Some((s, (k, values))) => {
+                            values.iter().map(|x| text(&s.replace(k, x))).collect()
+                        }
+                        None => vec![instantiated(item, vars, lists)],
+                    }
+                })
+                .collect(),
+        ),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| {
+                    let key = replaced(k, vars).unwrap_or_else(|| k.clone());
+                    (key, instantiated(x, vars, lists))
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `s` with every placeholder of `vars` replaced, or `None` when it holds no `${`.
+fn replaced(s: &str, vars: &[(&str, &str)]) -> Option<String> {
+    let first = s.find("${")?;
+    let mut out = String::with_capacity(s.len() + 32);
+    out.push_str(&s[..first]);
+    let mut rest = &s[first..];
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let at = &rest[i..];
+        if let Some((k, value)) = vars.iter().find(|(k, _)| at.starts_with(k)) {
+            out.push_str(value);
+            rest = &at[k.len()..];
+        } else {
+            out.push_str("${");
+            rest = &at[2..];
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// One file the blueprint renders.
@@ -801,6 +867,31 @@ mod tests {
         let mut v = json!({"a/${x}": ["${x}-${y}", 1, {"${y}": "${z}"}], "b": "${x}"});
         substitute(&mut v, &[("${x}", "1"), ("${y}", "2")]);
         assert_eq!(v, json!({"a/1": ["1-2", 1, {"2": "${z}"}], "b": "1"}));
+        // a value is not searched again: no placeholder comes in through another's value
+        let mut v = json!({"k": "${x}${y} $${x} ${", "${x}": "${y}"});
+        substitute(&mut v, &[("${x}", "${y}"), ("${y}", "2")]);
+        assert_eq!(v, json!({"k": "${y}2 $${y} ${", "${y}": "2"}));
+    }
+
+    #[test]
+    fn instantiated_is_substitute_lists_then_substitute_without_the_copy() {
+        let two = ["a.example".to_string(), "b-${x}.example".to_string()];
+        let lists: [(&str, &[String]); 2] = [("${d}", &two), ("${none}", &[])];
+        let vars = [("${x}", "1"), ("${y}", "2")];
+        let v = json!({
+            "whole": "${d}",
+            "k/${x}": ["--f=${d}", "--g=${none}", "keep ${y}", ["${d}", "${x}"], 3, null],
+            "${d}": {"${y}": "${x}${none}", "n": true},
+        });
+        let mut expected = v.clone();
+        substitute_lists(&mut expected, &lists);
+        substitute(&mut expected, &vars);
+        assert_eq!(instantiated(&v, &vars, &lists), expected);
+        assert_eq!(
+            expected["k/1"][0],
+            json!("--f=a.example"),
+            "the list's items replaced"
+        );
     }
 
     #[test]

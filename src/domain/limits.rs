@@ -72,10 +72,38 @@ pub const LABEL_VALUE: usize = 63;
 /// The size of a policy document as IAM counts it: its JSON without whitespace.
 #[must_use]
 pub fn chars(doc: &Value) -> usize {
-    doc.to_string()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .count()
+    let mut count = NonWhitespace(0);
+    // serde_json writes UTF-8 in whole characters (it escapes only at ASCII bytes)
+    match serde_json::to_writer(&mut count, doc) {
+        Ok(()) => count.0,
+        Err(_) => doc
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count(),
+    }
+}
+
+/// Counts the characters that are not whitespace of what is written to it, holding none.
+struct NonWhitespace(usize);
+
+impl std::io::Write for NonWhitespace {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += if buf.is_ascii() {
+            buf.iter()
+                .filter(|b| !char::from(**b).is_whitespace())
+                .count()
+        } else {
+            let text = std::str::from_utf8(buf)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            text.chars().filter(|c| !c.is_whitespace()).count()
+        };
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A policy document larger than its limit.
@@ -120,6 +148,12 @@ mod tests {
     fn whitespace_is_not_counted() {
         let v = json!({"A": "b c", "L": [1, 2]});
         assert_eq!(chars(&v), r#"{"A":"bc","L":[1,2]}"#.len());
+        // characters, not bytes; Unicode whitespace not counted either; escapes as written
+        let v = json!({"Ä": "é\u{a0}ü\n\"x"});
+        let text = v.to_string();
+        let expected = text.chars().filter(|c| !c.is_whitespace()).count();
+        assert_eq!(chars(&v), expected);
+        assert_eq!(expected, r#"{"Ä":"éü\n\"x"}"#.chars().count());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::blueprint::{substitute, substitute_lists, Addon, EksAddon, FileSpec, NodePool};
+use crate::blueprint::{instantiated, Addon, EksAddon, FileSpec, NodePool};
 use crate::domain::{AccountId, OidcIssuer, Partition, Region};
 use crate::gitops::Engine;
 use crate::identity;
@@ -184,12 +184,12 @@ impl BlueprintView {
         let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let lists: Vec<(&str, &[String])> =
             self.lists.iter().map(|(k, v)| (*k, v.as_slice())).collect();
-        let mut values = addon.addon.values.clone();
-        for v in values.values_mut() {
-            substitute_lists(v, &lists);
-            substitute(v, &vars);
-        }
-        values
+        addon
+            .addon
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), instantiated(v, &vars, &lists)))
+            .collect()
     }
 }
 
