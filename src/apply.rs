@@ -304,12 +304,16 @@ fn apply_recorded(
         // only a cache: when it cannot be written, the next run renders
         if let Ok(repo) = Repository::open(path) {
             if let Ok(Some(tip)) = git::branch_tip(&repo, branch) {
+                let refname = format!("refs/heads/{branch}");
+                // a checked-out branch's index was just brought to its tree
+                let index = checked_out_index(&repo, &refname);
                 let _ = git::record::write_rendered(
                     &repo,
                     &git::record::Rendered {
-                        branch: format!("refs/heads/{branch}"),
+                        branch: refname,
                         tip: tip.id(),
                         digest: digest.to_string(),
+                        index,
                     },
                 );
             }
@@ -353,10 +357,30 @@ fn already_applied(spec: &ClusterSpec, digest: &str, path: &Path, opts: &ApplyOp
     let Ok(tip) = repo.refname_to_id(&refname) else {
         return false;
     };
-    record.branch == refname
-        && record.tip == tip
-        && record.digest == digest
-        && git::check_settled(&repo)
+    if record.branch != refname || record.tip != tip || record.digest != digest {
+        return false;
+    }
+    let index = checked_out_index(&repo, &refname);
+    let index_is_head = index.is_some() && index == record.index;
+    if !git::check_settled(&repo, index_is_head) {
+        return false;
+    }
+    if !index_is_head && index.is_some() && checked_out_index(&repo, &refname) == index {
+        // settled by reading the trees, and the index file is the one that was read: record
+        // it, so that the next run need not read them (only a cache, like the whole record)
+        let _ = git::record::write_rendered(&repo, &git::record::Rendered { index, ..record });
+    }
+    true
+}
+
+/// The index file's checksum when HEAD is `refname` (the branch is checked out).
+fn checked_out_index(repo: &Repository, refname: &str) -> Option<String> {
+    let head = repo.find_reference("HEAD").ok()?;
+    if head.symbolic_target().ok().flatten() == Some(refname) {
+        git::index_checksum(repo)
+    } else {
+        None
+    }
 }
 
 /// Plan and commit (and push) one account's repository.

@@ -20,6 +20,7 @@ pub mod record;
 pub mod remote;
 pub mod safety;
 mod settled;
+pub use settled::index_checksum;
 
 /// The path a repository is named by in errors: its working tree, or the git directory of a
 /// bare repository.
@@ -161,12 +162,14 @@ pub fn check_clean(repo: &Repository) -> Result<(), Error> {
 
 /// True when nothing is pending in the repository: no operation in progress, no interrupted
 /// update to finish, no uncommitted change to a tracked file (from stat data where git would
-/// trust it, else from a status scan).
-pub fn check_settled(repo: &Repository) -> bool {
+/// trust it, else from a status scan). `index_is_head`: the caller knows the index file is one
+/// that held HEAD's tree (its checksum is the one recorded then).
+pub fn check_settled(repo: &Repository, index_is_head: bool) -> bool {
     check_state(repo).is_ok()
         && (repo.is_bare()
             || (record::read(repo).is_none()
-                && (settled::stat_clean(repo) || check_worktree(repo, Refresh::Write).is_ok())))
+                && (settled::stat_clean(repo, index_is_head)
+                    || check_worktree(repo, Refresh::Write).is_ok())))
 }
 
 fn check_state(repo: &Repository) -> Result<(), Error> {

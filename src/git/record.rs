@@ -80,6 +80,9 @@ pub struct Rendered {
     pub tip: Oid,
     /// The digest of the rendering it holds.
     pub digest: String,
+    /// The checksum of the index file (its trailing hash) when the branch was checked out and
+    /// the index held exactly its tree: while the index keeps that checksum, it still does.
+    pub index: Option<String>,
 }
 
 fn rendered_path(repo: &Repository) -> PathBuf {
@@ -88,10 +91,13 @@ fn rendered_path(repo: &Repository) -> PathBuf {
 
 /// Write the rendering record (atomically: temporary file + rename).
 pub fn write_rendered(repo: &Repository, rendered: &Rendered) -> std::io::Result<()> {
-    let text = format!(
+    let mut text = format!(
         "branch {}\ntip {}\ndigest {}\n",
         rendered.branch, rendered.tip, rendered.digest
     );
+    if let Some(index) = &rendered.index {
+        text.push_str(&format!("index {index}\n"));
+    }
     write_replacing(&rendered_path(repo), &text)
 }
 
@@ -103,5 +109,6 @@ pub fn read_rendered(repo: &Repository) -> Option<Rendered> {
         branch: field("branch")?,
         tip: Oid::from_str(&field("tip")?).ok()?,
         digest: field("digest")?,
+        index: field("index"),
     })
 }

@@ -9,26 +9,40 @@ use std::path::Path;
 
 use git2::{IndexEntry, Repository};
 
-/// True when the index's tree is HEAD's and every index entry is an ordinary stage-0 file or
+/// The index file's checksum (its trailing SHA-1, hex), when it has one.
+pub fn index_checksum(repo: &Repository) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(repo.path().join("index")).ok()?;
+    file.seek(SeekFrom::End(-20)).ok()?;
+    let mut sum = [0u8; 20];
+    file.read_exact(&mut sum).ok()?;
+    // `index.skipHash` writes zeros: no checksum to go by
+    (sum != [0u8; 20]).then(|| sum.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// True when the index's tree is HEAD's (taken as given when `index_is_head`: the caller
+/// knows this very index file held HEAD's tree) and every index entry is an ordinary stage-0 file or
 /// symbolic link whose file has the stat data the entry records, with the entry written before
 /// the index (an entry as new as its index is "racily clean": the file may have changed within
 /// the same clock tick, so only its content could tell). False when anything differs or is
 /// unusual; the caller then asks libgit2's status, which also hashes racily clean files.
-pub(super) fn stat_clean(repo: &Repository) -> bool {
-    stat_clean_inner(repo).unwrap_or(false)
+pub(super) fn stat_clean(repo: &Repository, index_is_head: bool) -> bool {
+    stat_clean_inner(repo, index_is_head).unwrap_or(false)
 }
 
-fn stat_clean_inner(repo: &Repository) -> Option<bool> {
+fn stat_clean_inner(repo: &Repository, index_is_head: bool) -> Option<bool> {
     let workdir = repo.workdir()?;
     let index_meta = std::fs::metadata(repo.path().join("index")).ok()?;
     let index_time = (index_meta.mtime(), index_meta.mtime_nsec());
     let index = repo.index().ok()?;
-    let head = repo.head().ok()?.peel_to_tree().ok()?;
-    let staged = repo
-        .diff_tree_to_index(Some(&head), Some(&index), None)
-        .ok()?;
-    if staged.deltas().len() != 0 {
-        return Some(false);
+    if !index_is_head {
+        let head = repo.head().ok()?.peel_to_tree().ok()?;
+        let staged = repo
+            .diff_tree_to_index(Some(&head), Some(&index), None)
+            .ok()?;
+        if staged.deltas().len() != 0 {
+            return Some(false);
+        }
     }
     Some(index.iter().all(|e| entry_clean(workdir, &e, index_time)))
 }
@@ -112,28 +126,41 @@ mod tests {
     fn a_settled_checkout_is_clean_and_every_kind_of_change_is_not() {
         let (dir, repo) = committed_repo();
         settle(&repo);
-        assert!(stat_clean(&repo), "an untouched checkout");
+        assert!(stat_clean(&repo, false), "an untouched checkout");
         // an untracked file is a person's own: not a change to a tracked file
         std::fs::write(dir.path().join("new.txt"), "n\n").unwrap();
-        assert!(stat_clean(&repo));
+        assert!(stat_clean(&repo, false));
 
         std::fs::write(dir.path().join("a.txt"), "A\n").unwrap(); // same size, new mtime
-        assert!(!stat_clean(&repo), "an edit");
+        assert!(!stat_clean(&repo, false), "an edit");
         std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
         settle(&repo);
-        assert!(stat_clean(&repo));
+        assert!(stat_clean(&repo, false));
 
         std::fs::remove_file(dir.path().join("d/b.txt")).unwrap();
-        assert!(!stat_clean(&repo), "a deletion");
+        assert!(!stat_clean(&repo, false), "a deletion");
         std::fs::write(dir.path().join("d/b.txt"), "b\n").unwrap();
         settle(&repo);
-        assert!(stat_clean(&repo));
+        assert!(stat_clean(&repo, false));
 
         let mut index = repo.index().unwrap();
         std::fs::write(dir.path().join("new.txt"), "n\n").unwrap();
         index.add_path(Path::new("new.txt")).unwrap();
         index.write().unwrap();
-        assert!(!stat_clean(&repo), "a staged file");
+        assert!(!stat_clean(&repo, false), "a staged file");
+    }
+
+    #[test]
+    fn the_index_checksum_changes_with_the_index() {
+        let (dir, repo) = committed_repo();
+        let before = index_checksum(&repo).expect("a checksum");
+        assert_eq!(before.len(), 40);
+        assert_eq!(index_checksum(&repo), Some(before.clone()));
+        std::fs::write(dir.path().join("new.txt"), "n\n").unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new("new.txt")).unwrap();
+        index.write().unwrap();
+        assert_ne!(index_checksum(&repo), Some(before));
     }
 
     #[test]
@@ -147,6 +174,6 @@ mod tests {
             .open(repo.path().join("index"))
             .unwrap();
         index.set_modified(a.modified().unwrap()).unwrap();
-        assert!(!stat_clean(&repo));
+        assert!(!stat_clean(&repo, false));
     }
 }

@@ -185,6 +185,30 @@ fn an_uncommitted_edit_is_refused_as_before_not_reported_unchanged() {
     out.stdout_has(&format!("failed     repos/{PAY}"));
 }
 
+#[test]
+fn a_staged_edit_is_refused_as_before_once_the_index_is_recorded() {
+    let t = vended();
+    // settled runs record the index file that holds the branch's tree
+    for _ in 0..2 {
+        assert_eq!(rendered(&apply(&t, &[])), 0);
+    }
+    let record =
+        std::fs::read_to_string(t.path(&format!("repos/{PAY}/.git/eksvend-rendered"))).unwrap();
+    assert!(record.lines().any(|l| l.starts_with("index ")), "{record}");
+    // a person stages an edit: the worktree matches the index, the index no longer HEAD
+    std::fs::write(t.path(&format!("repos/{PAY}/README.md")), "staged\n").unwrap();
+    // a clock tick later, so that the entry is not racily clean: only the index tells
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let repo = git2::Repository::open(t.path(&format!("repos/{PAY}"))).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(std::path::Path::new("README.md")).unwrap();
+    index.write().unwrap();
+    let out = apply(&t, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(rendered(&out), 1, "{}", out.stderr);
+    out.stdout_has(&format!("failed     repos/{PAY}"));
+}
+
 /// Trees beyond apply's memory bound are rendered again in its second pass, without a second
 /// verify: with the bound at 0 bytes every account takes that path, and every repository gets
 /// the same commit tree as when the trees are kept.
