@@ -72,38 +72,35 @@ pub const LABEL_VALUE: usize = 63;
 /// The size of a policy document as IAM counts it: its JSON without whitespace.
 #[must_use]
 pub fn chars(doc: &Value) -> usize {
-    let mut count = NonWhitespace(0);
-    // serde_json writes UTF-8 in whole characters (it escapes only at ASCII bytes)
-    match serde_json::to_writer(&mut count, doc) {
-        Ok(()) => count.0,
-        Err(_) => doc
-            .to_string()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .count(),
+    match doc {
+        Value::Null => 4,
+        Value::Bool(b) => 4 + usize::from(!*b),
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => string_chars(s),
+        Value::Array(items) => {
+            2 + items.len().saturating_sub(1) + items.iter().map(chars).sum::<usize>()
+        }
+        Value::Object(o) => {
+            2 + o.len().saturating_sub(1)
+                + o.iter()
+                    .map(|(k, v)| string_chars(k) + 1 + chars(v))
+                    .sum::<usize>()
+        }
     }
 }
 
-/// Counts the characters that are not whitespace of what is written to it, holding none.
-struct NonWhitespace(usize);
-
-impl std::io::Write for NonWhitespace {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += if buf.is_ascii() {
-            buf.iter()
-                .filter(|b| !char::from(**b).is_whitespace())
-                .count()
-        } else {
-            let text = std::str::from_utf8(buf)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-            text.chars().filter(|c| !c.is_whitespace()).count()
-        };
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// The characters of a JSON string as serde_json writes it (quotes and escapes included),
+/// whitespace not counted: counted from the string, never written out.
+fn string_chars(s: &str) -> usize {
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+            c if u32::from(c) < 0x20 => 6,
+            c if c.is_whitespace() => 0,
+            _ => 1,
+        })
+        .sum::<usize>()
 }
 
 /// A policy document larger than its limit.
@@ -154,6 +151,27 @@ mod tests {
         let expected = text.chars().filter(|c| !c.is_whitespace()).count();
         assert_eq!(chars(&v), expected);
         assert_eq!(expected, r#"{"Ä":"éü\n\"x"}"#.chars().count());
+    }
+
+    #[test]
+    fn chars_counts_what_serde_json_writes() {
+        let written = |v: &Value| v.to_string().chars().filter(|c| !c.is_whitespace()).count();
+        for v in [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(-12.5),
+            json!(18_446_744_073_709_551_615_u64),
+            json!(""),
+            json!("a b\tc\u{1}\u{1f}\u{7f}\\/\"\r\n\u{8}\u{c}\u{2003}é😀"),
+            json!([]),
+            json!({}),
+            json!([1, [2, {}], {"k": []}]),
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*"],
+                "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/k 1": "v\"x"}}}]}),
+        ] {
+            assert_eq!(chars(&v), written(&v), "{v}");
+        }
     }
 
     #[test]
