@@ -30,7 +30,7 @@ impl Fleet {
     }
 }
 
-/// Check one resolved account with its policy documents ([`iam::policies`], so that the
+/// Check one resolved account with its policy documents ([`crate::iam::policies`], so that the
 /// documents of one account at a time are held, not the fleet's); its findings, unsorted.
 pub fn check_account(
     inv: &Inventory,

@@ -259,7 +259,7 @@ fn load_document(text: &str, location: Location, inv: &mut Inventory, diags: &mu
         ));
         return;
     }
-    let (spans, problems) = SpanIndex::scan(text);
+    let problems = SpanIndex::check(text);
     if !problems.is_empty() {
         for p in problems {
             diags.push(Diagnostic::new(
@@ -280,8 +280,9 @@ fn load_document(text: &str, location: Location, inv: &mut Inventory, diags: &mu
             return;
         }
     };
+    // positions only for the diagnostics below: the index is built when one is reported
     let at = |field: &str| Location {
-        pos: spans.find(field).or(location.pos),
+        pos: SpanIndex::build(text).find(field).or(location.pos),
         ..location.clone()
     };
     let api_version = header.api_version.as_ref().and_then(|v| v.as_str());
@@ -298,10 +299,10 @@ fn load_document(text: &str, location: Location, inv: &mut Inventory, diags: &mu
     }
     let kind = header.kind.as_ref().and_then(|v| v.as_str()).unwrap_or("");
     match kind {
-        "Fleet" => push_typed::<FleetSpec>(text, location, spans, diags, &mut inv.fleets),
-        "Network" => push_typed::<NetworkSpec>(text, location, spans, diags, &mut inv.networks),
+        "Fleet" => push_typed::<FleetSpec>(text, location, diags, &mut inv.fleets),
+        "Network" => push_typed::<NetworkSpec>(text, location, diags, &mut inv.networks),
         "WorkloadAccount" => {
-            push_typed::<WorkloadAccountSpec>(text, location, spans, diags, &mut inv.accounts);
+            push_typed::<WorkloadAccountSpec>(text, location, diags, &mut inv.accounts);
         }
         _ => diags.push(Diagnostic::new(
             at("kind"),
@@ -327,21 +328,17 @@ fn describe(v: Option<&serde_yaml::Value>) -> String {
 fn push_typed<S: DeserializeOwned>(
     text: &str,
     location: Location,
-    spans: SpanIndex,
     diags: &mut Diagnostics,
     out: &mut Vec<Sourced<Document<S>>>,
 ) {
     let de = serde_yaml::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, Document<S>>(de) {
-        Ok(doc) => out.push(Sourced {
-            doc,
-            location,
-            spans,
-        }),
+        Ok(doc) => out.push(Sourced::new(doc, location, text)),
         Err(e) => {
             let field = error_path(&e);
             diags.push(yaml_error(&location, &field, e.inner(), text));
             if is_unknown_field(e.inner()) {
+                let spans = SpanIndex::build(text);
                 report_more_unknown_fields::<S>(text, field, &location, &spans, diags);
             }
         }

@@ -41,12 +41,25 @@ impl SpanIndex {
     /// A document that does not parse yields the part indexed so far: serde reports the syntax
     /// error.
     pub fn build(text: &str) -> Self {
-        Self::scan(text).0
+        Self::walk(text, true).0
+    }
+
+    /// Check the structure of one YAML document (see the module docs) without indexing it: the
+    /// load keeps no index; [`SpanIndex::build`] makes one when a diagnostic needs a position.
+    /// The walk stops at the first node nested deeper than [`MAX_DEPTH`].
+    pub fn check(text: &str) -> Vec<Problem> {
+        Self::walk(text, false).1
     }
 
     /// Index one YAML document and check its structure (see the module docs). The walk stops at
     /// the first node nested deeper than [`MAX_DEPTH`].
     pub fn scan(text: &str) -> (Self, Vec<Problem>) {
+        Self::walk(text, true)
+    }
+
+    /// The one walk behind [`SpanIndex::scan`] and [`SpanIndex::check`]; `index: false` records
+    /// no positions.
+    fn walk(text: &str, index: bool) -> (Self, Vec<Problem>) {
         if let Some(pos) = flow_too_deep(text) {
             let problem = Problem {
                 pos,
@@ -57,7 +70,10 @@ impl SpanIndex {
             };
             return (SpanIndex::default(), vec![problem]);
         }
-        let mut builder = Builder::default();
+        let mut builder = Builder {
+            index,
+            ..Builder::default()
+        };
         let mut parser = Parser::new_from_str(text);
         while let Ok((event, mark)) = parser.next_token() {
             if event == Event::StreamEnd || !builder.on_event(event, mark) {
@@ -157,6 +173,8 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
+    /// Record positions in `values` and `keys` (false: check the structure only).
+    index: bool,
     stack: Vec<Frame>,
     values: HashMap<String, Pos>,
     keys: HashMap<String, Pos>,
@@ -201,7 +219,9 @@ impl Builder {
     }
 
     fn record(&mut self, path: &str, mark: Marker) {
-        self.values.entry(path.to_string()).or_insert(pos(mark));
+        if self.index && !self.values.contains_key(path) {
+            self.values.insert(path.to_string(), pos(mark));
+        }
     }
 
     fn problem(&mut self, mark: Marker, field: &str, message: String) {
@@ -267,7 +287,9 @@ impl Builder {
         }
         *key = Some(value.clone());
         self.record(&full, mark);
-        self.keys.entry(full.clone()).or_insert(pos(mark));
+        if self.index {
+            self.keys.entry(full.clone()).or_insert(pos(mark));
+        }
         if let Some(first) = first {
             self.problem(
                 mark,
@@ -296,7 +318,9 @@ impl Builder {
                     None => self.on_key(value, mark),
                     Some(path) => {
                         // The value's own position wins over its key's.
-                        self.values.insert(path, pos(mark));
+                        if self.index {
+                            self.values.insert(path, pos(mark));
+                        }
                         self.value_done();
                     }
                 }
@@ -340,6 +364,20 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_reports_what_scan_reports_and_indexes_nothing() {
+        let text = "a: 1\na: 2\nb: !vault x\nc: \"\\u0001\"\nd: {e: 1}\n";
+        let (idx, problems) = SpanIndex::scan(text);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(SpanIndex::check(text), problems);
+        assert!(idx.find("d.e").is_some());
+        let (unindexed, _) = SpanIndex::walk(text, false);
+        assert!(unindexed.values.is_empty() && unindexed.keys.is_empty());
+        let deep = format!("x: {}{}\n", "[".repeat(40), "]".repeat(40));
+        assert_eq!(SpanIndex::check(&deep), SpanIndex::scan(&deep).1);
+        assert_eq!(SpanIndex::check(&deep).len(), 1);
+    }
 
     #[test]
     fn finds_nested_values_and_falls_back_to_ancestors() {

@@ -110,8 +110,7 @@ struct HandoffElsewhere {
 /// their `policy` 0.223.0.
 pub(crate) fn eksctl_min_version(spec: &ClusterSpec) -> (&'static str, &'static str) {
     let listed = || {
-        spec.pod_identity_associations
-            .iter()
+        spec.pod_identity_associations()
             .filter(|_| !spec.ack_pod_identity)
     };
     if listed().any(|sa| sa.session_policy.is_some()) {
@@ -392,7 +391,7 @@ pub(crate) struct ServiceAccount<'a> {
     session_policy: Option<&'a str>,
     chaining_config: Option<&'a str>,
     aws_profile: Option<&'a str>,
-    permission_policy: Option<&'a Value>,
+    permission_policy: Option<Value>,
 }
 
 /// A target role (`target` in hand-off templates).
@@ -514,7 +513,7 @@ impl<'a> Spec<'a> {
                     .collect(),
             },
             gitops: gitops(&spec.gitops),
-            tenants: spec.tenants.iter().map(Tenant::of).collect(),
+            tenants: spec.tenants.iter().map(|t| Tenant::of(spec, t)).collect(),
             access_entries: spec
                 .access_entries
                 .iter()
@@ -525,13 +524,11 @@ impl<'a> Spec<'a> {
                 })
                 .collect(),
             pod_identity_associations: spec
-                .pod_identity_associations
-                .iter()
+                .pod_identity_associations()
                 .map(ServiceAccount::of)
                 .collect(),
             irsa_service_accounts: spec
-                .irsa_service_accounts
-                .iter()
+                .irsa_service_accounts()
                 .map(ServiceAccount::of)
                 .collect(),
             karpenter: Karpenter {
@@ -541,7 +538,7 @@ impl<'a> Spec<'a> {
             addon_identities: spec.addon_identities.iter().map(addon_identity).collect(),
             shared_chaining_role: spec.shared_chaining_role.as_ref().map(shared_role),
             ack_pod_identity: spec.ack_pod_identity,
-            ack_objects: spec.tenants.iter().any(|t| !t.ack_associations.is_empty()),
+            ack_objects: spec.ack_objects(),
             inventory_digest: &spec.inventory_digest,
             iam: Iam {
                 platform_role_arn: spec.iam.platform_role_arn.as_deref(),
@@ -568,12 +565,12 @@ impl<'a> Spec<'a> {
 }
 
 impl<'a> Tenant<'a> {
-    pub(crate) fn of(t: &'a TenantView) -> Tenant<'a> {
+    pub(crate) fn of(spec: &'a ClusterSpec, t: &'a TenantView) -> Tenant<'a> {
         Tenant {
             namespace: &t.namespace,
             quota: t.quota.as_ref().map(quota),
             service_accounts: t.service_accounts.iter().map(ServiceAccount::of).collect(),
-            ack_associations: t.ack_associations.iter().map(ServiceAccount::of).collect(),
+            ack_associations: spec.ack_associations(t).map(ServiceAccount::of).collect(),
             groups: &t.groups,
         }
     }
@@ -596,7 +593,7 @@ impl<'a> ServiceAccount<'a> {
             session_policy: sa.session_policy.as_deref(),
             chaining_config: sa.chaining_config.as_deref(),
             aws_profile: sa.aws_profile.as_deref(),
-            permission_policy: sa.permission_policy.as_ref(),
+            permission_policy: sa.permission_policy(),
         }
     }
 }

@@ -31,8 +31,8 @@ pub(super) fn add_identity_files(
     ctx.insert("spec", &context::Spec::of(spec));
     for tenant in &spec.tenants {
         let mut ctx = ctx.clone();
-        ctx.insert("tenant", &context::Tenant::of(tenant));
-        if !tenant.ack_associations.is_empty() {
+        ctx.insert("tenant", &context::Tenant::of(spec, tenant));
+        if spec.ack_associations(tenant).next().is_some() {
             // Not in tenants/: the objects need the CRD the ACK controller's chart installs,
             // so they are synced after the add-ons (bootstrap/*: Application / Kustomization
             // pod-identity).
@@ -63,7 +63,7 @@ pub(super) fn add_identity_files(
             }
         }
     }
-    if spec.tenants.iter().any(|t| !t.ack_associations.is_empty()) {
+    if spec.ack_objects() {
         put(
             tera,
             "identity/ack-kustomization.yaml",

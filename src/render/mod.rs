@@ -106,7 +106,7 @@ pub fn render(
             let mut ctx = ctx.clone();
             let mut path = file.path.clone();
             if let Some(t) = tenant {
-                ctx.insert("tenant", &context::Tenant::of(t));
+                ctx.insert("tenant", &context::Tenant::of(spec, t));
                 path = path.replace("{tenant}", &t.namespace);
             }
             render_into(

@@ -40,8 +40,9 @@ pub fn resolve(fleet: &Model, catalog: &Catalog) -> Result<Vec<ClusterSpec>, Unr
     let mut specs = Vec::with_capacity(fleet.accounts.len());
     let mut failures = Vec::new();
     let mut shared = BTreeMap::new();
+    let mut networks = BTreeMap::new();
     for a in &fleet.accounts {
-        match resolve_account(fleet, &accounts, catalog, &mut shared, a) {
+        match resolve_account(fleet, &accounts, catalog, &mut shared, &mut networks, a) {
             Ok(spec) => specs.push(spec),
             Err(e) => failures.push(e),
         }
@@ -143,6 +144,7 @@ fn resolve_account(
     accounts: &BTreeMap<String, String>,
     catalog: &Catalog,
     shared: &mut BTreeMap<String, Shared>,
+    networks: &mut BTreeMap<String, Arc<NetworkView>>,
     a: &fleet::Account,
 ) -> Result<ClusterSpec, AccountError> {
     let fail = |field, message: String| AccountError {
@@ -186,7 +188,7 @@ fn resolve_account(
             .then(|| arn::role(partition, &a.account_id, &shared_role_name)),
     };
     let ack_pod_identity = bp_param_true(bp, a, "ackPodIdentity");
-    let tenants = resolve_tenants(&ids, a, identity_default, ack_pod_identity);
+    let tenants = resolve_tenants(&ids, a, identity_default);
     let grants = grants(&ids, &tenants);
     let shared_chaining_role = ids
         .shared_role
@@ -198,12 +200,10 @@ fn resolve_account(
         &cluster.kubernetes_version,
     ));
     warnings.extend(pending_grant_warnings(&grants));
-    let all_sas = || {
-        tenants
-            .iter()
-            .flat_map(|t| t.service_accounts.iter().cloned())
-    };
-    cluster.with_oidc = all_sas().any(|s| s.identity == IdentityMode::Irsa);
+    cluster.with_oidc = tenants
+        .iter()
+        .flat_map(|t| &t.service_accounts)
+        .any(|s| s.identity == IdentityMode::Irsa);
     let git = git_settings(settings, name);
     let dns = dns::DnsLists::new(a, partition);
     let parts = shared
@@ -224,7 +224,12 @@ fn resolve_account(
     let karpenter = karpenter_view(partition, &a.account_id, &cluster_name);
     Ok(ClusterSpec {
         source: a.source,
-        network: network_view(net),
+        // the same for every account of the network: built once, shared
+        network: Arc::clone(
+            networks
+                .entry(net.name.to_string())
+                .or_insert_with(|| Arc::new(network_view(net))),
+        ),
         gitops: gitops_view(
             a,
             settings.gitops,
@@ -233,14 +238,6 @@ fn resolve_account(
         ),
         addon_identities: addon_identities(&blueprint.addons, a, &cluster_name),
         blueprint,
-        pod_identity_associations: all_sas()
-            .filter(|s| s.identity == IdentityMode::PodIdentity)
-            .collect(),
-        // eksctl creates every IRSA role (its trust needs the cluster's OIDC provider, which
-        // eksctl creates with the cluster); iam/stack.yaml never holds one: one owner per role.
-        irsa_service_accounts: all_sas()
-            .filter(|s| s.identity == IdentityMode::Irsa)
-            .collect(),
         karpenter,
         ack_pod_identity,
         shared_chaining_role,
@@ -297,25 +294,14 @@ fn access_entries(a: &fleet::Account, partition: Partition) -> Vec<AccessEntryVi
 }
 
 /// The tenants of the account (and of its team repositories' namespaces), with their service
-/// accounts; with `ack`, each tenant's Pod Identity associations are ACK objects.
+/// accounts.
 fn resolve_tenants(
     ids: &Ids<'_>,
     a: &fleet::Account,
     identity_default: IdentityMode,
-    ack: bool,
 ) -> Vec<TenantView> {
     let mut tenants = tenants(ids, a, identity_default);
     add_team_namespaces(&mut tenants, a);
-    if ack {
-        for t in &mut tenants {
-            t.ack_associations = t
-                .service_accounts
-                .iter()
-                .filter(|s| s.identity == IdentityMode::PodIdentity)
-                .cloned()
-                .collect();
-        }
-    }
     tenants
 }
 
@@ -592,7 +578,6 @@ fn add_team_namespaces(tenants: &mut Vec<TenantView>, a: &fleet::Account) {
                     namespace: ns.to_string(),
                     quota: None,
                     service_accounts: Vec::new(),
-                    ack_associations: Vec::new(),
                     groups: Vec::new(),
                 });
                 tenants.len() - 1
@@ -671,4 +656,88 @@ fn inventory_digest(a: &fleet::Account, bp: &Blueprint) -> String {
     h.update([0u8]);
     let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example_specs() -> (Model, Vec<ClusterSpec>) {
+        let fleet = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+        let inv = crate::fleet::load::load(&fleet).expect("examples/fleet loads");
+        let catalog = Catalog::builtin().expect("builtin catalog");
+        let model = crate::fleet::model::convert(&inv).expect("examples/fleet converts");
+        let specs = resolve(&model, &catalog).expect("the example resolves");
+        (model, specs)
+    }
+
+    /// One network view per Network document, shared by its accounts (not a copy each), with
+    /// the same content as one built for the account alone.
+    #[test]
+    fn accounts_of_a_network_share_its_view() {
+        let (model, specs) = example_specs();
+        let mut shared = 0;
+        for (i, a) in specs.iter().enumerate() {
+            let net = &model.networks[&model.accounts[a.source].network];
+            assert_eq!(
+                format!("{:?}", a.network),
+                format!("{:?}", network_view(net))
+            );
+            for b in &specs[i + 1..] {
+                let same = a.network.name == b.network.name;
+                assert_eq!(Arc::ptr_eq(&a.network, &b.network), same);
+                shared += usize::from(same);
+            }
+        }
+        assert!(shared > 0, "the example has two accounts on one network");
+    }
+
+    /// The association lists are views of the tenants' service accounts: every service
+    /// account in exactly one, in tenant order; ACK associations only with `ackPodIdentity`.
+    #[test]
+    fn association_lists_are_the_tenants_service_accounts() {
+        let (_, specs) = example_specs();
+        let mut ack_accounts = 0;
+        for spec in &specs {
+            let all: Vec<&str> = spec
+                .tenants
+                .iter()
+                .flat_map(|t| &t.service_accounts)
+                .map(|s| s.field.as_str())
+                .collect();
+            let mut split: Vec<&str> = spec
+                .pod_identity_associations()
+                .chain(spec.irsa_service_accounts())
+                .map(|s| s.field.as_str())
+                .collect();
+            assert!(spec
+                .pod_identity_associations()
+                .all(|s| s.identity == IdentityMode::PodIdentity));
+            assert!(spec
+                .irsa_service_accounts()
+                .all(|s| s.identity == IdentityMode::Irsa));
+            split.sort_unstable();
+            let mut sorted = all.clone();
+            sorted.sort_unstable();
+            assert_eq!(split, sorted, "{}", spec.account.name);
+            for t in &spec.tenants {
+                let ack: Vec<_> = spec.ack_associations(t).collect();
+                if spec.ack_pod_identity {
+                    let pod: Vec<_> = t
+                        .service_accounts
+                        .iter()
+                        .filter(|s| s.identity == IdentityMode::PodIdentity)
+                        .collect();
+                    assert_eq!(ack.len(), pod.len());
+                } else {
+                    assert!(ack.is_empty());
+                }
+            }
+            if spec.ack_objects() {
+                ack_accounts += 1;
+                assert!(spec.ack_pod_identity);
+            }
+        }
+        assert_eq!(ack_accounts, 1, "ml-research-dev has ackPodIdentity");
+    }
 }

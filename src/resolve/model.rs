@@ -23,18 +23,14 @@ pub struct ClusterSpec {
     pub cluster: ClusterView,
     /// The blueprint used, with parameters resolved against its defaults.
     pub blueprint: BlueprintView,
-    /// The shared VPC.
-    pub network: NetworkView,
+    /// The shared VPC: one per Network document, shared by its accounts.
+    pub network: Arc<NetworkView>,
     /// GitOps bootstrap.
     pub gitops: GitopsView,
     /// Tenant namespaces.
     pub tenants: Vec<TenantView>,
     /// EKS access entries of people (`spec.access`), one per IAM principal.
     pub access_entries: Vec<AccessEntryView>,
-    /// Service accounts that use EKS Pod Identity, across tenants.
-    pub pod_identity_associations: Vec<ServiceAccountView>,
-    /// Service accounts that use IRSA, across tenants.
-    pub irsa_service_accounts: Vec<ServiceAccountView>,
     /// Karpenter's node role.
     pub karpenter: KarpenterView,
     /// The workload identities of the blueprint's enabled add-ons, in add-on order.
@@ -80,6 +76,45 @@ pub struct PrivateZoneView {
 }
 
 impl ClusterSpec {
+    /// The service accounts that use EKS Pod Identity, across tenants in tenant order (a view
+    /// of [`ClusterSpec::tenants`], not a copy).
+    pub fn pod_identity_associations(&self) -> impl Iterator<Item = &ServiceAccountView> {
+        self.service_accounts(IdentityMode::PodIdentity)
+    }
+
+    /// The service accounts that use IRSA, across tenants in tenant order. eksctl creates every
+    /// IRSA role (its trust needs the cluster's OIDC provider, which eksctl creates with the
+    /// cluster); iam/stack.yaml never holds one: one owner per role.
+    pub fn irsa_service_accounts(&self) -> impl Iterator<Item = &ServiceAccountView> {
+        self.service_accounts(IdentityMode::Irsa)
+    }
+
+    fn service_accounts(&self, mode: IdentityMode) -> impl Iterator<Item = &ServiceAccountView> {
+        self.tenants
+            .iter()
+            .flat_map(|t| &t.service_accounts)
+            .filter(move |s| s.identity == mode)
+    }
+
+    /// The Pod Identity service accounts of `tenant` whose associations are ACK objects in its
+    /// namespace: all of them with [`ClusterSpec::ack_pod_identity`], else none.
+    pub fn ack_associations<'s>(
+        &'s self,
+        tenant: &'s TenantView,
+    ) -> impl Iterator<Item = &'s ServiceAccountView> {
+        tenant
+            .service_accounts
+            .iter()
+            .filter(move |s| self.ack_pod_identity && s.identity == IdentityMode::PodIdentity)
+    }
+
+    /// Whether some tenant has ACK Pod Identity associations.
+    pub fn ack_objects(&self) -> bool {
+        self.tenants
+            .iter()
+            .any(|t| self.ack_associations(t).next().is_some())
+    }
+
     /// The customer managed policies (policy name, document) of the enabled add-on `addon`
     /// whose role is eksvend's own ([`AddonRole::Own`]): the blueprint's policy files with their
     /// placeholders replaced for this account, in the blueprint's order. Built when they are
@@ -323,10 +358,8 @@ pub struct TenantView {
     pub namespace: String,
     /// Quota, if set.
     pub quota: Option<QuotaView>,
-    /// Service accounts.
+    /// Service accounts (their ACK associations: [`ClusterSpec::ack_associations`]).
     pub service_accounts: Vec<ServiceAccountView>,
-    /// Pod Identity service accounts whose associations are ACK objects in this namespace.
-    pub ack_associations: Vec<ServiceAccountView>,
     /// The Kubernetes groups of the people who own the namespace (bound to the team role):
     /// the account's team for its own tenants and `application` repositories, a contributing
     /// team's own name (e.g. `security`) for the namespaces its repositories deploy into.
@@ -526,12 +559,22 @@ pub struct ServiceAccountView {
     pub chaining_config: Option<String>,
     /// Profile chaining: the default `AWS_PROFILE` (the first target's profile).
     pub aws_profile: Option<String>,
-    /// The role's permission policy (for eksctl `attachPolicy` while IRSA trust is pending).
-    pub permission_policy: Option<serde_json::Value>,
     /// Inline statements (typed; rendered into JSON by the identity module).
     pub statements: Vec<Statement>,
     /// Session policy statements (typed).
     pub session_statements: Vec<Statement>,
+}
+
+impl ServiceAccountView {
+    /// The role's permission policy (for eksctl `attachPolicy` while IRSA trust is pending):
+    /// built from the statements and targets when a template needs it, not kept per account.
+    pub fn permission_policy(&self) -> Option<serde_json::Value> {
+        identity::policy::permission_policy(
+            &self.statements,
+            &self.assume_roles,
+            identity::policy::Chaining::of(self.identity, self.chaining),
+        )
+    }
 }
 
 /// The role of the nodes Karpenter launches (every blueprint has node pools). The controller's

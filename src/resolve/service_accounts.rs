@@ -37,7 +37,6 @@ pub(super) fn tenants(ids: &Ids<'_>, a: &Account, default: IdentityMode) -> Vec<
                 .iter()
                 .map(|sa| service_account_view(ids, t.namespace.as_str(), sa, default))
                 .collect(),
-            ack_associations: Vec::new(),
         })
         .collect()
 }
@@ -103,11 +102,6 @@ fn service_account_view(
         disable_session_tags: sa.disable_session_tags,
         session_policy: (!sa.session_policy.is_empty())
             .then(|| identity::policy::document(&sa.session_policy).to_string()),
-        permission_policy: identity::policy::permission_policy(
-            &sa.statements,
-            &assume_roles,
-            identity::policy::Chaining::of(identity_mode, chaining),
-        ),
         assume_roles,
         statements: sa.statements.clone(),
         session_statements: sa.session_policy.clone(),

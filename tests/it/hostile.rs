@@ -25,14 +25,14 @@ fn long() -> String {
 fn poison(spec: &mut ClusterSpec, v: &str, keys: bool) {
     spec.account.team = v.into();
     spec.account.environment = v.into();
-    spec.network.vpc_id = v.into();
-    spec.network.ram_share_arn = v.into();
-    spec.network.account_id = v.into();
-    for s in spec
-        .network
+    let network = std::sync::Arc::make_mut(&mut spec.network);
+    network.vpc_id = v.into();
+    network.ram_share_arn = v.into();
+    network.account_id = v.into();
+    for s in network
         .private_subnets
         .iter_mut()
-        .chain(spec.network.public_subnets.iter_mut())
+        .chain(network.public_subnets.iter_mut())
     {
         s.id = v.into();
         // AZ IDs are mapping keys; YAML caps implicit keys at 1024 characters, and validation
