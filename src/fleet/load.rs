@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -22,36 +23,52 @@ pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
 /// Read the inventory at `path` (a YAML file, or a directory searched for `*.yaml`/`*.yml`).
 pub fn load(path: &Path) -> Result<Inventory, Diagnostics> {
+    let files = inventory_files(path)?;
+    // each file read and parsed on its own (in parallel), then gathered in file order: the
+    // same inventory and the same errors as one file after another
+    let loaded: Vec<(Inventory, Diagnostics)> = files.par_iter().map(|f| load_one(f)).collect();
     let mut diags = Diagnostics::default();
     let mut inv = Inventory::default();
-    let files = inventory_files(path)?;
-    for file in files {
-        if let Some(size) = std::fs::metadata(&file)
-            .ok()
-            .map(|m| m.len())
-            .filter(|n| *n > MAX_FILE_BYTES)
-        {
-            diags.push(Diagnostic::new(
-                Location::file(&file),
-                "",
-                format!("the file is {size} bytes; an inventory file may be at most {MAX_FILE_BYTES} bytes"),
-            ));
-            continue;
-        }
-        match std::fs::read_to_string(&file) {
-            Ok(text) => load_file(&file, &text, &mut inv, &mut diags),
-            Err(e) => diags.push(Diagnostic::new(
-                Location::file(&file),
-                "",
-                format!("cannot read the file: {e}"),
-            )),
-        }
+    for (part, found) in loaded {
+        inv.fleets.extend(part.fleets);
+        inv.networks.extend(part.networks);
+        inv.accounts.extend(part.accounts);
+        diags.0.extend(found.0);
     }
     if diags.is_empty() {
         Ok(inv)
     } else {
         Err(diags.sorted())
     }
+}
+
+/// The documents of one inventory file, or why it cannot be read.
+fn load_one(file: &Path) -> (Inventory, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut inv = Inventory::default();
+    if let Some(size) = std::fs::metadata(file)
+        .ok()
+        .map(|m| m.len())
+        .filter(|n| *n > MAX_FILE_BYTES)
+    {
+        diags.push(Diagnostic::new(
+            Location::file(file),
+            "",
+            format!(
+                "the file is {size} bytes; an inventory file may be at most {MAX_FILE_BYTES} bytes"
+            ),
+        ));
+        return (inv, diags);
+    }
+    match std::fs::read_to_string(file) {
+        Ok(text) => load_file(file, &text, &mut inv, &mut diags),
+        Err(e) => diags.push(Diagnostic::new(
+            Location::file(file),
+            "",
+            format!("cannot read the file: {e}"),
+        )),
+    }
+    (inv, diags)
 }
 
 /// Add the documents of `text` (as if read from `file`) to an inventory.
