@@ -9,6 +9,17 @@ fn counted(s: &Test, args: &[&str]) -> Output {
     s.args(args).env("EKSVEND_STAGE_COUNTS", "1").run()
 }
 
+/// Run `args` and expect `code` and the stage counts `counts` (`resolve 1, check 5, …`).
+fn expect_counts(s: &Test, args: &[&str], code: i32, counts: &str) {
+    let run = counted(s, args);
+    assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("stage counts: {counts}")),
+        "{args:?}: {}",
+        run.stderr
+    );
+}
+
 #[test]
 fn every_command_resolves_once_and_checks_and_builds_iam_documents_once_per_account() {
     let s = Test::new();
@@ -18,48 +29,26 @@ fn every_command_resolves_once_and_checks_and_builds_iam_documents_once_per_acco
         &["plan", "-f", "fleet", "--repos", "repos"],
         &["apply", "-f", "fleet", "--repos", "repos"],
     ] {
-        let run = counted(&s, args);
-        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
-        assert!(
-            run.stderr
-                .contains("stage counts: resolve 1, check 5, iam 5, render 5"),
-            "{args:?}: {}",
-            run.stderr
-        );
+        expect_counts(&s, args, 0, "resolve 1, check 5, iam 5, render 5");
     }
     // a no-op apply checks every account and builds no stack: nothing renders
-    let run = counted(&s, &["apply", "-f", "fleet", "--repos", "repos"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("stage counts: resolve 1, check 5, iam 0, render 0"),
-        "{}",
-        run.stderr
-    );
+    let apply = ["apply", "-f", "fleet", "--repos", "repos"];
+    expect_counts(&s, &apply, 0, "resolve 1, check 5, iam 0, render 0");
 }
 
 #[test]
 fn a_selection_renders_only_what_it_selects_but_checks_the_whole_fleet() {
     let s = Test::new();
-    let run = counted(
-        &s,
-        &[
-            "render",
-            "-f",
-            "fleet",
-            "--out",
-            "out",
-            "--only",
-            "account=payments-prod",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("stage counts: resolve 1, check 5, iam 1, render 1"),
-        "{}",
-        run.stderr
-    );
+    let only = [
+        "render",
+        "-f",
+        "fleet",
+        "--out",
+        "out",
+        "--only",
+        "account=payments-prod",
+    ];
+    expect_counts(&s, &only, 0, "resolve 1, check 5, iam 1, render 1");
 }
 
 #[test]
@@ -80,14 +69,8 @@ fn an_account_whose_network_does_not_resolve_is_reported_not_dropped() {
     );
     assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
     // Resolve never ran on the invalid inventory, so nothing could be dropped silently.
-    let run = counted(&s, &["render", "-f", "fleet", "--out", "out"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("stage counts: resolve 0, check 0, iam 0, render 0"),
-        "{}",
-        run.stderr
-    );
+    let render = ["render", "-f", "fleet", "--out", "out"];
+    expect_counts(&s, &render, 1, "resolve 0, check 0, iam 0, render 0");
     assert!(!s.exists("out"));
 }
 
