@@ -112,7 +112,7 @@ fn report_all(
     let mut counts = [0usize; 5];
     for r in reports {
         let path = repos.join(&r.account);
-        let changed = r.plan.writes.len() + r.plan.deletes.len();
+        let changed = r.files;
         match &r.outcome {
             Outcome::Created { commit } => {
                 counts[0] += 1;
