@@ -180,13 +180,9 @@ impl Prepared {
     /// this run (apply's second pass, for a tree it did not keep): rendering is deterministic,
     /// so the tree is the one verified and is not verified twice.
     pub fn render_again(&self, spec: &ClusterSpec) -> Result<Rendered, PipelineError> {
-        let docs = iam::build(spec);
-        let mut tree =
-            render::render(&self.tera, spec, &docs).map_err(|e| PipelineError::Render(vec![e]))?;
-        state::attach(&mut tree, spec);
         Ok(Rendered {
             spec: spec.clone(),
-            tree,
+            tree: unverified_tree(&self.tera, spec)?,
         })
     }
 
@@ -238,17 +234,23 @@ fn gather<T>(results: Vec<Result<T, PipelineError>>) -> Result<Vec<T>, PipelineE
     Ok(ok)
 }
 
-/// Build the account's IAM files, render it, attach its state file and verify the tree.
+/// [`unverified_tree`], verified.
 fn render_tree(tera: &tera::Tera, spec: &ClusterSpec) -> Result<RenderedTree, PipelineError> {
-    let docs = iam::build(spec);
-    let mut tree = render::render(tera, spec, &docs).map_err(|e| PipelineError::Render(vec![e]))?;
-    state::attach(&mut tree, spec);
+    let tree = unverified_tree(tera, spec)?;
     let problems = verify::verify(&tree);
     if problems.is_empty() {
         Ok(tree)
     } else {
         Err(PipelineError::Verify(problems))
     }
+}
+
+/// Build the account's IAM files, render it and attach its state file.
+fn unverified_tree(tera: &tera::Tera, spec: &ClusterSpec) -> Result<RenderedTree, PipelineError> {
+    let docs = iam::build(spec);
+    let mut tree = render::render(tera, spec, &docs).map_err(|e| PipelineError::Render(vec![e]))?;
+    state::attach(&mut tree, spec);
+    Ok(tree)
 }
 
 /// `sha256:…` of a catalog's blueprints (as resolved, policy documents included) and its

@@ -301,44 +301,6 @@ pub const VALUE_LIST_PLACEHOLDERS: &[&str] = &["dns.domains", "dns.hostedZoneIds
 /// names none. Written as a whole string (`"Resource": "${dns.hostedZoneArns}"`).
 pub const POLICY_LIST_PLACEHOLDERS: &[&str] = &["dns.hostedZoneArns"];
 
-/// Replace the list placeholders `(placeholder, values)` in `v`: a string that is exactly one
-/// becomes the list; a string item of a list that holds one becomes one item per value (with
-/// the placeholder replaced in its text), so none when the list is empty. Keys are left alone.
-pub fn substitute_lists(v: &mut serde_json::Value, lists: &[(&str, &[String])]) {
-    use serde_json::Value;
-    match v {
-        Value::String(s) => {
-            if let Some((_, values)) = lists.iter().find(|(k, _)| s == k) {
-                *v = Value::Array(values.iter().cloned().map(Value::String).collect());
-            }
-        }
-        Value::Array(items) => {
-            *items = std::mem::take(items)
-                .into_iter()
-                .flat_map(|mut item| {
-                    let hit = item.as_str().and_then(|s| {
-                        lists
-                            .iter()
-                            .find(|(k, _)| s.contains(k))
-                            .map(|(k, values)| (s.to_string(), *k, *values))
-                    });
-                    if let Some((s, k, values)) = hit {
-                        values
-                            .iter()
-                            .map(|x| Value::String(s.replace(k, x)))
-                            .collect::<Vec<_>>()
-                    } else {
-                        substitute_lists(&mut item, lists);
-                        vec![item]
-                    }
-                })
-                .collect();
-        }
-        Value::Object(o) => o.values_mut().for_each(|x| substitute_lists(x, lists)),
-        _ => {}
-    }
-}
-
 /// Where a list placeholder of `names` (without `${` `}`) is used so that it could not be
 /// replaced: inside a longer string that is not an item of a list, or in a key. The JSON
 /// pointer of the first such use.
@@ -563,12 +525,12 @@ pub struct PolicyVars<'a> {
 }
 
 impl<'a> PolicyVars<'a> {
-    /// (`${name}`, values) for [`substitute_lists`].
+    /// (`${name}`, values) for [`instantiated`].
     pub fn lists(&self) -> Vec<(&'static str, &'a [String])> {
         vec![("${dns.hostedZoneArns}", self.hosted_zone_arns)]
     }
 
-    /// (`${name}`, value) for [`substitute`]; `${ec2.servicePrincipal}` follows the partition.
+    /// (`${name}`, value) for [`instantiated`]; `${ec2.servicePrincipal}` follows the partition.
     pub fn pairs(&self) -> Vec<(&'static str, &'a str)> {
         vec![
             ("${partition}", self.partition.as_str()),
@@ -584,39 +546,15 @@ impl<'a> PolicyVars<'a> {
     }
 }
 
-/// Replace each `(placeholder, value)` in every string of `v`, object keys included (IAM
-/// condition keys such as `aws:ResourceTag/kubernetes.io/cluster/${cluster.name}` hold them).
-/// One pass over each string: a value is never searched for placeholders itself, and a string
-/// or key without `${` is left as it is (no copy).
-pub fn substitute(v: &mut serde_json::Value, vars: &[(&str, &str)]) {
-    match v {
-        serde_json::Value::String(s) => {
-            if let Some(replaced) = replaced(s, vars) {
-                *s = replaced;
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| substitute(x, vars)),
-        serde_json::Value::Object(o) => {
-            if o.keys().any(|k| k.contains("${")) {
-                *o = std::mem::take(o)
-                    .into_iter()
-                    .map(|(k, mut x)| {
-                        substitute(&mut x, vars);
-                        (replaced(&k, vars).unwrap_or(k), x)
-                    })
-                    .collect();
-            } else {
-                o.values_mut().for_each(|x| substitute(x, vars));
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A copy of `v` with its list placeholders and then its placeholders replaced, as
-/// [`substitute_lists`] followed by [`substitute`] would leave it, built in one pass without
-/// copying `v` first (each account's policy documents and Helm values come from the blueprint's
-/// shared ones this way).
+/// A copy of `v` with its placeholders replaced, built in one pass without copying `v` first
+/// (each account's policy documents and Helm values come from the blueprint's shared ones this
+/// way):
+/// - the list placeholders `(placeholder, values)` of `lists`: a string that is exactly one
+///   becomes the list; a string item of a list that holds one becomes one item per value (with
+///   the placeholder replaced in its text), so none when the list is empty; keys are left alone;
+/// - then each `(placeholder, value)` of `vars` in every string, object keys included (IAM
+///   condition keys such as `aws:ResourceTag/kubernetes.io/cluster/${cluster.name}` hold
+///   them), in one scan per string: a value is never searched for placeholders itself.
 pub fn instantiated(
     v: &serde_json::Value,
     vars: &[(&str, &str)],
@@ -863,18 +801,18 @@ mod tests {
     }
 
     #[test]
-    fn substitute_replaces_in_values_and_keys() {
-        let mut v = json!({"a/${x}": ["${x}-${y}", 1, {"${y}": "${z}"}], "b": "${x}"});
-        substitute(&mut v, &[("${x}", "1"), ("${y}", "2")]);
+    fn placeholders_are_replaced_in_values_and_keys() {
+        let v = json!({"a/${x}": ["${x}-${y}", 1, {"${y}": "${z}"}], "b": "${x}"});
+        let v = instantiated(&v, &[("${x}", "1"), ("${y}", "2")], &[]);
         assert_eq!(v, json!({"a/1": ["1-2", 1, {"2": "${z}"}], "b": "1"}));
         // a value is not searched again: no placeholder comes in through another's value
-        let mut v = json!({"k": "${x}${y} $${x} ${", "${x}": "${y}"});
-        substitute(&mut v, &[("${x}", "${y}"), ("${y}", "2")]);
+        let v = json!({"k": "${x}${y} $${x} ${", "${x}": "${y}"});
+        let v = instantiated(&v, &[("${x}", "${y}"), ("${y}", "2")], &[]);
         assert_eq!(v, json!({"k": "${y}2 $${y} ${", "${y}": "2"}));
     }
 
     #[test]
-    fn instantiated_is_substitute_lists_then_substitute_without_the_copy() {
+    fn lists_are_replaced_before_the_placeholders_in_their_values() {
         let two = ["a.example".to_string(), "b-${x}.example".to_string()];
         let lists: [(&str, &[String]); 2] = [("${d}", &two), ("${none}", &[])];
         let vars = [("${x}", "1"), ("${y}", "2")];
@@ -883,14 +821,13 @@ mod tests {
             "k/${x}": ["--f=${d}", "--g=${none}", "keep ${y}", ["${d}", "${x}"], 3, null],
             "${d}": {"${y}": "${x}${none}", "n": true},
         });
-        let mut expected = v.clone();
-        substitute_lists(&mut expected, &lists);
-        substitute(&mut expected, &vars);
-        assert_eq!(instantiated(&v, &vars, &lists), expected);
         assert_eq!(
-            expected["k/1"][0],
-            json!("--f=a.example"),
-            "the list's items replaced"
+            instantiated(&v, &vars, &lists),
+            json!({
+                "whole": ["a.example", "b-1.example"],
+                "k/1": ["--f=a.example", "--f=b-1.example", "keep 2", ["a.example", "b-1.example", "1"], 3, null],
+                "${d}": {"2": "1${none}", "n": true},
+            })
         );
     }
 
@@ -898,14 +835,13 @@ mod tests {
     fn list_placeholders_become_lists_or_items() {
         let two = ["a.example".to_string(), "b.example".to_string()];
         let lists: [(&str, &[String]); 2] = [("${d}", &two), ("${none}", &[])];
-        let mut v = json!({
+        let v = json!({
             "whole": "${d}",
             "args": ["--f=${d}", "--g=${none}", "keep", ["${d}"]],
             "deep": {"x": "${none}"},
         });
-        substitute_lists(&mut v, &lists);
         assert_eq!(
-            v,
+            instantiated(&v, &[], &lists),
             json!({
                 "whole": ["a.example", "b.example"],
                 "args": ["--f=a.example", "--f=b.example", "keep", ["a.example", "b.example"]],
