@@ -450,7 +450,7 @@ fn try_apply(
     let odb = repo
         .odb()
         .map_err(Error::git(repo_path, "open the object database"))?;
-    let batch = git::pack::ObjectBatch::start(&repo, &odb, repo_path)?;
+    let batch = git::pack::ObjectBatch::start(&odb, repo_path)?;
     let (mut plan, mut outcome) = commit_once(
         r,
         &repo,
@@ -629,7 +629,7 @@ fn commit_once(
     let generated = git::generated::prepare(repo, &r.tree, fleet_branch, &info)?;
     let publish = |commit: Option<git2::Oid>| -> Result<(), Error> {
         let tips: Vec<git2::Oid> = generated.new_commit().into_iter().chain(commit).collect();
-        batch.flush(repo, &tips)?;
+        batch.flush(repo, &tips, &r.tree)?;
         generated.publish(repo)
     };
     if !conflicts.is_empty() {
@@ -639,7 +639,7 @@ fn commit_once(
         git::write_worktree(repo, &writes, &plan.deletes)?;
         return Ok((plan, Outcome::ConflictMarkers { conflicts }));
     }
-    let commit = git::commit_plan(repo, parent.as_ref(), &plan, &info, &publish)?;
+    let commit = git::commit_plan(repo, parent.as_ref(), &plan, &r.tree, &info, &publish)?;
     let outcome = match (commit, parent.is_some()) {
         (None, _) => Outcome::Unchanged,
         (Some(c), false) => Outcome::Created {

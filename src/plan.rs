@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::render::RenderedTree;
-use crate::state::{blob_id, State, STATE_PATH};
+use crate::state::{State, STATE_PATH};
 
 /// What happens to one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -131,7 +131,7 @@ pub fn plan(
     let mut plan = Plan::default();
     let recorded = |p: &str| previous.and_then(|s| s.files.get(p));
     for (path, file) in &tree.files {
-        let new = blob_id(file.content.as_bytes());
+        let new = file.blob_id().to_string();
         let cur = current.get(path);
         if cur == Some(&new) {
             continue;
@@ -371,23 +371,14 @@ fn hunks(markers: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::render::RenderedFile;
-    use crate::state::FileState;
+    use crate::state::{blob_id, FileState};
 
     fn tree(files: &[(&str, &str)]) -> RenderedTree {
         RenderedTree {
             account: "a".into(),
             files: files
                 .iter()
-                .map(|(p, c)| {
-                    (
-                        p.to_string(),
-                        RenderedFile {
-                            content: c.to_string(),
-                            template: None,
-                            scaffold_once: false,
-                        },
-                    )
-                })
+                .map(|(p, c)| (p.to_string(), RenderedFile::new(c.to_string(), None, false)))
                 .collect(),
         }
     }

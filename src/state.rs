@@ -61,9 +61,7 @@ pub struct FileState {
 /// # Panics
 /// Never in practice: libgit2 fails to hash only for an invalid object type.
 pub fn blob_id(content: &[u8]) -> String {
-    git2::Oid::hash_object(git2::ObjectType::Blob, content)
-        .expect("libgit2 hashes any bytes as a blob (it fails only for an invalid object type)")
-        .to_string()
+    crate::render::blob_oid(content).to_string()
 }
 
 impl State {
@@ -87,7 +85,7 @@ impl State {
                     (
                         p.clone(),
                         FileState {
-                            blob: blob_id(f.content.as_bytes()),
+                            blob: f.blob_id().to_string(),
                             scaffold_once: f.scaffold_once,
                         },
                     )
@@ -122,11 +120,7 @@ pub fn attach(tree: &mut RenderedTree, spec: &ClusterSpec) {
     let content = state.to_text().expect("a State always serialises to YAML");
     tree.files.insert(
         STATE_PATH.to_string(),
-        RenderedFile {
-            content,
-            template: None,
-            scaffold_once: false,
-        },
+        RenderedFile::new(content, None, false),
     );
 }
 

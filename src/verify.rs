@@ -154,11 +154,7 @@ mod tests {
         };
         t.files.insert(
             path.into(),
-            RenderedFile {
-                content: content.into(),
-                template: Some("t.yaml".into()),
-                scaffold_once: false,
-            },
+            RenderedFile::new(content.into(), Some("t.yaml".into()), false),
         );
         t
     }

@@ -118,7 +118,15 @@ fn heads(repo: &Repository, candidates: &[Option<Oid>]) -> Vec<Oid> {
 fn build(repo: &Repository, tree: &RenderedTree) -> Result<Oid, git2::Error> {
     let mut index = git2::Index::new()?;
     for (path, file) in &tree.files {
-        add_blob(repo, &mut index, path, file.content.as_bytes(), 0o100_644)?;
+        let known = Some(file.blob_id());
+        add_blob(
+            repo,
+            &mut index,
+            path,
+            file.content.as_bytes(),
+            known,
+            0o100_644,
+        )?;
     }
     index.write_tree_to(repo)
 }

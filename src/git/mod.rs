@@ -12,10 +12,12 @@ use git2::{
 
 use crate::error::Error;
 use crate::plan::{CurrentTree, Plan};
+use crate::render::{RenderedFile, RenderedTree};
 
 pub mod generated;
 pub mod lock;
 pub mod pack;
+mod packfile;
 pub mod record;
 pub mod remote;
 pub mod safety;
@@ -318,6 +320,7 @@ pub fn commit_plan(
     repo: &Repository,
     parent: Option<&git2::Commit<'_>>,
     plan: &Plan,
+    rendered: &RenderedTree,
     info: &CommitInfo<'_>,
     publish: &dyn Fn(Option<Oid>) -> Result<(), Error>,
 ) -> Result<Option<Oid>, Error> {
@@ -329,8 +332,8 @@ pub fn commit_plan(
         ),
         None => None,
     };
-    let (tree_id, written) =
-        build_tree(repo, base.as_ref(), plan).map_err(Error::git(&path, "write the tree"))?;
+    let (tree_id, written) = build_tree(repo, base.as_ref(), plan, rendered)
+        .map_err(Error::git(&path, "write the tree"))?;
     if !info.allow_empty && base.as_ref().is_some_and(|b| b.id() == tree_id) {
         publish(None)?;
         return Ok(None);
@@ -477,11 +480,13 @@ type Written = std::collections::BTreeMap<String, (Oid, u32)>;
 
 /// The branch's tree with the plan's writes and deletes, built in an in-memory index (so that
 /// no object is written that the new commit does not reference), and the entry of every
-/// written path (for the worktree's index).
+/// written path (for the worktree's index). A write that holds `rendered`'s content for its
+/// path has that file's blob id.
 fn build_tree(
     repo: &Repository,
     base: Option<&git2::Tree<'_>>,
     plan: &Plan,
+    rendered: &RenderedTree,
 ) -> Result<(Oid, Written), git2::Error> {
     let mut index = git2::Index::new()?;
     if let Some(tree) = base {
@@ -497,7 +502,12 @@ fn build_tree(
                 0o100_644
             }
         });
-        let id = add_blob(repo, &mut index, file, content.as_bytes(), mode)?;
+        let known = rendered
+            .files
+            .get(file)
+            .filter(|f| f.content == *content)
+            .map(RenderedFile::blob_id);
+        let id = add_blob(repo, &mut index, file, content.as_bytes(), known, mode)?;
         written.insert(file.clone(), (id, mode));
     }
     for file in &plan.deletes {
@@ -507,14 +517,20 @@ fn build_tree(
 }
 
 /// Write `content` as a blob and stage it at `path` (a regular file of `mode`) in `index`.
+/// `known`: the content's blob id, already hashed; a blob the repository already holds (in
+/// the open object batch or on disk) is not hashed or written again.
 fn add_blob(
     repo: &Repository,
     index: &mut git2::Index,
     path: &str,
     content: &[u8],
+    known: Option<Oid>,
     mode: u32,
 ) -> Result<Oid, git2::Error> {
-    let id = repo.blob(content)?;
+    let id = match known {
+        Some(id) if repo.odb()?.exists(id) => id,
+        _ => repo.blob(content)?,
+    };
     index.add(&entry(
         path,
         id,

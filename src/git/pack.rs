@@ -3,16 +3,22 @@
 //! libgit2 writes each object as a loose file (a fan-out directory, a temporary file and a
 //! rename per object: ~60 files per first commit). While an [`ObjectBatch`] is open, the
 //! repository's object database writes into memory instead (libgit2's mempack backend, at a
-//! priority above the loose and pack backends); [`ObjectBatch::flush`] writes everything as a
-//! single pack with its index, as `git` does for a fetch, and syncs both files to disk
-//! (git's default `core.fsync` covers exactly packs and their indexes) before the caller moves
-//! a branch to them. Reads see the objects before and after the flush.
+//! priority above the loose and pack backends); [`ObjectBatch::flush`] writes the objects the
+//! new commits add as a single pack with its index ([`super::packfile`]), as `git` does for a
+//! fetch, and syncs both files to disk (git's default `core.fsync` covers exactly packs and
+//! their indexes) before the caller moves a branch to them. Reads see the objects before and
+//! after the flush.
 
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
 use std::path::Path;
 
-use git2::{Buf, Mempack, Odb, Oid, Repository};
+use fs_err::os::unix::fs::OpenOptionsExt as _;
+use git2::{Mempack, Odb, Oid, Repository, Tree};
 
+use super::packfile::{self, Object};
 use crate::error::Error;
+use crate::render::RenderedTree;
 
 /// The priority of the in-memory backend: above every on-disk backend (loose 1, packed 2).
 const MEMPACK_PRIORITY: i32 = 1000;
@@ -25,12 +31,7 @@ pub struct ObjectBatch<'o> {
 
 impl<'o> ObjectBatch<'o> {
     /// Send the new objects of `repo`, whose object database is `odb`, to memory.
-    pub fn start(
-        repo: &Repository,
-        odb: &'o Odb<'o>,
-        repo_path: &Path,
-    ) -> Result<ObjectBatch<'o>, Error> {
-        whole_objects(repo).map_err(Error::git(repo_path, "configure the object batch"))?;
+    pub fn start(odb: &'o Odb<'o>, repo_path: &Path) -> Result<ObjectBatch<'o>, Error> {
         let mempack = odb
             .add_new_mempack_backend(MEMPACK_PRIORITY)
             .map_err(Error::git(repo_path, "open the object batch"))?;
@@ -39,21 +40,54 @@ impl<'o> ObjectBatch<'o> {
 
     /// Write the objects the new commits `tips` add to what the repository's refs already
     /// reach as one pack and index, synced to disk (nothing when `tips` is empty). The batch
-    /// is then emptied (and open for more).
-    pub fn flush(&self, repo: &Repository, tips: &[Oid]) -> Result<(), Error> {
+    /// is then emptied (and open for more). A blob that is a file of `rendered` is taken from
+    /// it; every other object is read from the object database.
+    pub fn flush(
+        &self,
+        repo: &Repository,
+        tips: &[Oid],
+        rendered: &RenderedTree,
+    ) -> Result<(), Error> {
         let path = super::name_of(repo);
         if !tips.is_empty() {
-            let buf = new_objects(repo, tips).map_err(Error::git(&path, "pack the new objects"))?;
-            let mut writer = self
-                .odb
-                .packwriter()
-                .map_err(Error::git(&path, "write the pack"))?;
-            std::io::Write::write_all(&mut writer, &buf).map_err(Error::fs(&path))?;
-            writer
-                .commit()
-                .map_err(Error::git(&path, "write the pack"))?;
-            drop(writer);
-            sync_pack(repo, &buf).map_err(Error::fs(repo.path()))?;
+            let ids = new_objects(repo, tips).map_err(Error::git(&path, "pack the new objects"))?;
+            let files: HashMap<Oid, &[u8]> = rendered
+                .files
+                .values()
+                .map(|f| (f.blob_id(), f.content.as_bytes()))
+                .collect();
+            let mut read = Vec::new();
+            for id in ids.iter().filter(|id| !files.contains_key(id)) {
+                read.push(
+                    self.odb
+                        .read(*id)
+                        .map_err(Error::git(&path, "pack the new objects"))?,
+                );
+            }
+            let objects: Vec<Object<'_>> = read
+                .iter()
+                .map(|o| Object {
+                    id: o.id(),
+                    kind: o.kind(),
+                    data: o.data(),
+                })
+                .chain(ids.iter().filter_map(|id| {
+                    files.get(id).map(|data| Object {
+                        id: *id,
+                        kind: git2::ObjectType::Blob,
+                        data,
+                    })
+                }))
+                .collect();
+            let packed = packfile::encode(&objects);
+            drop(objects);
+            drop(read);
+            write_pack(repo, &packed).map_err(Error::fs(repo.path()))?;
+            // the pack backend looks for new packs on a miss; the batch's objects are read
+            // from the pack once the mempack is emptied
+            self.odb
+                .refresh()
+                .map_err(Error::git(&path, "read the new pack"))?;
         }
         self.mempack
             .reset()
@@ -61,44 +95,100 @@ impl<'o> ObjectBatch<'o> {
     }
 }
 
-/// eksvend's own pack settings, read by this handle only (never `.git/config`).
-const PACK_CONFIG: &str = "eksvend-pack.config";
-
-/// Make this repository handle's packs store objects whole: a vended commit's objects are a
-/// few kilobytes each, and the delta search (a window of 10 per object) was an eighth of a first
-/// apply's CPU. libgit2 1.9 reads its big-file threshold (objects above it get no delta) from
-/// `pack.deltaCacheSize`, so 0 there turns the search off; `pack.bigFileThreshold` is set too,
-/// for a libgit2 that reads the documented key. The settings live in `.git/eksvend-pack.config`,
-/// added as the highest level of this handle's configuration: git and other handles never
-/// read it.
-fn whole_objects(repo: &Repository) -> Result<(), git2::Error> {
-    let file = repo.path().join(PACK_CONFIG);
-    if !file.is_file() {
-        std::fs::write(
-            &file,
-            "# eksvend's settings for the packs it writes; only eksvend reads this file\n[pack]\n\tdeltaCacheSize = 0\n\tbigFileThreshold = 1\n",
-        )
-        .map_err(|e| git2::Error::from_str(&format!("{}: {e}", file.display())))?;
-    }
-    repo.config()?.add_file(&file, git2::ConfigLevel::App, true)
-}
-
-/// A pack of the commits `tips` with every tree and blob they reach that no ref reaches (as
-/// `git pack-objects --revs` with the refs as negative tips), objects whole (see
-/// [`whole_objects`]).
-fn new_objects(repo: &Repository, tips: &[Oid]) -> Result<Buf, git2::Error> {
+/// The commits `tips` and every tree and blob they reach that their parents do not hold at the
+/// same path, each once: commits as `git rev-list tips --not --all` lists them (refs move only
+/// after a flush, so every ref points at a commit whose objects are on disk), then, for each,
+/// the trees and blobs its diff against its parents adds. An object that a ref reaches
+/// elsewhere (a file moved, or reverted to an older content) is packed again: a pack may repeat
+/// objects, and `git gc` keeps one copy.
+fn new_objects(repo: &Repository, tips: &[Oid]) -> Result<Vec<Oid>, git2::Error> {
     let mut walk = repo.revwalk()?;
     for tip in tips {
         walk.push(*tip)?;
     }
-    // every ref points at a commit already on disk (refs move only after a flush)
     walk.hide_glob("refs/*")?;
-    let mut builder = repo.packbuilder()?;
-    builder.set_threads(1);
-    builder.insert_walk(&mut walk)?;
-    let mut buf = Buf::new();
-    builder.write_buf(&mut buf)?;
-    Ok(buf)
+    let mut seen = HashSet::new();
+    let mut ids = Vec::new();
+    for commit in walk {
+        let commit = repo.find_commit(commit?)?;
+        ids.push(commit.id());
+        let bases = commit
+            .parents()
+            .map(|p| p.tree())
+            .collect::<Result<Vec<_>, _>>()?;
+        let tree = commit.tree()?;
+        if !bases.iter().any(|b| b.id() == tree.id()) {
+            new_tree(repo, &tree, &bases, &mut seen, &mut ids)?;
+        }
+    }
+    Ok(ids)
+}
+
+/// `tree` (known to be new) and what it holds that no tree of `bases` (the same directory in
+/// the parents) holds under the same name.
+fn new_tree(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    bases: &[Tree<'_>],
+    seen: &mut HashSet<Oid>,
+    ids: &mut Vec<Oid>,
+) -> Result<(), git2::Error> {
+    if !seen.insert(tree.id()) {
+        return Ok(());
+    }
+    ids.push(tree.id());
+    for entry in tree {
+        let name = entry.name_bytes();
+        // the id of the entry of the same name and kind in a base
+        let in_base = |b: &Tree<'_>| {
+            b.get_name_bytes(name)
+                .filter(|e| e.kind() == entry.kind())
+                .map(|e| e.id())
+        };
+        if bases.iter().any(|b| in_base(b) == Some(entry.id())) {
+            continue;
+        }
+        match entry.kind() {
+            Some(git2::ObjectType::Blob) if seen.insert(entry.id()) => ids.push(entry.id()),
+            Some(git2::ObjectType::Tree) => {
+                let sub_bases = bases
+                    .iter()
+                    .filter_map(|b| in_base(b).map(|id| repo.find_tree(id)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                new_tree(repo, &repo.find_tree(entry.id())?, &sub_bases, seen, ids)?;
+            }
+            _ => {} // a submodule's commit lives in its own repository
+        }
+    }
+    Ok(())
+}
+
+/// Write `packed` as `objects/pack/pack-<checksum>.pack` and `.idx` (read-only, as git leaves
+/// them), each through a temporary file that is synced before its rename; the index last, as
+/// git does, since it is what makes the pack visible; then the directory, so that the names
+/// survive a power loss too. A pack of that name already there holds the same objects.
+fn write_pack(repo: &Repository, packed: &packfile::Packed) -> std::io::Result<()> {
+    let dir = repo.path().join("objects").join("pack");
+    fs_err::create_dir_all(&dir)?;
+    let name = packed.name();
+    for (ext, bytes) in [("pack", &packed.bytes), ("idx", &packed.index)] {
+        let target = dir.join(format!("pack-{name}.{ext}"));
+        if target.exists() {
+            continue;
+        }
+        let temporary = dir.join(format!("tmp_pack-{name}.{ext}"));
+        let _ = fs_err::remove_file(&temporary); // what a killed run left (eksvend's own)
+        let mut file = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o444)
+            .open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs_err::rename(&temporary, &target)?;
+    }
+    fs_err::File::open(&dir)?.sync_all()
 }
 
 /// Flush everything written under `dir` to disk (Linux `syncfs`: the whole filesystem, once,
@@ -120,20 +210,6 @@ pub fn sync_filesystem(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// fsync the pack the indexer named after `pack`'s trailing checksum, its index, and their
-/// directory (so the new names survive a power loss too).
-fn sync_pack(repo: &Repository, pack: &[u8]) -> std::io::Result<()> {
-    let checksum: String = pack[pack.len() - 20..]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let dir = repo.path().join("objects").join("pack");
-    for ext in ["pack", "idx"] {
-        fs_err::File::open(dir.join(format!("pack-{checksum}.{ext}")))?.sync_all()?;
-    }
-    fs_err::File::open(&dir)?.sync_all()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,7 +219,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
         let odb = repo.odb().unwrap();
-        let batch = ObjectBatch::start(&repo, &odb, dir.path()).unwrap();
+        let batch = ObjectBatch::start(&odb, dir.path()).unwrap();
         let ids: Vec<_> = (0..5)
             .map(|i| {
                 // alike and large enough that a delta search would deltify them
@@ -174,7 +250,9 @@ mod tests {
                 .count()
         };
         assert!(repo.find_blob(ids[0]).is_ok(), "readable before the flush");
-        batch.flush(&repo, &[commit]).unwrap();
+        batch
+            .flush(&repo, &[commit], &RenderedTree::default())
+            .unwrap();
         assert_eq!(loose(&repo), 0, "no loose object was written");
         let packs: Vec<_> = std::fs::read_dir(repo.path().join("objects/pack"))
             .unwrap()
@@ -205,7 +283,7 @@ mod tests {
         assert!(listing.contains("non delta: 8 objects"), "{listing}");
         assert!(!listing.contains("chain length"), "{listing}");
         // no new commit, no pack
-        batch.flush(&repo, &[]).unwrap();
+        batch.flush(&repo, &[], &RenderedTree::default()).unwrap();
         assert_eq!(
             std::fs::read_dir(repo.path().join("objects/pack"))
                 .unwrap()

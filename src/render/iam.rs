@@ -6,11 +6,7 @@ use crate::identity::policy;
 
 /// Add every policy document, role description and stack template of `docs` to `tree`.
 pub(crate) fn add_iam_files(docs: &Documents, tree: &mut RenderedTree) {
-    let file = |content: String| RenderedFile {
-        content,
-        template: None,
-        scaffold_once: false,
-    };
+    let file = |content: String| RenderedFile::new(content, None, false);
     for (path, text) in &docs.files {
         tree.files.insert(path.clone(), file(text.clone()));
     }

@@ -9,6 +9,7 @@ mod iam;
 mod identity;
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use tera::{Context, Tera};
 
@@ -18,15 +19,55 @@ use crate::iam::Documents;
 use crate::resolve::ClusterSpec;
 
 /// One rendered file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RenderedFile {
-    /// File content.
+    /// File content (not changed once [`RenderedFile::blob_id`] was asked).
     pub content: String,
     /// The template it came from (`None` for files built in Rust).
     pub template: Option<String>,
     /// Created when missing, never updated.
     pub scaffold_once: bool,
+    /// The content's git blob id, hashed once when first asked: the state file, the plan and
+    /// the commit all need it.
+    blob: OnceLock<git2::Oid>,
 }
+
+impl RenderedFile {
+    /// A file of `content`.
+    pub fn new(content: String, template: Option<String>, scaffold_once: bool) -> RenderedFile {
+        RenderedFile {
+            content,
+            template,
+            scaffold_once,
+            blob: OnceLock::new(),
+        }
+    }
+
+    /// Git's blob id of the content (hashed on the first call).
+    pub fn blob_id(&self) -> git2::Oid {
+        *self.blob.get_or_init(|| blob_oid(self.content.as_bytes()))
+    }
+}
+
+/// Git's blob id for `content`, as an [`git2::Oid`].
+///
+/// # Panics
+/// Never in practice: libgit2 fails to hash only for an invalid object type.
+pub fn blob_oid(content: &[u8]) -> git2::Oid {
+    git2::Oid::hash_object(git2::ObjectType::Blob, content)
+        .expect("libgit2 hashes any bytes as a blob (it fails only for an invalid object type)")
+}
+
+/// Files are equal when what they hold is (whether their blob id was hashed yet or not).
+impl PartialEq for RenderedFile {
+    fn eq(&self, other: &RenderedFile) -> bool {
+        self.content == other.content
+            && self.template == other.template
+            && self.scaffold_once == other.scaffold_once
+    }
+}
+
+impl Eq for RenderedFile {}
 
 /// An account's rendered repository: path → file, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -148,11 +189,7 @@ pub(crate) fn render_into(
     };
     tree.files.insert(
         path,
-        RenderedFile {
-            content,
-            template: Some(template.to_string()),
-            scaffold_once,
-        },
+        RenderedFile::new(content, Some(template.to_string()), scaffold_once),
     );
     Ok(())
 }
