@@ -23,9 +23,9 @@ pub fn index_checksum(repo: &Repository) -> Option<String> {
 /// True when the index's tree is HEAD's (taken as given when `index_is_head`: the caller
 /// knows this very index file held HEAD's tree) and every index entry is an ordinary stage-0 file or
 /// symbolic link whose file has the stat data the entry records, with the entry written before
-/// the index (an entry as new as its index is "racily clean": the file may have changed within
-/// the same clock tick, so only its content could tell). False when anything differs or is
-/// unusual; the caller then asks libgit2's status, which also hashes racily clean files.
+/// the index or, when it is as new as its index ("racily clean": the file may have changed
+/// within the same clock tick), with the content the entry records, as git compares it. False
+/// when anything differs or is unusual; the caller then asks libgit2's status.
 pub(super) fn stat_clean(repo: &Repository, index_is_head: bool) -> bool {
     stat_clean_inner(repo, index_is_head).unwrap_or(false)
 }
@@ -81,7 +81,17 @@ fn entry_clean(workdir: &Path, e: &IndexEntry, index_time: (i64, i64)) -> bool {
         && e.ino == meta.ino() as u32
         && e.uid == meta.uid()
         && e.gid == meta.gid();
-    kind_matches && same_stat && mtime < index_time
+    kind_matches && same_stat && (mtime < index_time || same_content(&path, e))
+}
+
+/// Whether the file (or symbolic link) at `path` holds the blob `e` records.
+fn same_content(path: &Path, e: &IndexEntry) -> bool {
+    let bytes = if e.mode == 0o120_000 {
+        std::fs::read_link(path).map(|target| target.as_os_str().as_bytes().to_vec())
+    } else {
+        std::fs::read(path)
+    };
+    bytes.is_ok_and(|b| crate::render::blob_oid(&b) == e.id)
 }
 
 /// A timestamp as the index stores it (32-bit seconds and nanoseconds).
@@ -163,17 +173,37 @@ mod tests {
         assert_ne!(index_checksum(&repo), Some(before));
     }
 
-    #[test]
-    fn entries_as_new_as_their_index_are_left_to_status() {
-        let (dir, repo) = committed_repo();
-        settle(&repo);
-        // the index's time set back to the files' own: every entry is racily clean
-        let a = std::fs::metadata(dir.path().join("a.txt")).unwrap();
+    /// The index's time set back to `a.txt`'s own: its entry is racily clean.
+    fn backdate_index(dir: &Path, repo: &Repository) {
+        let a = std::fs::metadata(dir.join("a.txt")).unwrap();
         let index = std::fs::File::options()
             .write(true)
             .open(repo.path().join("index"))
             .unwrap();
         index.set_modified(a.modified().unwrap()).unwrap();
-        assert!(!stat_clean(&repo, false));
+    }
+
+    #[test]
+    fn entries_as_new_as_their_index_are_clean_only_with_their_content() {
+        let (dir, repo) = committed_repo();
+        settle(&repo);
+        backdate_index(dir.path(), &repo);
+        assert!(
+            stat_clean(&repo, false),
+            "racily clean, content as recorded"
+        );
+
+        // a.txt changed in the clock tick its entry was recorded in: the entry has the new
+        // file's stat data and the old content's blob
+        std::fs::write(dir.path().join("a.txt"), "A\n").unwrap();
+        let meta = std::fs::symlink_metadata(dir.path().join("a.txt")).unwrap();
+        let mut index = repo.index().unwrap();
+        let old = index.get_path(Path::new("a.txt"), 0).unwrap().id;
+        index
+            .add(&super::super::stat_entry("a.txt", old, 0o100_644, &meta))
+            .unwrap();
+        index.write().unwrap();
+        backdate_index(dir.path(), &repo);
+        assert!(!stat_clean(&repo, false), "racily clean, content changed");
     }
 }
