@@ -4,7 +4,7 @@
 //! rename per object: ~60 files per first commit). While an [`ObjectBatch`] is open, the
 //! repository's object database writes into memory instead (libgit2's mempack backend, at a
 //! priority above the loose and pack backends); [`ObjectBatch::flush`] writes the objects the
-//! new commits add as a single pack with its index ([`super::packfile`]), as `git` does for a
+//! new commits add as a single pack with its index (`src/git/packfile.rs`), as `git` does for a
 //! fetch, and syncs both files to disk (git's default `core.fsync` covers exactly packs and
 //! their indexes) before the caller moves a branch to them. Reads see the objects before and
 //! after the flush.
