@@ -39,7 +39,7 @@ impl<'o> ObjectBatch<'o> {
     }
 
     /// Write the objects the new commits `tips` add to what the repository's refs already
-    /// reach as one pack and index, synced to disk (nothing when `tips` is empty). The batch
+    /// reach as one pack and index, synced to disk (nothing when they add nothing). The batch
     /// is then emptied (and open for more). A blob that is a file of `rendered` is taken from
     /// it; every other object is read from the object database.
     pub fn flush(
@@ -49,8 +49,9 @@ impl<'o> ObjectBatch<'o> {
         rendered: &RenderedTree,
     ) -> Result<(), Error> {
         let path = super::name_of(repo);
-        if !tips.is_empty() {
-            let ids = new_objects(repo, tips).map_err(Error::git(&path, "pack the new objects"))?;
+        // tips already reachable from a ref (nothing new) write no pack
+        let ids = new_objects(repo, tips).map_err(Error::git(&path, "pack the new objects"))?;
+        if !ids.is_empty() {
             let files: HashMap<Oid, &[u8]> = rendered
                 .files
                 .values()
@@ -102,6 +103,9 @@ impl<'o> ObjectBatch<'o> {
 /// elsewhere (a file moved, or reverted to an older content) is packed again: a pack may repeat
 /// objects, and `git gc` keeps one copy.
 fn new_objects(repo: &Repository, tips: &[Oid]) -> Result<Vec<Oid>, git2::Error> {
+    if tips.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut walk = repo.revwalk()?;
     for tip in tips {
         walk.push(*tip)?;
@@ -282,13 +286,88 @@ mod tests {
         let listing = String::from_utf8_lossy(&out.stdout);
         assert!(listing.contains("non delta: 8 objects"), "{listing}");
         assert!(!listing.contains("chain length"), "{listing}");
-        // no new commit, no pack
+        // no new commit, no pack; nor for a commit a ref already reaches
         batch.flush(&repo, &[], &RenderedTree::default()).unwrap();
+        repo.reference("refs/heads/main", commit, true, "t")
+            .unwrap();
+        batch
+            .flush(&repo, &[commit], &RenderedTree::default())
+            .unwrap();
         assert_eq!(
             std::fs::read_dir(repo.path().join("objects/pack"))
                 .unwrap()
                 .count(),
             2
+        );
+    }
+
+    #[test]
+    fn a_commit_packs_only_what_its_parent_does_not_hold_at_the_same_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let odb = repo.odb().unwrap();
+        let batch = ObjectBatch::start(&odb, dir.path()).unwrap();
+        let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(0, 0)).unwrap();
+        let commit = |files: &[(&str, &str)], parents: &[&git2::Commit<'_>]| {
+            let mut index = git2::Index::new().unwrap();
+            for (path, text) in files {
+                let id = repo.blob(text.as_bytes()).unwrap();
+                index
+                    .add(&super::super::entry(path, id, 0o100_644, 1))
+                    .unwrap();
+            }
+            let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
+            repo.commit(None, &sig, &sig, "m", &tree, parents).unwrap()
+        };
+        let first = commit(&[("a/x", "x\n"), ("a/y", "y\n"), ("b/z", "z\n")], &[]);
+        batch
+            .flush(&repo, &[first], &RenderedTree::default())
+            .unwrap();
+        repo.reference("refs/heads/main", first, true, "t").unwrap();
+        let parent = repo.find_commit(first).unwrap();
+        // a/y changes; a/x moves to b/x (its blob is packed again under the new path)
+        let second = commit(
+            &[("a/y", "Y\n"), ("b/x", "x\n"), ("b/z", "z\n")],
+            &[&parent],
+        );
+        let ids = new_objects(&repo, &[second]).unwrap();
+        let tree = |c: Oid, p: &str| {
+            let t = repo.find_commit(c).unwrap().tree().unwrap();
+            if p.is_empty() {
+                t.id()
+            } else {
+                t.get_path(Path::new(p)).unwrap().id()
+            }
+        };
+        let mut expected = vec![
+            second,
+            tree(second, ""),
+            tree(second, "a"),
+            tree(second, "a/y"),
+            tree(second, "b"),
+            tree(second, "b/x"),
+        ];
+        let mut got = ids.clone();
+        expected.sort();
+        got.sort();
+        assert_eq!(
+            got, expected,
+            "b/z and the first commit's trees are not packed"
+        );
+        batch
+            .flush(&repo, &[second], &RenderedTree::default())
+            .unwrap();
+        repo.reference("refs/heads/main", second, true, "t")
+            .unwrap();
+        let fsck = std::process::Command::new("git")
+            .args(["fsck", "--strict", "--no-dangling"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            fsck.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fsck.stderr)
         );
     }
 }
