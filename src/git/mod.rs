@@ -750,3 +750,21 @@ pub fn recorded_state(
             source,
         })
 }
+
+/// Run the git CLI in `dir` for a test; panics with its stderr unless it succeeds, else its
+/// stdout.
+#[cfg(test)]
+fn git_cli<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the git CLI runs");
+    assert!(
+        out.status.success(),
+        "git {:?}: {}",
+        args.iter().map(AsRef::as_ref).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

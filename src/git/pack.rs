@@ -272,18 +272,11 @@ mod tests {
         assert!(reopened.find_commit(commit).is_ok());
         // objects are stored whole: `git verify-pack -v` lists no delta chain
         let idx = packs.iter().find(|p| p.ends_with(".idx")).unwrap();
-        let out = std::process::Command::new("git")
-            .arg("verify-pack")
-            .arg("-v")
-            .arg(repo.path().join("objects/pack").join(idx))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let idx = repo.path().join("objects/pack").join(idx);
+        let listing = super::super::git_cli(
+            dir.path(),
+            &["verify-pack".as_ref(), "-v".as_ref(), idx.as_os_str()],
         );
-        let listing = String::from_utf8_lossy(&out.stdout);
         assert!(listing.contains("non delta: 8 objects"), "{listing}");
         assert!(!listing.contains("chain length"), "{listing}");
         // no new commit, no pack; nor for a commit a ref already reaches
@@ -359,15 +352,6 @@ mod tests {
             .unwrap();
         repo.reference("refs/heads/main", second, true, "t")
             .unwrap();
-        let fsck = std::process::Command::new("git")
-            .args(["fsck", "--strict", "--no-dangling"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            fsck.status.success(),
-            "{}",
-            String::from_utf8_lossy(&fsck.stderr)
-        );
+        super::super::git_cli(dir.path(), &["fsck", "--strict", "--no-dangling"]);
     }
 }

@@ -227,18 +227,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pack_path = dir.path().join(format!("pack-{}.pack", packed.name()));
         std::fs::write(&pack_path, &packed.bytes).unwrap();
-        let out = std::process::Command::new("git")
-            .args(["index-pack", "--strict"])
-            .arg(&pack_path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = super::super::git_cli(
+            dir.path(),
+            &[
+                "index-pack".as_ref(),
+                "--strict".as_ref(),
+                pack_path.as_os_str(),
+            ],
         );
         // git prints the pack's name: its checksum
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), packed.name());
+        assert_eq!(out.trim(), packed.name());
         let theirs = std::fs::read(pack_path.with_extension("idx")).unwrap();
         assert_eq!(theirs, packed.index);
     }
