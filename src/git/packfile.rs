@@ -36,7 +36,10 @@ pub(super) struct Packed {
 impl Packed {
     /// The lowercase hex name of the pack (`pack-<name>.pack`).
     pub(super) fn name(&self) -> String {
-        hex(&self.checksum)
+        // a SHA-1 written as an object id is: 40 hex digits
+        Oid::from_bytes(&self.checksum)
+            .expect("a SHA-1 is 20 bytes")
+            .to_string()
     }
 }
 
@@ -173,14 +176,6 @@ fn index(entries: &mut [Entry], pack_checksum: &[u8; 20]) -> Vec<u8> {
     let own: [u8; 20] = Sha1::digest(&idx).into();
     idx.extend_from_slice(&own);
     idx
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(40), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]
